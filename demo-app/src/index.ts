@@ -1,0 +1,2 @@
+// Filled by later work; see README.md.
+export const packageName = '@neuroplex/demo-app';
