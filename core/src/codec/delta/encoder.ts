@@ -1,0 +1,160 @@
+// Encodes deltas and snapshots (layout.ts). One encoder is reusable: its writers are
+// kept between calls, so encoding a one-op delta allocates only the result.
+import type { CausalContext } from '../../clock/causal-context.ts';
+import type { Dot } from '../../clock/dot.ts';
+import type { CounterContribution, CounterStore } from '../../crdt/counter-store.ts';
+import type { ReplicaId } from '../../clock/replica-id.ts';
+import type { Delta } from '../../crdt/delta.ts';
+import { CrdtType, type DotStore } from '../../crdt/dot-store.ts';
+import type { MapStore } from '../../crdt/map-store.ts';
+import type { RegisterStore } from '../../crdt/register-store.ts';
+import type { SetStore } from '../../crdt/set-store.ts';
+import { AssertionError } from '../../errors.ts';
+import { writeJson } from '../json-value.ts';
+import { Writer } from '../writer.ts';
+import { DELTA_FORMAT_VERSION, DeltaKind } from './layout.ts';
+import { ReplicaTable } from './replica-table.ts';
+import { storeCodec } from './store-codec.ts';
+
+export class DeltaEncoder {
+  private readonly body = new Writer(1024);
+  private readonly out = new Writer(1024);
+  private readonly table = new ReplicaTable();
+
+  encode(delta: Delta, kind: DeltaKind = DeltaKind.Delta): Uint8Array {
+    const body = this.body;
+    const table = this.table;
+    body.reset();
+    table.reset();
+    writeContext(body, delta.context, table);
+    body.varuint(delta.removals.length);
+    for (const e of delta.removals) {
+      writeDot(body, e.op, table);
+      body.varuint(e.slots.length);
+      for (const slot of e.slots) {
+        body.varuint(slot.path.length);
+        for (const p of slot.path) body.string(p);
+        body.varuint(slot.dots.length);
+        for (const d of slot.dots) writeDot(body, d, table);
+      }
+    }
+    if (delta.store !== undefined) writeStore(body, delta.store, table);
+
+    const out = this.out;
+    out.reset();
+    out.u8(DELTA_FORMAT_VERSION);
+    out.u8(kind);
+    out.u8(delta.store === undefined ? 0 : delta.store.type);
+    out.varuint(table.ids.length);
+    for (const id of table.ids) writeReplicaId(out, id);
+    out.raw(body.buf.subarray(0, body.pos));
+    return out.finish();
+  }
+}
+
+function writeReplicaId(w: Writer, id: number): void {
+  // Big-endian 56-bit: the high 3 bytes, then the low 4.
+  const high = Math.floor(id / 0x100000000);
+  const low = id >>> 0;
+  w.u8((high >>> 16) & 0xff);
+  w.u8((high >>> 8) & 0xff);
+  w.u8(high & 0xff);
+  w.u8(low >>> 24);
+  w.u8((low >>> 16) & 0xff);
+  w.u8((low >>> 8) & 0xff);
+  w.u8(low & 0xff);
+}
+
+export function writeDot(w: Writer, d: Dot, table: ReplicaTable): void {
+  w.varuint(table.indexOf(d.replica));
+  w.varuint(d.counter);
+}
+
+export function writeContext(w: Writer, ctx: CausalContext, table: ReplicaTable): void {
+  w.varuint(ctx.entries.size);
+  for (const [replica, set] of ctx.entries) {
+    w.varuint(table.indexOf(replica));
+    const r = set.ranges;
+    w.varuint(r.length >> 1);
+    let prevEnd = 0;
+    for (let i = 0; i < r.length; i += 2) {
+      w.varuint(r[i]! - prevEnd - 1);
+      w.varuint(r[i + 1]! - r[i]!);
+      prevEnd = r[i + 1]!;
+    }
+  }
+}
+
+function writeWatermark(w: Writer, dead: ReadonlyMap<ReplicaId, number>, table: ReplicaTable): void {
+  w.varuint(dead.size);
+  for (const [replica, counter] of dead) {
+    w.varuint(table.indexOf(replica));
+    w.varuint(counter);
+  }
+}
+
+function writeContributions(w: Writer, entries: ReadonlyMap<number, CounterContribution>, table: ReplicaTable): void {
+  w.varuint(entries.size);
+  for (const [replica, e] of entries) {
+    w.varuint(table.indexOf(replica as ReplicaId));
+    w.varuint(e.counter);
+    w.varuint(e.inc);
+    w.varuint(e.dec);
+  }
+}
+
+export function writeStore(w: Writer, store: DotStore, table: ReplicaTable): void {
+  switch (store.type) {
+    case CrdtType.Register: {
+      const values = (store as RegisterStore).values;
+      w.varuint(values.length);
+      for (const v of values) {
+        writeDot(w, v.dot, table);
+        w.varuint(v.stamp.wallMs);
+        w.varuint(v.stamp.logical);
+        writeJson(w, v.value);
+      }
+      writeWatermark(w, (store as RegisterStore).dead, table);
+      return;
+    }
+    case CrdtType.Counter: {
+      const counter = store as CounterStore;
+      writeContributions(w, counter.entries, table);
+      writeContributions(w, counter.bases, table);
+      return;
+    }
+    case CrdtType.Set: {
+      const set = store as SetStore;
+      w.varuint(set.elements.size);
+      for (const e of set.elements.values()) {
+        writeJson(w, e.value);
+        w.varuint(e.dots.length);
+        for (const d of e.dots) writeDot(w, d, table);
+      }
+      w.varuint(set.dead.size);
+      for (const [key, dead] of set.dead) {
+        w.string(key);
+        writeWatermark(w, dead, table);
+      }
+      return;
+    }
+    case CrdtType.Map: {
+      const fields = (store as MapStore).fields;
+      w.varuint(fields.size);
+      for (const [name, stores] of fields) {
+        w.string(name);
+        w.varuint(stores.length);
+        for (const s of stores) {
+          w.u8(s.type);
+          writeStore(w, s, table);
+        }
+      }
+      return;
+    }
+    default: {
+      const codec = storeCodec(store.type);
+      if (codec === undefined) throw new AssertionError(`no codec registered for store type ${store.type}`);
+      codec.write(w, store, table);
+    }
+  }
+}

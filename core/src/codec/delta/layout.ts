@@ -1,0 +1,37 @@
+// Binary format of deltas and whole-replica snapshots, version 1.
+//
+//   +---------+------+----------+--------------------------------+
+//   | version | kind | rootType | replicaCount | ids (7 B each)  |
+//   |   u8=1  |  u8  |    u8    |   varuint    | big-endian u56  |
+//   +---------+------+----------+--------------------------------+
+//   | context: varuint n × (replicaIdx, rangeCount, (gap, len-1)×) |
+//   | removals: varuint n × (dot, path: n × string, dots: n × dot) |
+//   | store (when rootType != 0): payload of rootType            |
+//   +------------------------------------------------------------+
+//
+//   dot      = varuint replicaIdx, varuint counter
+//   register = n × (dot, varuint wallMs, varuint logical, json)
+//   counter  = n × (varuint replicaIdx, varuint counter, varuint inc, varuint dec)
+//   set      = n × (json, n × dot)
+//   map      = n × (string name, n × (u8 type, payload))
+//
+// Replica ids are written once in a table and referenced by index, so a dot costs 2-4
+// bytes. A snapshot is the delta "since nothing": the same layout with kind 2.
+
+export const DELTA_FORMAT_VERSION = 1;
+
+export const DeltaKind = { Delta: 1, Snapshot: 2 } as const;
+export type DeltaKind = (typeof DeltaKind)[keyof typeof DeltaKind];
+
+/** Replica ids are 53-bit: 7 bytes hold them. */
+export const REPLICA_ID_BYTES = 7;
+
+/** Nesting limit for maps inside maps (decoders reject deeper input). */
+export const MAX_MAP_DEPTH = 32;
+
+export interface DecodeLimits {
+  /** Largest string (key, field name or JSON string) accepted, in bytes. */
+  maxStringBytes: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxStringBytes: 1 << 20 };

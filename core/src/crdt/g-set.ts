@@ -1,0 +1,37 @@
+// Grow-only set of JSON values.
+import type { Dot } from '../clock/dot.ts';
+import type { ReplicaId } from '../clock/replica-id.ts';
+import type { JsonValue } from '../codec/json-value.ts';
+import { CausalCrdt } from './causal-crdt.ts';
+import type { Delta } from './delta.ts';
+import { SetStore } from './set-store.ts';
+
+export class GSet extends CausalCrdt<SetStore> {
+  constructor(replica: ReplicaId) {
+    super(replica, new SetStore());
+  }
+
+  add(value: JsonValue): Delta<SetStore> {
+    return addToSet(this, value);
+  }
+
+  has(value: JsonValue): boolean {
+    return this.store.has(value);
+  }
+
+  values(): JsonValue[] {
+    return this.store.values();
+  }
+
+  get size(): number {
+    return this.store.elements.size;
+  }
+}
+
+/** Shared by GSet and ORSet: a local add, returned as a delta. */
+export function addToSet(crdt: CausalCrdt<SetStore>, value: JsonValue): Delta<SetStore> {
+  const d = crdt.nextDot();
+  const seen: Dot[] = [];
+  const part = crdt.store.add(value, d, seen);
+  return crdt.localDelta(d, part, seen);
+}

@@ -1,0 +1,18 @@
+export { CrdtType, CRDT_TYPE_NAMES, type CrdtTypeName, type DotStore, type RemovalEntry } from './dot-store.ts';
+export { Delta } from './delta.ts';
+export { CausalCrdt } from './causal-crdt.ts';
+export { RemovalLog } from './removal-log.ts';
+export { CounterStore, CounterContribution } from './counter-store.ts';
+export { SetStore, SetElement } from './set-store.ts';
+export { RegisterStore, RegisterValue, compareRegisterValues } from './register-store.ts';
+export { MapStore } from './map-store.ts';
+export { MapOps, wrap } from './map-ops.ts';
+export { storeValue, registerValueReader } from './store-value.ts';
+export { createEmptyStore } from './empty-store.ts';
+export { GCounter } from './g-counter.ts';
+export { PNCounter } from './pn-counter.ts';
+export { GSet } from './g-set.ts';
+export { ORSet } from './or-set.ts';
+export { LWWRegister } from './lww-register.ts';
+export { MVRegister } from './mv-register.ts';
+export { ORMap } from './or-map.ts';

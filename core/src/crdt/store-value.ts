@@ -1,0 +1,40 @@
+// Reads a dot store as the plain value an application sees.
+import type { JsonValue } from '../codec/json-value.ts';
+import type { CounterStore } from './counter-store.ts';
+import { CrdtType, type DotStore } from './dot-store.ts';
+import type { MapStore } from './map-store.ts';
+import type { RegisterStore } from './register-store.ts';
+import type { SetStore } from './set-store.ts';
+
+/** Value readers for types defined outside crdt/ (text, list), keyed by CrdtType. */
+const extraReaders = new Map<number, (store: DotStore) => unknown>();
+
+export function registerValueReader(type: CrdtType, read: (store: DotStore) => unknown): void {
+  extraReaders.set(type, read);
+}
+
+export function storeValue(store: DotStore): unknown {
+  switch (store.type) {
+    case CrdtType.Register:
+      return (store as RegisterStore).winner()?.value ?? null;
+    case CrdtType.Counter:
+      return (store as CounterStore).value();
+    case CrdtType.Set:
+      return (store as SetStore).values();
+    case CrdtType.Map: {
+      const out: Record<string, unknown> = {};
+      const map = store as MapStore;
+      for (const name of map.names()) {
+        const v = map.visible(name);
+        if (v !== undefined) out[name] = storeValue(v);
+      }
+      return out;
+    }
+    default: {
+      const read = extraReaders.get(store.type);
+      return read === undefined ? undefined : read(store);
+    }
+  }
+}
+
+export type { JsonValue };
