@@ -19,7 +19,7 @@ import { ORSet } from '../../core/src/crdt/or-set.ts';
 import { PNCounter } from '../../core/src/crdt/pn-counter.ts';
 import type { RegisterStore } from '../../core/src/crdt/register-store.ts';
 
-export type Op = { readonly kind: string; readonly a?: JsonValue; readonly path?: string[]; readonly n?: number };
+export type Op = { readonly kind: string; readonly a?: JsonValue; readonly path?: readonly string[]; readonly n?: number };
 
 /** One op as it happened: who, with which dot, having seen what, and its delta. */
 export interface OpEvent {

@@ -95,6 +95,13 @@ function readContext(r: Reader, ids: readonly ReplicaId[]): CausalContext {
   return ctx;
 }
 
+function readAnyDot(r: Reader, ids: readonly ReplicaId[]): Dot {
+  const replica = readIndex(r, ids);
+  const counter = r.varuint();
+  if (counter === 0) r.fail(ErrorCode.DecodeInvalid, 'dot counter 0');
+  return dot(replica, counter);
+}
+
 export function readDot(r: Reader, ids: readonly ReplicaId[], ctx: CausalContext): Dot {
   const replica = readIndex(r, ids);
   const counter = r.varuint();
@@ -121,8 +128,10 @@ function readRemovals(r: Reader, ids: readonly ReplicaId[], ctx: CausalContext, 
       for (let k = 0; k < pathLen; k++) path[k] = r.string(limits.maxStringBytes);
       const m = r.count('removed dots', 2);
       if (m === 0) r.fail(ErrorCode.DecodeInvalid, 'removal slot without dots');
+      // Removed dots need not be in the context: a deltaSince delta leaves out what the
+      // receiver already knows, and that is exactly what a removal is about.
       const dots: Dot[] = new Array(m);
-      for (let k = 0; k < m; k++) dots[k] = readDot(r, ids, ctx);
+      for (let k = 0; k < m; k++) dots[k] = readAnyDot(r, ids);
       slots[s] = { path, dots };
     }
     out[i] = { op, slots };
