@@ -58,6 +58,7 @@ export class CausalCrdt<S extends DotStore> {
    * applied, so a context entry without its record would lose the removal there.
    */
   private carryRemovals(ctx: CausalContext, removals: RemovalEntry[]): void {
+    if (this.removals.size === removals.length) return; // nothing kept beyond this op's own record
     const work: Dot[] = [];
     for (const [replica, set] of ctx.entries) {
       const r = set.ranges;

@@ -157,14 +157,12 @@ export class SetStore implements DotStore {
   since(ctx: CausalContext): SetStore | undefined {
     let out: Map<string, SetElement> | undefined;
     for (const [key, e] of this.elements) {
-      let dots: Dot[] | undefined;
-      for (const d of e.dots) {
-        if (ctx.has(d.replica, d.counter)) continue;
-        (dots ??= []).push(d);
-      }
-      if (dots === undefined) continue;
+      let fresh = 0;
+      for (const d of e.dots) if (!ctx.has(d.replica, d.counter)) fresh++;
+      if (fresh === 0) continue;
       out ??= new Map();
-      out.set(key, new SetElement(e.value, dots));
+      // Shared when whole: a join copies what it keeps, so sharing is safe.
+      out.set(key, fresh === e.dots.length ? e : new SetElement(e.value, e.dots.filter((d) => !ctx.has(d.replica, d.counter))));
     }
     // Watermarks always travel (until collected): the receiver may hold what they cover.
     if (out === undefined && this.dead.size === 0) return undefined;

@@ -31,9 +31,10 @@ export function decodeDelta(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DE
     r.pos--;
     r.fail(ErrorCode.DecodeVersion, `delta format version ${version} is not supported (this build reads ${DELTA_FORMAT_VERSION})`);
   }
-  const kind = r.u8();
+  const header = r.u8();
+  const kind = header >> 4;
   if (kind !== DeltaKind.Delta && kind !== DeltaKind.Snapshot) r.fail(ErrorCode.DecodeType, `unknown delta kind ${kind}`);
-  const rootType = r.u8();
+  const rootType = header & 0x0f;
   if (rootType !== 0 && !isStoreType(rootType)) r.fail(ErrorCode.DecodeType, `unknown store type ${rootType}`);
   const ids = readReplicaTable(r);
   const context = readContext(r, ids);
@@ -256,8 +257,13 @@ function readMap(r: Reader, ids: readonly ReplicaId[], ctx: CausalContext, limit
   for (let i = 0; i < n; i++) {
     const name = r.string(limits.maxStringBytes);
     if (fields.has(name)) r.fail(ErrorCode.DecodeInvalid, `map field ${JSON.stringify(name)} repeated`);
-    const m = r.count('field stores', 2);
-    if (m === 0) r.fail(ErrorCode.DecodeInvalid, 'map field without a store');
+    // One store: its type byte. Several: 0, the count, then a type byte before each.
+    const first = r.u8();
+    let m = 1;
+    if (first === 0) {
+      m = r.count('field stores', 2);
+      if (m < 2) r.fail(ErrorCode.DecodeInvalid, 'a multi-store field needs at least two stores');
+    } else r.pos--;
     const stores: DotStore[] = [];
     for (let k = 0; k < m; k++) {
       const type = r.u8();

@@ -43,8 +43,7 @@ export class DeltaEncoder {
     const out = this.out;
     out.reset();
     out.u8(DELTA_FORMAT_VERSION);
-    out.u8(kind);
-    out.u8(delta.store === undefined ? 0 : delta.store.type);
+    out.u8((kind << 4) | (delta.store === undefined ? 0 : delta.store.type));
     out.varuint(table.ids.length);
     for (const id of table.ids) writeReplicaId(out, id);
     out.raw(body.buf.subarray(0, body.pos));
@@ -143,7 +142,11 @@ export function writeStore(w: Writer, store: DotStore, table: ReplicaTable): voi
       w.varuint(fields.size);
       for (const [name, stores] of fields) {
         w.string(name);
-        w.varuint(stores.length);
+        // One store (the usual case): its type byte. Several: 0, then the count.
+        if (stores.length !== 1) {
+          w.u8(0);
+          w.varuint(stores.length);
+        }
         for (const s of stores) {
           w.u8(s.type);
           writeStore(w, s, table);

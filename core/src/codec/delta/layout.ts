@@ -1,9 +1,9 @@
 // Binary format of deltas and whole-replica snapshots, version 1.
 //
-//   +---------+------+----------+--------------------------------+
+//   +---------+-----------------+--------------------------------+
 //   | version | kind | rootType | replicaCount | ids (7 B each)  |
-//   |   u8=1  |  u8  |    u8    |   varuint    | big-endian u56  |
-//   +---------+------+----------+--------------------------------+
+//   |   u8=1  | hi 4 |   lo 4   |   varuint    | big-endian u56  |
+//   +---------+-----------------+--------------------------------+
 //   | context: varuint n × (replicaIdx, rangeCount, (gap, len-1)×) |
 //   | removals: varuint n × (dot, path: n × string, dots: n × dot) |
 //   | store (when rootType != 0): payload of rootType            |
@@ -13,7 +13,8 @@
 //   register = n × (dot, varuint wallMs, varuint logical, json)
 //   counter  = n × (varuint replicaIdx, varuint counter, varuint inc, varuint dec)
 //   set      = n × (json, n × dot)
-//   map      = n × (string name, n × (u8 type, payload))
+//   map      = n × (string name, stores)   stores = u8 type, payload
+//                                          | 0, varuint n ≥ 2, n × (u8 type, payload)
 //
 // Replica ids are written once in a table and referenced by index, so a dot costs 2-4
 // bytes. A snapshot is the delta "since nothing": the same layout with kind 2.
