@@ -128,8 +128,25 @@ export function isJsonValue(value: unknown, depth = 0): value is JsonValue {
 }
 
 /**
+ * The identity of a set element: equal values give equal keys, different values
+ * different keys. Strings and numbers take a fast path (a string gets a `"` prefix, which
+ * no other kind of key starts with, and no escaping); the rest use canonicalJson. Keys
+ * appear on the wire (removal paths), so this function is part of the format.
+ */
+export function elementKey(value: JsonValue): string {
+  switch (typeof value) {
+    case 'string':
+      return `"${value}`;
+    case 'number':
+      return Object.is(value, -0) ? '0' : String(value);
+    default:
+      return canonicalJson(value);
+  }
+}
+
+/**
  * A canonical string for a JSON value: equal values give equal strings (object keys
- * sorted). Set elements are identified by it.
+ * sorted).
  */
 export function canonicalJson(value: JsonValue): string {
   if (typeof value === 'string') return JSON.stringify(value);

@@ -124,9 +124,12 @@ export class CausalCrdt<S extends DotStore> {
     return new Delta(this.context.subtract(ctx), this.store.since(ctx) as S | undefined, this.removals.since(ctx));
   }
 
-  /** Joins another replica's whole state. */
+  /**
+   * Joins another replica's whole state. Equal to applying `other.deltaSince(nothing)`,
+   * without building that copy first: joins never keep incoming objects.
+   */
   merge(other: CausalCrdt<S>): boolean {
-    return this.applyDelta(other.deltaSince(new CausalContext()));
+    return this.applyDelta(new Delta(other.context, other.store, other.removals.all()));
   }
 
   /**

@@ -74,8 +74,13 @@ export class CounterStore implements DotStore {
     }
     const next = new CounterContribution(counter, inc, dec);
     this.entries.set(replica, next);
+    const part = new Map<ReplicaId, CounterContribution>();
+    part.set(replica, next);
     const base = this.bases.get(replica);
-    return new CounterStore(new Map([[replica, next]]), base === undefined ? new Map() : new Map([[replica, base]]));
+    if (base === undefined) return new CounterStore(part, NO_BASES);
+    const bases = new Map<ReplicaId, CounterContribution>();
+    bases.set(replica, base);
+    return new CounterStore(part, bases);
   }
 
   join(incoming: DotStore, ctx: CausalContext): boolean {
@@ -153,3 +158,6 @@ export class CounterStore implements DotStore {
     return new CounterStore(new Map(this.entries), new Map(this.bases));
   }
 }
+
+/** Shared by delta stores with no bases (deltas are never mutated). */
+const NO_BASES: Map<ReplicaId, CounterContribution> = new Map();

@@ -31,7 +31,11 @@ export class GSet extends CausalCrdt<SetStore> {
 /** Shared by GSet and ORSet: a local add, returned as a delta. */
 export function addToSet(crdt: CausalCrdt<SetStore>, value: JsonValue): Delta<SetStore> {
   const d = crdt.nextDot();
-  const seen: Dot[] = [];
+  const seen = scratch;
+  seen.length = 0;
   const part = crdt.store.add(value, d, seen);
   return crdt.localDelta(d, part, seen);
 }
+
+/** Reused by addToSet: localDelta copies what it needs out of it. */
+const scratch: Dot[] = [];

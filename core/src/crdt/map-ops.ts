@@ -3,7 +3,7 @@
 // along the path so it joins anywhere with the same code as any other delta.
 import type { Dot } from '../clock/dot.ts';
 import type { HybridLogicalClock } from '../clock/hlc.ts';
-import { canonicalJson, type JsonValue } from '../codec/json-value.ts';
+import { elementKey, type JsonValue } from '../codec/json-value.ts';
 import { TypeMismatchError } from '../errors.ts';
 import type { CausalCrdt } from './causal-crdt.ts';
 import { CounterStore } from './counter-store.ts';
@@ -70,7 +70,7 @@ export class MapOps {
 
   setRemove(path: readonly string[], value: JsonValue): Delta<MapStore> {
     const store = this.readTyped(path, CrdtType.Set) as SetStore | undefined;
-    const key = canonicalJson(value);
+    const key = elementKey(value);
     const observed = store === undefined ? [] : store.removeValue(value, key);
     this.pruneAlong(path);
     const d = this.root.nextDot();

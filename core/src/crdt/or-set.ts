@@ -2,7 +2,7 @@
 // only the dots it observed (as causal context plus a removal record), so an add
 // concurrent with a remove survives it.
 import type { ReplicaId } from '../clock/replica-id.ts';
-import { canonicalJson, type JsonValue } from '../codec/json-value.ts';
+import { elementKey, type JsonValue } from '../codec/json-value.ts';
 import { CausalCrdt } from './causal-crdt.ts';
 import type { Delta } from './delta.ts';
 import { addToSet } from './g-set.ts';
@@ -18,7 +18,7 @@ export class ORSet extends CausalCrdt<SetStore> {
   }
 
   remove(value: JsonValue): Delta<SetStore> {
-    const key = canonicalJson(value);
+    const key = elementKey(value);
     const observed = this.store.removeValue(value, key);
     const d = this.nextDot();
     return this.localDelta(d, undefined, observed, [{ path: [key], dots: observed }]);

@@ -4,7 +4,7 @@
 // observed; an add concurrent with it has a dot the remover never saw, so it wins.
 import type { CausalContext } from '../clock/causal-context.ts';
 import type { Dot } from '../clock/dot.ts';
-import { canonicalJson, type JsonValue } from '../codec/json-value.ts';
+import { elementKey, type JsonValue } from '../codec/json-value.ts';
 import { coveredBy, CrdtType, type DotStore, type RemovedSlot } from './dot-store.ts';
 import { collectWatermark, type DeadWatermark, isDead, mergeWatermark, raiseWatermark } from './dead-watermark.ts';
 
@@ -20,7 +20,7 @@ export class SetElement {
 
 export class SetStore implements DotStore {
   readonly type = CrdtType.Set;
-  /** Keyed by canonicalJson(value). Invariant: no live dot is covered by `dead`. */
+  /** Keyed by elementKey(value). Invariant: no live dot is covered by `dead`. */
   readonly elements: Map<string, SetElement>;
   /** Removed dots per element key and replica (dead-watermark.ts). */
   readonly dead: Map<string, DeadWatermark>;
@@ -55,7 +55,7 @@ export class SetStore implements DotStore {
   }
 
   has(value: JsonValue): boolean {
-    return this.elements.has(canonicalJson(value));
+    return this.elements.has(elementKey(value));
   }
 
   values(): JsonValue[] {
@@ -65,7 +65,7 @@ export class SetStore implements DotStore {
   }
 
   /** Local add at the fresh dot `d`; the replaced own dot (if any) goes to `superseded`. */
-  add(value: JsonValue, d: Dot, superseded: Dot[], key: string = canonicalJson(value)): SetStore {
+  add(value: JsonValue, d: Dot, superseded: Dot[], key: string = elementKey(value)): SetStore {
     const existing = this.elements.get(key);
     if (existing === undefined) {
       this.elements.set(key, new SetElement(value, [d]));
@@ -82,11 +82,13 @@ export class SetStore implements DotStore {
       }
       if (!replaced) dots.push(d);
     }
-    return new SetStore(new Map([[key, new SetElement(value, [d])]]));
+    const part = new Map<string, SetElement>();
+    part.set(key, new SetElement(value, [d]));
+    return new SetStore(part, NO_DEAD);
   }
 
   /** Local remove: returns the observed dots (empty when absent). */
-  removeValue(value: JsonValue, key: string = canonicalJson(value)): Dot[] {
+  removeValue(value: JsonValue, key: string = elementKey(value)): Dot[] {
     const existing = this.elements.get(key);
     if (existing === undefined) return [];
     this.elements.delete(key);
@@ -197,6 +199,9 @@ export function joinDot(dots: Dot[], d: Dot): boolean {
   return true;
 }
 
+
+/** Shared by delta stores with no watermarks (deltas are never mutated). */
+const NO_DEAD: Map<string, DeadWatermark> = new Map();
 
 function cloneDead(dead: ReadonlyMap<string, DeadWatermark>): Map<string, DeadWatermark> {
   const out = new Map<string, DeadWatermark>();

@@ -14,7 +14,7 @@ import { RegisterStore, RegisterValue } from '../../crdt/register-store.ts';
 import { SetElement, SetStore } from '../../crdt/set-store.ts';
 import { ErrorCode } from '../../errors.ts';
 import { isDead } from '../../crdt/dead-watermark.ts';
-import { canonicalJson, readJson } from '../json-value.ts';
+import { elementKey, readJson } from '../json-value.ts';
 import { Reader } from '../reader.ts';
 import { DEFAULT_DECODE_LIMITS, DELTA_FORMAT_VERSION, DeltaKind, type DecodeLimits, MAX_MAP_DEPTH, REPLICA_ID_BYTES } from './layout.ts';
 import { storeCodec } from './store-codec.ts';
@@ -223,7 +223,7 @@ function readSet(r: Reader, ids: readonly ReplicaId[], ctx: CausalContext, limit
   const elements = new Map<string, SetElement>();
   for (let i = 0; i < n; i++) {
     const value = readJson(r, limits.maxStringBytes);
-    const key = canonicalJson(value);
+    const key = elementKey(value);
     if (elements.has(key)) r.fail(ErrorCode.DecodeInvalid, 'set element repeated');
     const m = r.count('element dots', 2);
     if (m === 0) r.fail(ErrorCode.DecodeInvalid, 'set element without dots');
