@@ -18,7 +18,8 @@ type Step =
   | { t: 'deliver'; pick: number }
   | { t: 'dup'; pick: number }
   | { t: 'drop'; pick: number }
-  | { t: 'sync'; from: number; to: number };
+  | { t: 'sync'; from: number; to: number }
+  | { t: 'gc' };
 
 function stepArb(model: CrdtModel, replicas: number): fc.Arbitrary<Step> {
   const r = fc.integer({ min: 0, max: replicas - 1 });
@@ -28,6 +29,7 @@ function stepArb(model: CrdtModel, replicas: number): fc.Arbitrary<Step> {
     { weight: 1, arbitrary: fc.record({ t: fc.constant('dup' as const), pick: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('drop' as const), pick: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('sync' as const), from: r, to: r }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('gc' as const) }) },
   );
 }
 
@@ -64,6 +66,14 @@ function run(model: CrdtModel, replicas: number, steps: readonly Step[], heal: b
       case 'sync':
         nodes[s.to]!.applyDelta(nodes[s.from]!.deltaSince(nodes[s.to]!.context));
         break;
+      case 'gc': {
+        // What every replica has seen, and every delta still in flight was seen by its
+        // sender: the meet of the replicas' contexts is stable.
+        let stable = nodes[0]!.context.clone();
+        for (const node of nodes) stable = stable.intersect(node.context);
+        for (const node of nodes) node.collectGarbage(stable);
+        break;
+      }
     }
   }
   if (heal) {
