@@ -39,7 +39,7 @@ function history(list: readonly Action[]): Replica[] {
           r.delete(`${'kcsm'[a.v & 3]}${a.key}`);
           break;
         case 6:
-          r.map(`m${a.key}`).set('f', 'x'.repeat(Math.abs(a.v) % 40));
+          r.map(`m${a.key}`).set('f', (a.v % 3 === 0 ? 'é😀' : 'x').repeat(Math.abs(a.v) % 300));
           break;
         default: {
           const other = rs[(i + 1) % 2]!;

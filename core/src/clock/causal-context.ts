@@ -10,6 +10,10 @@ export class CausalContext {
   /** Invariant: no entry holds an empty RangeSet. */
   readonly entries: Map<ReplicaId, RangeSet>;
 
+  /** Lookup cache for has(); reset whenever `entries` gains or loses a replica. */
+  private lastReplica = 0;
+  private lastSet: RangeSet | undefined = undefined;
+
   constructor(entries: Map<ReplicaId, RangeSet> = new Map()) {
     this.entries = entries;
   }
@@ -25,7 +29,17 @@ export class CausalContext {
   }
 
   has(replica: ReplicaId, counter: number): boolean {
-    const set = this.entries.get(replica);
+    // Lookups come in runs for one replica (a delta from one writer): remember the last.
+    let set: RangeSet | undefined;
+    if (replica === this.lastReplica) set = this.lastSet;
+    else {
+      set = this.entries.get(replica);
+      // Only hits are cached: a replica's RangeSet object never changes once added.
+      if (set !== undefined) {
+        this.lastReplica = replica;
+        this.lastSet = set;
+      }
+    }
     return set !== undefined && set.has(counter);
   }
 
@@ -43,6 +57,7 @@ export class CausalContext {
     if (set === undefined) {
       set = new RangeSet();
       this.entries.set(replica, set);
+      this.lastReplica = 0;
     }
     set.add(counter);
   }
@@ -56,6 +71,7 @@ export class CausalContext {
     if (set === undefined) {
       set = new RangeSet();
       this.entries.set(replica, set);
+      this.lastReplica = 0;
     }
     set.addRange(start, end);
   }
@@ -69,8 +85,10 @@ export class CausalContext {
   merge(other: CausalContext): void {
     for (const [replica, set] of other.entries) {
       const mine = this.entries.get(replica);
-      if (mine === undefined) this.entries.set(replica, set.clone());
-      else mine.addAll(set);
+      if (mine === undefined) {
+        this.entries.set(replica, set.clone());
+        this.lastReplica = 0;
+      } else mine.addAll(set);
     }
   }
 

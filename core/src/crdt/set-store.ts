@@ -104,10 +104,13 @@ export class SetStore implements DotStore {
       const e = this.elements.get(key);
       if (e !== undefined && this.removeFrom(key, e, [])) changed = true;
     }
+    const anyDead = this.dead.size > 0;
     for (const [key, e] of other.elements) {
       let mine = this.elements.get(key);
-      const dead = this.dead.get(key);
-      for (const d of e.dots) {
+      const dead = anyDead ? this.dead.get(key) : undefined;
+      const dots = e.dots;
+      for (let i = 0; i < dots.length; i++) {
+        const d = dots[i]!;
         if (ctx.has(d.replica, d.counter) || isDead(dead, d)) continue;
         if (mine === undefined) {
           mine = new SetElement(e.value, [d]);
