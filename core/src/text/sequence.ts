@@ -37,6 +37,13 @@ export interface RemovedRun<C> {
   content: C;
 }
 
+/** A run of element ids: replica:counter .. counter+length-1. */
+export interface IdRun {
+  replica: ReplicaId;
+  counter: number;
+  length: number;
+}
+
 export class Sequence<C> implements PositionTree<C>, IdTree<C> {
   readonly localReplica: ReplicaId;
   readonly kind: ContentKind<C>;
@@ -160,6 +167,39 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
       if (set.ranges.length === 2) this.log.addSimple(this.localReplica, dot, r, set.ranges[0]!, set.ranges[1]!);
       else this.log.add(this.localReplica, dot, dot, ids);
     } else this.log.add(this.localReplica, dot, dot, ids);
+    return delta;
+  }
+
+  /**
+   * Deletes whichever elements of the given id runs are still visible, as one operation
+   * (one dot, taken only when something is deleted). Used by the undo manager.
+   */
+  deleteIds(runs: readonly IdRun[], clock: DotClock, removed: RemovedRun<C>[] | null): SequenceDelta<C> {
+    const delta: SequenceDelta<C> = { items: [], deleteDots: new Context(), deletedIds: new Context() };
+    const ids = delta.deletedIds;
+    for (let k = 0; k < runs.length; k++) {
+      const run = runs[k]!;
+      const lastCounter = run.counter + run.length - 1;
+      let pos = run.counter;
+      while (pos <= lastCounter) {
+        let c = idFind(this, run.replica, pos);
+        if (c === null) break;
+        if (c.deleted) {
+          pos = c.counter + c.length;
+          continue;
+        }
+        if (c.counter < pos) c = this.split(c, pos - c.counter);
+        if (c.counter + c.length - 1 > lastCounter) this.split(c, lastCounter - c.counter + 1);
+        ids.addRange(c.replica, c.counter, c.counter + c.length - 1);
+        if (removed !== null) removed.push({ replica: c.replica, counter: c.counter, content: c.content! });
+        pos = c.counter + c.length;
+        this.markDeleted(c);
+      }
+    }
+    if (ids.isEmpty) return delta;
+    const dot = clock.next(1);
+    delta.deleteDots.add(this.localReplica, dot);
+    this.log.add(this.localReplica, dot, dot, ids);
     return delta;
   }
 
