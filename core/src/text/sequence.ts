@@ -86,10 +86,7 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
     if (!Number.isInteger(index) || index < 0 || index > len) {
       throw new InvalidArgumentError(`insert index ${index} outside 0..${len}`);
     }
-    const delta: SequenceDelta<C> = { items: [], deleteDots: new Context(), deletedIds: new Context() };
-    if (n === 0) return delta;
-    const counter = clock.next(n);
-    const local = this.localReplica;
+    if (n === 0) return { items: [], deleteDots: new Context(), deletedIds: new Context() };
     let left: Chunk<C> | null = null;
     let right: Chunk<C> | null;
     if (index === 0) right = first(this);
@@ -98,6 +95,27 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
       const off = this.offset;
       right = off < left.length - 1 ? this.split(left, off + 1) : next(left);
     }
+    return this.insertBetween(left, right, content, n, clock);
+  }
+
+  /**
+   * Inserts `content` right before element replica:counter, visible or deleted (the undo
+   * manager restores deleted text exactly where it was). Returns undefined if unknown.
+   */
+  insertBeforeId(replica: number, counter: number, content: C, clock: DotClock): SequenceDelta<C> | undefined {
+    let right = idFind(this, replica, counter);
+    if (right === null) return undefined;
+    if (counter > right.counter) right = this.split(right, counter - right.counter);
+    return this.insertBetween(prev(right), right, content, this.kind.length(content), clock);
+  }
+
+  /** Inserts between two adjacent chunks (null: the start or the end). */
+  private insertBetween(left: Chunk<C> | null, right: Chunk<C> | null, content: C, n: number, clock: DotClock): SequenceDelta<C> {
+    const kind = this.kind;
+    const delta: SequenceDelta<C> = { items: [], deleteDots: new Context(), deletedIds: new Context() };
+    if (n === 0) return delta;
+    const counter = clock.next(n);
+    const local = this.localReplica;
     const lr = left === null ? NO_REPLICA : left.replica;
     const lc = left === null ? 0 : left.counter + left.length - 1;
     const rr = right === null ? NO_REPLICA : right.replica;

@@ -2,8 +2,8 @@
 // element id rather than by index, so undo stays correct while others keep editing:
 //  - undoing an insert deletes exactly the elements this replica inserted that are still
 //    visible (concurrent remote text around or inside them is untouched);
-//  - undoing a delete re-inserts the removed content where its tombstones are (new ids,
-//    since deletion in this CRDT is final), before any concurrent remote insert there.
+//  - undoing a delete re-inserts the removed content right before its tombstones (new ids,
+//    since deletion in this CRDT is final).
 //  - when deleted content is restored under new ids, the manager remembers old → new, so a
 //    later undo of the insert that first created that content removes the restored copy
 //    too (Yjs calls this following the "redone" chain).
@@ -130,7 +130,8 @@ export class UndoManager<C> {
     for (let i = step.ops.length - 1; i >= 0; i--) {
       const op = step.ops[i]!;
       const inv = op.kind === UndoOpKind.Inserted ? this.removeRuns(op.runs, delta) : this.restoreRuns(op.runs, delta);
-      if (inv.runs.length > 0) inverseOps.unshift(inv);
+      // In the order applied: reverting the inverse step then replays the original order.
+      if (inv.runs.length > 0) inverseOps.push(inv);
     }
     return { delta, inverse: { ops: inverseOps, lastMs: step.lastMs } };
   }
@@ -160,9 +161,8 @@ export class UndoManager<C> {
     const seq = this.sequence;
     const inserted: RemovedRun<C>[] = [];
     for (const run of runs) {
-      const index = seq.indexOfId(run.replica, run.counter);
-      if (index < 0) continue;
-      const d = seq.insert(index, run.content, this.clock);
+      const d = seq.insertBeforeId(run.replica, run.counter, run.content, this.clock);
+      if (d === undefined) continue;
       for (const it of d.items) {
         this.restored.push({ replica: run.replica, counter: run.counter, length: it.length, newReplica: it.replica, newCounter: it.counter });
         out.items.push(it);
