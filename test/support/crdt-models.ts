@@ -9,7 +9,7 @@ import type { ReplicaId } from '../../core/src/clock/replica-id.ts';
 import { canonicalJson, type JsonValue } from '../../core/src/codec/json-value.ts';
 import type { CausalCrdt } from '../../core/src/crdt/causal-crdt.ts';
 import type { Delta } from '../../core/src/crdt/delta.ts';
-import type { DotStore } from '../../core/src/crdt/dot-store.ts';
+import { CrdtType, type DotStore } from '../../core/src/crdt/dot-store.ts';
 import { GCounter } from '../../core/src/crdt/g-counter.ts';
 import { GSet } from '../../core/src/crdt/g-set.ts';
 import { LWWRegister } from '../../core/src/crdt/lww-register.ts';
@@ -124,7 +124,9 @@ export const models: CrdtModel[] = [
       fc.tuple(fc.constantFrom('n', 'm'), fc.integer({ min: -3, max: 3 })).map(([f, n]) => ({ kind: 'ctr', path: ['c', f], n })),
       fc.tuple(fc.constantFrom('s', 't'), element).map(([f, a]) => ({ kind: 'add', path: ['sets', f], a })),
       fc.tuple(fc.constantFrom('s', 't'), element).map(([f, a]) => ({ kind: 'rem', path: ['sets', f], a })),
-      fc.constantFrom(['x'], ['c'], ['c', 'n'], ['sets'], ['sets', 's']).map((path) => ({ kind: 'del', path })),
+      fc.constantFrom(['x'], ['c'], ['c', 'n'], ['sets'], ['sets', 's'], ['doc']).map((path) => ({ kind: 'del', path })),
+      fc.tuple(fc.nat(), fc.constantFrom('ab', 'X', 'hello')).map(([n, a]) => ({ kind: 'txt', path: ['doc'], a, n })),
+      fc.tuple(fc.nat(), fc.integer({ min: 1, max: 3 })).map(([n, len]) => ({ kind: 'cut', path: ['doc'], n, a: len })),
     ),
     apply: (c, op) => {
       const m = c as ORMap;
@@ -137,6 +139,13 @@ export const models: CrdtModel[] = [
           return m.addToSet(op.path!, op.a!);
         case 'rem':
           return m.removeFromSet(op.path!, op.a!);
+        case 'txt':
+          return m.ops.sequenceEdit<string>(op.path!, CrdtType.Text, (seq, clock) => seq.insert(op.n! % (seq.length + 1), op.a as string, clock));
+        case 'cut':
+          return m.ops.sequenceEdit<string>(op.path!, CrdtType.Text, (seq, clock) => {
+            const at = seq.length === 0 ? 0 : op.n! % seq.length;
+            return seq.delete(at, Math.min(op.a as number, seq.length - at), clock);
+          });
         default:
           return m.remove(op.path!);
       }

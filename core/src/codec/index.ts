@@ -12,6 +12,4 @@ export {
   decodeDelta,
   type DecodedDelta,
   ReplicaTable,
-  registerStoreCodec,
-  type StoreCodec,
 } from './delta/index.ts';

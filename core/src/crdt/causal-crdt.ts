@@ -5,7 +5,7 @@ import { CausalContext } from '../clock/causal-context.ts';
 import { type Dot, dot } from '../clock/dot.ts';
 import type { ReplicaId } from '../clock/replica-id.ts';
 import { Delta } from './delta.ts';
-import type { DotStore, RemovalEntry, RemovedSlot } from './dot-store.ts';
+import { type DotStore, marksSeen, type RemovalEntry, type RemovedSlot } from './dot-store.ts';
 import { MapStore } from './map-store.ts';
 import { RemovalLog } from './removal-log.ts';
 
@@ -44,7 +44,7 @@ export class CausalCrdt<S extends DotStore> {
     const slots = removed?.filter((slot) => slot.dots.length > 0);
     if (slots !== undefined && slots.length > 0) {
       const entry: RemovalEntry = { op: fresh, slots };
-      for (const slot of slots) for (const d of slot.dots) ctx.addDot(d);
+      for (const slot of slots) if (marksSeen(slot)) for (const d of slot.dots) ctx.addDot(d);
       this.removals.add(entry);
       removals.push(entry);
     }
@@ -72,6 +72,7 @@ export class CausalCrdt<S extends DotStore> {
       carried.add(entry);
       removals.push(entry);
       for (const slot of entry.slots) {
+        if (!marksSeen(slot)) continue;
         for (const x of slot.dots) {
           if (!ctx.hasDot(x)) ctx.addDot(x);
           work.push(x);
@@ -94,7 +95,7 @@ export class CausalCrdt<S extends DotStore> {
     for (const entry of fresh) {
       this.removals.add(entry);
       for (const slot of entry.slots) {
-        if (this.store.remove(slot.path, 0, slot.dots)) {
+        if (this.store.remove(slot, -1)) {
           any = true;
           if (changed !== undefined && slot.path.length > 0) changed.add(slot.path[0]!);
         }
@@ -102,7 +103,7 @@ export class CausalCrdt<S extends DotStore> {
     }
     // Removed dots that have not arrived yet must be skipped when they do. Ops' own dots
     // join the context only at the end: a write's new value carries its op's dot.
-    for (const entry of fresh) for (const slot of entry.slots) for (const d of slot.dots) ctx.addDot(d);
+    for (const entry of fresh) for (const slot of entry.slots) if (marksSeen(slot)) for (const d of slot.dots) ctx.addDot(d);
     if (delta.store !== undefined) {
       if (changed !== undefined && this.store instanceof MapStore) {
         for (const [name, stores] of (delta.store as unknown as MapStore).fields) {

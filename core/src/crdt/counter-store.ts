@@ -100,7 +100,8 @@ export class CounterStore implements DotStore {
   }
 
   /** Removes the observed contributions among `removed`, keeping their amounts as bases. */
-  remove(_path: readonly string[], _depth: number, removed: readonly Dot[]): boolean {
+  remove(slot: RemovedSlot): boolean {
+    const removed = slot.dots;
     let changed = false;
     for (const [replica, e] of this.entries) {
       if (coveredBy(removed, dot(replica, e.counter))) {
@@ -151,7 +152,7 @@ export class CounterStore implements DotStore {
     if (this.entries.size === 0) return;
     const dots: Dot[] = [];
     this.collectDots(dots);
-    out.push({ path: prefix, dots });
+    out.push({ path: prefix, dots, type: this.type });
   }
 
   clone(): CounterStore {

@@ -41,6 +41,25 @@ export type CrdtTypeName = (typeof CRDT_TYPE_NAMES)[CrdtType];
 export interface RemovedSlot {
   readonly path: readonly string[];
   readonly dots: readonly Dot[];
+  /**
+   * Type of the store that owns the slot. A replica that does not hold that store yet
+   * creates it, so the removal is remembered for dots still in flight.
+   */
+  readonly type: CrdtType;
+}
+
+/**
+ * Whether a removal marks the slot's dots as seen. Not for texts and lists: their items
+ * must still arrive (as tombstones they anchor later inserts), and the sequence
+ * remembers the removal as pending deletes instead.
+ */
+export function marksSeen(slot: RemovedSlot): boolean {
+  return slot.type !== CrdtType.Text && slot.type !== CrdtType.List;
+}
+
+/** Index in a slot's path of the name of the store that owns it (-1: the root store). */
+export function slotStoreDepth(slot: RemovedSlot): number {
+  return slot.path.length - (slot.type === CrdtType.Set ? 2 : 1);
 }
 
 /**
@@ -71,10 +90,11 @@ export interface DotStore {
   /** Joins an incoming store of the same type (rules 1 and 2). Returns true if the value changed. */
   join(incoming: DotStore, ctx: CausalContext): boolean;
   /**
-   * Removes `removed` dots found under `path[depth..]` (everything below when
-   * depth === path.length). Returns true if the value changed.
+   * Applies a removal to a slot at or below this store. `depth` is the index in
+   * `slot.path` of the name that reached this store (-1 for a root store), so what lies
+   * below starts at `slot.path[depth + 1]`. Returns true if the value changed.
    */
-  remove(path: readonly string[], depth: number, removed: readonly Dot[]): boolean;
+  remove(slot: RemovedSlot, depth: number): boolean;
   /** The part of this store whose dots are not in `ctx`, or undefined if there is none. */
   since(ctx: CausalContext): DotStore | undefined;
   /** Appends every live dot to `out`. */

@@ -4,6 +4,7 @@ import { CounterStore } from './counter-store.ts';
 import { CrdtType, type DotStore } from './dot-store.ts';
 import { MapStore } from './map-store.ts';
 import { RegisterStore } from './register-store.ts';
+import { SequenceStore } from './sequence-store.ts';
 import { SetStore } from './set-store.ts';
 
 export function createEmptyStore(type: CrdtType): DotStore {
@@ -16,6 +17,9 @@ export function createEmptyStore(type: CrdtType): DotStore {
       return new SetStore();
     case CrdtType.Map:
       return new MapStore();
+    case CrdtType.Text:
+    case CrdtType.List:
+      return SequenceStore.empty(type);
     default:
       throw new AssertionError(`no store for CRDT type ${type}`);
   }

@@ -5,6 +5,7 @@ import { HybridLogicalClock } from '../clock/hlc.ts';
 import type { ReplicaId } from '../clock/replica-id.ts';
 import type { JsonValue } from '../codec/json-value.ts';
 import { CausalCrdt } from './causal-crdt.ts';
+import { CrdtType } from './dot-store.ts';
 import type { Delta } from './delta.ts';
 import { RegisterStore, RegisterValue } from './register-store.ts';
 
@@ -21,7 +22,7 @@ export class LWWRegister extends CausalCrdt<RegisterStore> {
     const seen: Dot[] = [];
     const part = this.store.write(new RegisterValue(d, value, this.clock.now(physicalMs)), seen);
     const foreign = seen.filter((x) => x.replica !== d.replica);
-    return this.localDelta(d, part, seen, [{ path: [], dots: foreign }]);
+    return this.localDelta(d, part, seen, [{ path: [], dots: foreign, type: CrdtType.Register }]);
   }
 
   override applyDelta(delta: Delta<RegisterStore>, changed?: Set<string>): boolean {

@@ -7,8 +7,12 @@ import { elementKey, type JsonValue } from '../codec/json-value.ts';
 import { TypeMismatchError } from '../errors.ts';
 import type { CausalCrdt } from './causal-crdt.ts';
 import { CounterStore } from './counter-store.ts';
-import type { Delta } from './delta.ts';
-import { CRDT_TYPE_NAMES, CrdtType, type DotStore, type RemovedSlot } from './dot-store.ts';
+import { CausalContext } from '../clock/causal-context.ts';
+import type { DotClock, SequenceDelta } from '../text/delta.ts';
+import type { Sequence } from '../text/sequence.ts';
+import { Delta } from './delta.ts';
+import { SequenceStore, type SequenceType } from './sequence-store.ts';
+import { CRDT_TYPE_NAMES, CrdtType, type DotStore, marksSeen, type RemovedSlot } from './dot-store.ts';
 import { fieldSince, MapStore } from './map-store.ts';
 import { RegisterStore, RegisterValue } from './register-store.ts';
 import { SetStore } from './set-store.ts';
@@ -57,7 +61,7 @@ export class MapOps {
     const d = this.root.nextDot();
     const seen: Dot[] = [];
     const part = store.write(new RegisterValue(d, value, this.clock.now(this.now())), seen);
-    return this.root.localDelta(d, wrap(path, part), seen, [{ path, dots: foreign(seen, d) }]);
+    return this.root.localDelta(d, wrap(path, part), seen, [{ path, dots: foreign(seen, d), type: CrdtType.Register }]);
   }
 
   setAdd(path: readonly string[], value: JsonValue): Delta<MapStore> {
@@ -74,7 +78,7 @@ export class MapOps {
     const observed = store === undefined ? [] : store.removeValue(value, key);
     this.pruneAlong(path);
     const d = this.root.nextDot();
-    return this.root.localDelta(d, undefined, observed, [{ path: [...path, key], dots: observed }]);
+    return this.root.localDelta(d, undefined, observed, [{ path: [...path, key], dots: observed, type: CrdtType.Set }]);
   }
 
   /** Removes the field at `path` with everything beneath it that this replica observed. */
@@ -87,8 +91,8 @@ export class MapOps {
     if (parent !== undefined) {
       for (const s of parent.fields.get(name) ?? []) s.collectSlots(path, slots);
       for (const slot of slots) {
-        for (const d of slot.dots) observed.push(d);
-        this.root.store.remove(slot.path, 0, slot.dots);
+        if (marksSeen(slot)) for (const d of slot.dots) observed.push(d);
+        this.root.store.remove(slot, -1);
       }
       // What is left are counter bases (counter-store.ts): they travel with the removal.
       const left = parent.fields.get(name);
@@ -98,6 +102,24 @@ export class MapOps {
     }
     const d = this.root.nextDot();
     return this.root.localDelta(d, part, observed, slots);
+  }
+
+  /**
+   * A local edit of the text or list at `path`: `edit` gets the sequence and a clock that
+   * draws counters from this replica's context; the delta's context is what it drew.
+   */
+  sequenceEdit<C>(path: readonly string[], type: SequenceType, edit: (seq: Sequence<C>, clock: DotClock) => SequenceDelta<C>): Delta<MapStore> {
+    const store = this.leaf(path, type) as SequenceStore<C>;
+    const used = new CausalContext();
+    const clock = store.clockFor(this.root.context, this.root.replica, used);
+    const d = edit(store.sequenceFor(this.root.replica), clock);
+    this.pruneAlong(path);
+    return new Delta(used, wrap(path, SequenceStore.ofDelta(type, store.kind, d)), []);
+  }
+
+  /** The sequence at `path` for local edits, created if absent. */
+  sequenceAt<C>(path: readonly string[], type: SequenceType): SequenceStore<C> {
+    return this.leaf(path, type) as SequenceStore<C>;
   }
 
   /** Observes remote register stamps so later local writes order after them. */

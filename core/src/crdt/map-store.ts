@@ -5,7 +5,7 @@
 // concurrently keep their dots and so survive. The Replica's keyspace is one of these.
 import type { CausalContext } from '../clock/causal-context.ts';
 import type { Dot } from '../clock/dot.ts';
-import { CrdtType, type DotStore, type RemovedSlot } from './dot-store.ts';
+import { CrdtType, type DotStore, type RemovedSlot, slotStoreDepth } from './dot-store.ts';
 import { createEmptyStore } from './empty-store.ts';
 
 export class MapStore implements DotStore {
@@ -120,24 +120,18 @@ export class MapStore implements DotStore {
     return changed;
   }
 
-  remove(path: readonly string[], depth: number, removed: readonly Dot[]): boolean {
-    if (depth < path.length) return this.removeField(path[depth]!, path, depth + 1, removed);
+  remove(slot: RemovedSlot, depth: number): boolean {
+    const name = slot.path[depth + 1];
+    if (name === undefined) return false;
+    // Create what is missing along the path: the removal must be remembered by the slot's
+    // store for dots that have not arrived yet.
+    const type = depth + 1 === slotStoreDepth(slot) ? slot.type : CrdtType.Map;
+    this.ensure(name, type);
+    const stores = this.fields.get(name)!;
     let changed = false;
-    for (const name of [...this.fields.keys()]) {
-      if (this.removeField(name, path, depth, removed)) changed = true;
-    }
-    return changed;
-  }
-
-  /** Applies a removal to the stores under `name`. Returns true if the field changed. */
-  removeField(name: string, path: readonly string[], depth: number, removed: readonly Dot[]): boolean {
-    const stores = this.fields.get(name);
-    if (stores === undefined) return false;
-    let changed = false;
-    for (const s of stores) if (s.remove(path, depth, removed)) changed = true;
-    const before = stores.length;
+    for (const s of stores) if (s.remove(slot, depth + 1)) changed = true;
     this.prune(name);
-    return changed || (this.fields.get(name)?.length ?? 0) !== before;
+    return changed;
   }
 
   since(ctx: CausalContext): MapStore | undefined {

@@ -4,6 +4,7 @@
 import type { ReplicaId } from '../clock/replica-id.ts';
 import { elementKey, type JsonValue } from '../codec/json-value.ts';
 import { CausalCrdt } from './causal-crdt.ts';
+import { CrdtType } from './dot-store.ts';
 import type { Delta } from './delta.ts';
 import { addToSet } from './g-set.ts';
 import { SetStore } from './set-store.ts';
@@ -21,7 +22,7 @@ export class ORSet extends CausalCrdt<SetStore> {
     const key = elementKey(value);
     const observed = this.store.removeValue(value, key);
     const d = this.nextDot();
-    return this.localDelta(d, undefined, observed, [{ path: [key], dots: observed }]);
+    return this.localDelta(d, undefined, observed, [{ path: [key], dots: observed, type: CrdtType.Set }]);
   }
 
   has(value: JsonValue): boolean {

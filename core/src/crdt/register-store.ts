@@ -95,7 +95,8 @@ export class RegisterStore implements DotStore {
     return changed;
   }
 
-  remove(_path: readonly string[], _depth: number, removed: readonly Dot[]): boolean {
+  remove(slot: RemovedSlot): boolean {
+    const removed = slot.dots;
     raiseWatermark(this.dead, removed);
     const kept = this.values.filter((v) => !coveredBy(removed, v.dot));
     if (kept.length === this.values.length) return false;
@@ -121,7 +122,7 @@ export class RegisterStore implements DotStore {
   }
 
   collectSlots(prefix: readonly string[], out: RemovedSlot[]): void {
-    if (this.values.length > 0) out.push({ path: prefix, dots: this.values.map((v) => v.dot) });
+    if (this.values.length > 0) out.push({ path: prefix, dots: this.values.map((v) => v.dot), type: this.type });
   }
 
   clone(): RegisterStore {

@@ -124,9 +124,11 @@ export class SetStore implements DotStore {
     return changed;
   }
 
-  remove(path: readonly string[], depth: number, removed: readonly Dot[]): boolean {
-    if (depth < path.length) {
-      const key = path[depth]!;
+  remove(slot: RemovedSlot, depth: number): boolean {
+    const path = slot.path;
+    const removed = slot.dots;
+    if (depth + 1 < path.length) {
+      const key = path[depth + 1]!;
       const e = this.elements.get(key);
       if (e === undefined) {
         raiseWatermark(this.deadOf(key), removed);
@@ -179,7 +181,7 @@ export class SetStore implements DotStore {
   }
 
   collectSlots(prefix: readonly string[], out: RemovedSlot[]): void {
-    for (const [key, e] of this.elements) out.push({ path: [...prefix, key], dots: e.dots.slice() });
+    for (const [key, e] of this.elements) out.push({ path: [...prefix, key], dots: e.dots.slice(), type: this.type });
   }
 
   clone(): SetStore {

@@ -4,14 +4,8 @@ import type { CounterStore } from './counter-store.ts';
 import { CrdtType, type DotStore } from './dot-store.ts';
 import type { MapStore } from './map-store.ts';
 import type { RegisterStore } from './register-store.ts';
+import type { SequenceStore } from './sequence-store.ts';
 import type { SetStore } from './set-store.ts';
-
-/** Value readers for types defined outside crdt/ (text, list), keyed by CrdtType. */
-const extraReaders = new Map<number, (store: DotStore) => unknown>();
-
-export function registerValueReader(type: CrdtType, read: (store: DotStore) => unknown): void {
-  extraReaders.set(type, read);
-}
 
 export function storeValue(store: DotStore): unknown {
   switch (store.type) {
@@ -30,10 +24,10 @@ export function storeValue(store: DotStore): unknown {
       }
       return out;
     }
-    default: {
-      const read = extraReaders.get(store.type);
-      return read === undefined ? undefined : read(store);
-    }
+    case CrdtType.Text:
+      return (store as SequenceStore<string>).state().content().join('');
+    case CrdtType.List:
+      return (store as SequenceStore<JsonValue[]>).state().content().flat();
   }
 }
 

@@ -10,6 +10,7 @@ import type { RegisterStore } from '../crdt/register-store.ts';
 import type { SetStore } from '../crdt/set-store.ts';
 import { storeValue } from '../crdt/store-value.ts';
 import { InvalidArgumentError } from '../errors.ts';
+import { ListHandle, TextHandle } from './sequence-handles.ts';
 
 /** What a handle needs from its replica: read access, and a way to commit a local op. */
 export interface HandleHost {
@@ -17,6 +18,8 @@ export interface HandleHost {
   commit(path: readonly string[], op: () => Delta<MapStore>): Delta<MapStore>;
   checkValue(value: unknown): JsonValue;
   checkName(name: string): string;
+  /** Physical time in ms as the shell supplies it (undo grouping). */
+  now(): number;
 }
 
 export class CounterHandle {
@@ -126,6 +129,14 @@ export class MapHandle {
 
   map(field: string): MapHandle {
     return new MapHandle(this.host, this.at(field));
+  }
+
+  text(field: string): TextHandle {
+    return new TextHandle(this.host, this.at(field));
+  }
+
+  list(field: string): ListHandle {
+    return new ListHandle(this.host, this.at(field));
   }
 
   keys(): string[] {

@@ -15,8 +15,11 @@ import { CRDT_TYPE_NAMES, type CrdtTypeName, type DotStore } from '../crdt/dot-s
 import { MapOps } from '../crdt/map-ops.ts';
 import { MapStore } from '../crdt/map-store.ts';
 import { storeValue } from '../crdt/store-value.ts';
+import { SequenceStore } from '../crdt/sequence-store.ts';
+import type { Patch } from '../text/delta.ts';
 import { DecodeError, ErrorCode, InvalidArgumentError } from '../errors.ts';
 import { CounterHandle, type HandleHost, MapHandle, RegisterHandle, SetHandle } from './handles.ts';
+import { ListHandle, TextHandle } from './sequence-handles.ts';
 import { KeyPattern } from './key-pattern.ts';
 
 export const MAX_KEY_BYTES = 1024;
@@ -43,11 +46,15 @@ export class ChangeEvent {
   private cached: unknown;
   private computed = false;
 
+  private readonly patchList: readonly Patch<unknown>[] | undefined;
+
   constructor(key: string, store: DotStore | undefined, origin: ChangeOrigin) {
     this.key = key;
     this.store = store;
     this.origin = origin;
     this.cached = undefined;
+    // Captured now: a store's patch list is replaced (never mutated) by its next change.
+    this.patchList = store instanceof SequenceStore && store.patches.length > 0 ? store.patches : undefined;
   }
 
   /** The key's type now, undefined once deleted. */
@@ -57,6 +64,14 @@ export class ChangeEvent {
 
   get deleted(): boolean {
     return this.store === undefined;
+  }
+
+  /**
+   * For a text or list: the change as index patches, in order, for binding an editor.
+   * Undefined for other types, and for undo/redo (read `value` then).
+   */
+  get patches(): readonly Patch<unknown>[] | undefined {
+    return this.patchList;
   }
 
   /** The key's value after the change (undefined once deleted). */
@@ -87,6 +102,7 @@ export class Replica implements HandleHost {
   private readonly deltaListeners = new Set<DeltaListener>();
   private readonly encoder = new DeltaEncoder();
   private readonly limits: DecodeLimits;
+  private readonly nowMs: () => number;
 
   constructor(options: ReplicaOptions) {
     this.id = checkReplicaId(options.replicaId);
@@ -94,6 +110,11 @@ export class Replica implements HandleHost {
     this.state = new CausalCrdt(this.id, new MapStore());
     this.ops = new MapOps(this.state, new HybridLogicalClock(), options.now ?? (() => 0));
     this.limits = options.decodeLimits ?? DEFAULT_DECODE_LIMITS;
+    this.nowMs = options.now ?? (() => 0);
+  }
+
+  now(): number {
+    return this.nowMs();
   }
 
   // ---- typed handles -------------------------------------------------------------
@@ -112,6 +133,16 @@ export class Replica implements HandleHost {
 
   map(key: string): MapHandle {
     return new MapHandle(this, [this.checkName(key)]);
+  }
+
+  /** A collaborative text: index edits, cursors, patches in change events, local undo. */
+  text(key: string): TextHandle {
+    return new TextHandle(this, [this.checkName(key)]);
+  }
+
+  /** A list of JSON values with the same machinery as text. */
+  list(key: string): ListHandle {
+    return new ListHandle(this, [this.checkName(key)]);
   }
 
   // ---- plain key access ------------------------------------------------------------

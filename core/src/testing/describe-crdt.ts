@@ -1,13 +1,14 @@
 // Deterministic text rendering of a CRDT's whole state (context, removal records, store),
 // independent of insertion order: two replicas are in the same state exactly when their
 // descriptions are equal. For tests and for debugging output.
-import type { CausalContext } from '../clock/causal-context.ts';
+import { CausalContext as Context, type CausalContext } from '../clock/causal-context.ts';
 import type { Dot } from '../clock/dot.ts';
 import type { CausalCrdt } from '../crdt/causal-crdt.ts';
 import type { CounterContribution, CounterStore } from '../crdt/counter-store.ts';
 import { CrdtType, type DotStore, type RemovalEntry } from '../crdt/dot-store.ts';
 import type { MapStore } from '../crdt/map-store.ts';
 import type { RegisterStore } from '../crdt/register-store.ts';
+import type { SequenceStore } from '../crdt/sequence-store.ts';
 import type { SetStore } from '../crdt/set-store.ts';
 import { canonicalJson } from '../codec/json-value.ts';
 
@@ -30,7 +31,7 @@ function describeDots(dots: readonly Dot[]): string {
 
 function describeRemovals(entries: readonly RemovalEntry[]): string {
   return entries
-    .map((e) => `${e.op.replica}.${e.op.counter}-${e.slots.map((s) => `${JSON.stringify(s.path)}[${describeDots(s.dots)}]`).sort().join('')}`)
+    .map((e) => `${e.op.replica}.${e.op.counter}-${e.slots.map((s) => `${JSON.stringify(s.path)}:${s.type}[${describeDots(s.dots)}]`).sort().join('')}`)
     .sort()
     .join(' ');
 }
@@ -66,8 +67,21 @@ export function describeStore(store: DotStore): string {
         .map(([name, stores]) => `${JSON.stringify(name)}=${stores.map(describeStore).sort().join('|')}`)
         .sort()
         .join(' ')})`;
+    case CrdtType.Text:
+    case CrdtType.List: {
+      const s = store as SequenceStore<unknown>;
+      if (s.seq === undefined) return `seqdelta(${s.delta!.items.length} items)`;
+      // Run boundaries differ between replicas (merged locally, split remotely): render
+      // the elements, not the runs.
+      const elements = s.type === CrdtType.Text ? (s.seq.content() as string[]).join('') : s.seq.content().flat();
+      // The delete log as what it says (ops and ids), not how it is split into records.
+      const ops = new Context();
+      const ids = new Context();
+      s.seq.log.collect(new Context(), ops, ids);
+      return `seq(${JSON.stringify(elements)} pending ${s.seq.pending.length} deletes ${describeContext(ops)} ${describeContext(ids)})`;
+    }
     default:
-      return `type${store.type}(${JSON.stringify(store)})`;
+      return `type${store.type}`;
   }
 }
 

@@ -17,7 +17,10 @@ import { isDead } from '../../crdt/dead-watermark.ts';
 import { elementKey, readJson } from '../json-value.ts';
 import { Reader } from '../reader.ts';
 import { DEFAULT_DECODE_LIMITS, DELTA_FORMAT_VERSION, DeltaKind, type DecodeLimits, MAX_MAP_DEPTH, REPLICA_ID_BYTES } from './layout.ts';
-import { storeCodec } from './store-codec.ts';
+import { SequenceStore, type SequenceType } from '../../crdt/sequence-store.ts';
+import { type ContentKind, listKind, textKind } from '../../text/content.ts';
+import { readDelta as readSequenceDelta } from '../../text/delta-codec.ts';
+import { DecodeError } from '../../errors.ts';
 
 export interface DecodedDelta {
   readonly kind: DeltaKind;
@@ -45,7 +48,20 @@ export function decodeDelta(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DE
 }
 
 function isStoreType(t: number): boolean {
-  return t === CrdtType.Register || t === CrdtType.Counter || t === CrdtType.Set || t === CrdtType.Map || storeCodec(t) !== undefined;
+  return t >= CrdtType.Register && t <= CrdtType.List;
+}
+
+function readSequence<C>(r: Reader, type: SequenceType, kind: ContentKind<C>, ctx: CausalContext): SequenceStore<C> {
+  const start = r.pos;
+  const d = readSequenceDelta(r, kind);
+  for (const it of d.items) {
+    if (!ctx.hasRange(it.replica, it.counter, it.counter + it.length - 1)) {
+      throw new DecodeError(ErrorCode.DecodeInvalid, `sequence run ${it.replica}:${it.counter} is not in the delta's context`, start);
+    }
+  }
+  if (!ctx.includes(d.deleteDots)) throw new DecodeError(ErrorCode.DecodeInvalid, "sequence delete op is not in the delta's context", start);
+  if (d.items.length === 0 && d.deleteDots.isEmpty) throw new DecodeError(ErrorCode.DecodeInvalid, 'empty sequence delta', start);
+  return SequenceStore.ofDelta(type, kind, d);
 }
 
 function readReplicaTable(r: Reader): ReplicaId[] {
@@ -133,7 +149,10 @@ function readRemovals(r: Reader, ids: readonly ReplicaId[], ctx: CausalContext, 
       // receiver already knows, and that is exactly what a removal is about.
       const dots: Dot[] = new Array(m);
       for (let k = 0; k < m; k++) dots[k] = readAnyDot(r, ids);
-      slots[s] = { path, dots };
+      const type = r.u8();
+      if (!isStoreType(type) || type === CrdtType.Map) r.fail(ErrorCode.DecodeType, `removal slot of store type ${type}`);
+      if (pathLen < (type === CrdtType.Set ? 1 : 0)) r.fail(ErrorCode.DecodeInvalid, 'set removal without an element key');
+      slots[s] = { path, dots, type: type as CrdtType };
     }
     out[i] = { op, slots };
   }
@@ -150,11 +169,12 @@ export function readStore(r: Reader, type: number, ids: readonly ReplicaId[], ct
       return readSet(r, ids, ctx, limits);
     case CrdtType.Map:
       return readMap(r, ids, ctx, limits, depth);
-    default: {
-      const codec = storeCodec(type);
-      if (codec === undefined) r.fail(ErrorCode.DecodeType, `unknown store type ${type}`);
-      return codec.read(r, ids, ctx, limits);
-    }
+    case CrdtType.Text:
+      return readSequence(r, CrdtType.Text, textKind, ctx);
+    case CrdtType.List:
+      return readSequence(r, CrdtType.List, listKind, ctx);
+    default:
+      r.fail(ErrorCode.DecodeType, `unknown store type ${type}`);
   }
 }
 

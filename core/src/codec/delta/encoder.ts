@@ -14,7 +14,8 @@ import { writeJson } from '../json-value.ts';
 import { Writer } from '../writer.ts';
 import { DELTA_FORMAT_VERSION, DeltaKind } from './layout.ts';
 import { ReplicaTable } from './replica-table.ts';
-import { storeCodec } from './store-codec.ts';
+import type { SequenceStore } from '../../crdt/sequence-store.ts';
+import { writeDelta as writeSequenceDelta } from '../../text/delta-codec.ts';
 
 export class DeltaEncoder {
   private readonly body = new Writer(1024);
@@ -36,6 +37,7 @@ export class DeltaEncoder {
         for (const p of slot.path) body.string(p);
         body.varuint(slot.dots.length);
         for (const d of slot.dots) writeDot(body, d, table);
+        body.u8(slot.type);
       }
     }
     if (delta.store !== undefined) writeStore(body, delta.store, table);
@@ -154,10 +156,14 @@ export function writeStore(w: Writer, store: DotStore, table: ReplicaTable): voi
       }
       return;
     }
-    default: {
-      const codec = storeCodec(store.type);
-      if (codec === undefined) throw new AssertionError(`no codec registered for store type ${store.type}`);
-      codec.write(w, store, table);
+    case CrdtType.Text:
+    case CrdtType.List: {
+      const seq = store as SequenceStore<unknown>;
+      if (seq.delta === undefined) throw new AssertionError('only delta-mode sequence stores are encoded');
+      writeSequenceDelta(w, seq.kind, seq.delta);
+      return;
     }
+    default:
+      throw new AssertionError(`no codec for store type ${store.type}`);
   }
 }

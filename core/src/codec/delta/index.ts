@@ -2,4 +2,3 @@ export { DELTA_FORMAT_VERSION, DeltaKind, MAX_MAP_DEPTH, type DecodeLimits, DEFA
 export { DeltaEncoder, writeDot, writeContext, writeStore } from './encoder.ts';
 export { decodeDelta, readDot, readStore, type DecodedDelta } from './decoder.ts';
 export { ReplicaTable } from './replica-table.ts';
-export { registerStoreCodec, storeCodec, type StoreCodec } from './store-codec.ts';

@@ -5,14 +5,16 @@
 //   |   u8=1  | hi 4 |   lo 4   |   varuint    | big-endian u56  |
 //   +---------+-----------------+--------------------------------+
 //   | context: varuint n × (replicaIdx, rangeCount, (gap, len-1)×) |
-//   | removals: varuint n × (dot, path: n × string, dots: n × dot) |
+//   | removals: varuint n × (op dot, slots: n × slot)              |
 //   | store (when rootType != 0): payload of rootType            |
 //   +------------------------------------------------------------+
 //
 //   dot      = varuint replicaIdx, varuint counter
+//   slot     = path: n × string, dots: n × dot, u8 type of the store owning the slot
 //   register = n × (dot, varuint wallMs, varuint logical, json)
 //   counter  = n × (varuint replicaIdx, varuint counter, varuint inc, varuint dec)
 //   set      = n × (json, n × dot)
+//   text, list = a sequence delta (text/delta-codec.ts: its own version byte and table)
 //   map      = n × (string name, stores)   stores = u8 type, payload
 //                                          | 0, varuint n ≥ 2, n × (u8 type, payload)
 //
