@@ -38,8 +38,9 @@ export class CausalCrdt<S extends DotStore> {
    */
   localDelta(fresh: Dot, store: S | undefined, seen: readonly Dot[], removed?: readonly RemovedSlot[]): Delta<S> {
     const ctx = new CausalContext();
-    ctx.addDot(fresh);
+    // Older dots first: a context grows fastest appended to in order.
     for (const d of seen) ctx.addDot(d);
+    ctx.addDot(fresh);
     const removals: RemovalEntry[] = [];
     const slots = removed?.filter((slot) => slot.dots.length > 0);
     if (slots !== undefined && slots.length > 0) {
