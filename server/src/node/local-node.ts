@@ -7,6 +7,8 @@ import type { KvChange, KvCommand, KvEntry, KvResult } from '../../../core/src/k
 import { DEFAULT_MAX_VALUE_BYTES } from '../../../core/src/kv/limits.ts';
 import { KvStateMachine, type ApplyOutcome } from '../../../core/src/kv/state-machine.ts';
 import type { KvStorage } from '../../../core/src/kv/storage.ts';
+import { encodeSnapshot, restoreSnapshot } from '../../../core/src/kv/snapshot.ts';
+import { readSnapshotFile, writeSnapshotFile } from '../storage/snapshot-file.ts';
 import type { WriteAheadLog } from '../wal/wal.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { NodeErrorCode, NodeTimeoutError, NodeUnavailableError } from './errors.ts';
@@ -23,6 +25,10 @@ export interface LocalNodeOptions {
   readonly maxSessions?: number;
   /** Recent changes kept for watch?fromVersion; default 10,000. */
   readonly feedCapacity?: number;
+  /** Where compressed snapshots go; with a WAL, enables snapshots and WAL compaction. */
+  readonly snapshotDir?: string;
+  /** Take a snapshot (and compact the WAL) every this many applied entries; default 10,000. */
+  readonly snapshotEveryEntries?: number;
   /** Called after each command is applied (metrics, snapshot policy). */
   readonly onApplied?: (index: number, outcome: ApplyOutcome) => void;
 }
@@ -70,6 +76,11 @@ export class LocalNode implements OriginNode {
   private readonly results = new Map<number, KvResult>();
   private versionWaiters: VersionWaiter[] = [];
   private stopped: string | null = null;
+  private readonly storage: KvStorage;
+  private readonly snapshotDir: string | undefined;
+  private readonly snapshotEvery: number;
+  private lastSnapshotIndex: number;
+  private snapshotting: Promise<void> | null = null;
 
   private constructor(options: LocalNodeOptions, sm: KvStateMachine) {
     this.id = options.id ?? 'n1';
@@ -80,6 +91,10 @@ export class LocalNode implements OriginNode {
     this.onApplied = options.onApplied;
     this.lastIndex = sm.appliedIndex;
     this.feed = new ChangeFeed(options.feedCapacity ?? 10_000, sm.appliedIndex);
+    this.storage = options.storage;
+    this.snapshotDir = options.snapshotDir;
+    this.snapshotEvery = options.snapshotEveryEntries ?? 10_000;
+    this.lastSnapshotIndex = options.wal?.snapshot.index ?? 0;
   }
 
   /**
@@ -94,10 +109,16 @@ export class LocalNode implements OriginNode {
     const wal = options.wal;
     if (wal !== undefined) {
       if (wal.snapshot.index > sm.appliedIndex) {
-        throw new NodeUnavailableError(
-          NodeErrorCode.NotReady,
-          `state machine at ${sm.appliedIndex} is behind the WAL snapshot at ${wal.snapshot.index}; restore the snapshot first`,
-        );
+        // The WAL was compacted past what storage holds (storage lost or rolled back):
+        // restore the snapshot the WAL points at, then replay the rest.
+        if (options.snapshotDir === undefined) {
+          throw new NodeUnavailableError(
+            NodeErrorCode.NotReady,
+            `state machine at ${sm.appliedIndex} is behind the WAL snapshot at ${wal.snapshot.index} and no snapshot directory is set`,
+          );
+        }
+        const snap = readSnapshotFile(options.snapshotDir, wal.snapshot.index);
+        restoreSnapshot(sm, options.storage, snap.data);
       }
       for (const e of wal.entries(sm.appliedIndex + 1, wal.lastIndex + 1)) sm.applyEncoded(e.data, e.index);
       if (wal.hardState.term === 0) {
@@ -200,6 +221,7 @@ export class LocalNode implements OriginNode {
 
   async close(): Promise<void> {
     this.stop();
+    await this.snapshotting;
     await this.wal?.close();
   }
 
@@ -216,6 +238,7 @@ export class LocalNode implements OriginNode {
       for (const c of outcome.changes) this.feed.publish(c);
       this.onApplied?.(next.index, outcome);
     }
+    this.maybeSnapshot();
     if (this.versionWaiters.length > 0) {
       const applied = this.appliedIndex;
       const still: VersionWaiter[] = [];
@@ -223,6 +246,35 @@ export class LocalNode implements OriginNode {
       else still.push(w);
       this.versionWaiters = still;
     }
+  }
+
+  /** Waits for a snapshot in progress (tests, shutdown). */
+  async snapshotSettled(): Promise<void> {
+    await this.snapshotting;
+  }
+
+  /**
+   * Every `snapshotEvery` entries: encode the state (synchronously, so it is exactly the
+   * state at `index`), write it compressed and fsync'd, record it in the WAL, then delete
+   * WAL segments below it. A failure stops the node rather than risk the log.
+   */
+  private maybeSnapshot(): void {
+    const wal = this.wal;
+    const dir = this.snapshotDir;
+    const index = this.appliedIndex;
+    if (wal === undefined || dir === undefined || this.snapshotting !== null) return;
+    if (index - this.lastSnapshotIndex < this.snapshotEvery) return;
+    const data = encodeSnapshot(this.storage, index);
+    this.lastSnapshotIndex = index;
+    this.snapshotting = (async () => {
+      writeSnapshotFile(dir, { index, term: 1, data });
+      wal.setSnapshot({ index, term: 1, data: new Uint8Array(0) });
+      await wal.compact(index + 1);
+    })()
+      .catch((cause: unknown) => this.stop(`snapshot at ${index} failed: ${(cause as Error).message}`))
+      .finally(() => {
+        this.snapshotting = null;
+      });
   }
 
   private takeResult(index: number): KvResult {
