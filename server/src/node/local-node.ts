@@ -64,7 +64,8 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 
 export class LocalNode implements OriginNode {
   readonly id: string;
-  readonly url: string;
+  /** The URL clients reach this node at; settable once the server knows its port. */
+  url: string;
   readonly stateMachine: KvStateMachine;
   private readonly wal: WriteAheadLog | undefined;
   private readonly maxValueBytes: number;
