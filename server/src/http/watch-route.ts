@@ -18,21 +18,23 @@ export function registerWatchRoute(app: Hono, node: OriginNode, options: WatchRo
     const ks = keyspace(c);
     const prefix = c.req.query('prefix') ?? '';
     const fromVersion = intQuery(c, 'fromVersion');
+    const queue: KvChange[] = [];
+    let overflow = false;
+    let closed = false;
+    let wake: (() => void) | null = null;
+    const notify = (): void => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    // Subscribed before the stream starts, so a node that cannot watch answers with the
+    // typed error JSON instead of an empty 200 stream.
+    const sub = node.watch(ks, prefix, fromVersion, (change) => {
+      if (queue.length >= options.maxQueuedEvents) overflow = true;
+      else queue.push(change);
+      notify();
+    });
     return streamSSE(c, async (stream) => {
-      const queue: KvChange[] = [];
-      let overflow = false;
-      let closed = false;
-      let wake: (() => void) | null = null;
-      const notify = (): void => {
-        const w = wake;
-        wake = null;
-        w?.();
-      };
-      const sub = node.watch(ks, prefix, fromVersion, (change) => {
-        if (queue.length >= options.maxQueuedEvents) overflow = true;
-        else queue.push(change);
-        notify();
-      });
       stream.onAbort(() => {
         closed = true;
         notify();

@@ -38,7 +38,15 @@ export class ChangeFeed {
     }
     this.ring[(this.start + this.length) % this.capacity] = change;
     this.length++;
-    for (const s of this.subscribers) if (s.ks === change.ks && change.key.startsWith(s.prefix)) s.onChange(change);
+    for (const s of this.subscribers) {
+      if (s.ks !== change.ks || !change.key.startsWith(s.prefix)) continue;
+      try {
+        s.onChange(change);
+      } catch {
+        // A failing watcher must not stop the apply loop that publishes; it is dropped.
+        this.subscribers.delete(s);
+      }
+    }
   }
 
   /** Whether every change with version >= fromVersion is still in the ring. */

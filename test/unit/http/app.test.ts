@@ -208,4 +208,19 @@ describe('Origin HTTP API over LocalNode', () => {
     await reader.cancel();
     controller.abort();
   });
+
+  it('watch: a watcher too far behind gets an error event; a stopped node answers 503 JSON', async () => {
+    const node = await LocalNode.open({ storage: new MemoryKvStorage() });
+    const { app } = createOriginApp({ node, maxQueuedWatchEvents: 2, watchKeepaliveMs: 50 });
+    for (let i = 0; i < 5; i++) await node.propose({ type: 'put', ks: 'default', key: `w${i}`, value: i }, { timeoutMs: 1000 });
+    const res = await app.request('/v1/watch?prefix=w&fromVersion=1');
+    const text = await res.text(); // the server ends the stream after the error event
+    expect(text).toContain('event: error');
+    expect(text).toContain('WATCH_OVERFLOW');
+    expect(text.match(/^data: \{"key"/gm)?.length).toBe(2);
+    node.stop('gone');
+    const stopped = await app.request('/v1/watch');
+    expect(stopped.status).toBe(503);
+    expect(await stopped.json()).toMatchObject({ error: { code: 'NODE_STOPPED' } });
+  });
 });
