@@ -68,4 +68,30 @@ describe('kv codec properties', () => {
       { seed, numRuns: 200 },
     );
   });
+
+  it('applyBatch in random chunks answers and stores exactly like applying one by one', () => {
+    const withSessions = fc.array(fc.tuple(command, fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined })), { maxLength: 30 });
+    fc.assert(
+      fc.property(withSessions, fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 4 }), (items, chunks, maxSessions) => {
+        const cmds = items.map(([cmd, seq]) => (seq === undefined ? cmd : { ...cmd, session: { clientId: 'c', seq } }));
+        const one = new MemoryKvStorage();
+        const many = new MemoryKvStorage();
+        const a = new KvStateMachine(one, { maxSessions });
+        const b = new KvStateMachine(many, { maxSessions });
+        const seq = cmds.map((cmd, i) => a.apply(cmd, i + 1));
+        const batched: ReturnType<KvStateMachine['applyBatch']> = [];
+        let at = 0;
+        for (let c = 0; at < cmds.length; c++) {
+          const size = chunks[c % chunks.length]!;
+          const slice = cmds.slice(at, at + size).map((command, j) => ({ command, index: at + j + 1 }));
+          batched.push(...b.applyBatch(slice));
+          at += size;
+        }
+        expect(batched).toEqual(seq);
+        expect([...many.range({})]).toEqual([...one.range({})]);
+        expect(b.appliedIndex).toBe(a.appliedIndex);
+      }),
+      { seed, numRuns: 300 },
+    );
+  });
 });

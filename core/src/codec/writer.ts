@@ -102,13 +102,16 @@ export class Writer {
     const lenBytes = n * 3 < 0x80 ? 1 : n * 3 < 0x4000 ? 2 : n * 3 < 0x200000 ? 3 : 4;
     const start = this.pos + lenBytes;
     const { written } = encoder.encodeInto(value, this.buf.subarray(start));
-    // Write the length into the reserved bytes, padded to exactly lenBytes.
+    // The reserved length prefix was sized for the worst case; the Reader rejects padded
+    // (non-minimal) varints, so when the real length needs fewer bytes, shift the string left.
+    const need = written < 0x80 ? 1 : written < 0x4000 ? 2 : written < 0x200000 ? 3 : 4;
+    if (need < lenBytes) this.buf.copyWithin(this.pos + need, start, start + written);
     let len = written;
-    for (let i = 0; i < lenBytes; i++) {
-      const last = i === lenBytes - 1;
+    for (let i = 0; i < need; i++) {
+      const last = i === need - 1;
       this.buf[this.pos + i] = (len & 0x7f) | (last ? 0 : 0x80);
       len >>>= 7;
     }
-    this.pos = start + written;
+    this.pos += need + written;
   }
 }

@@ -38,5 +38,5 @@ export {
 export { encodeEntry, decodeEntry, encodeResult, decodeResult } from './record-codec.ts';
 export { SessionTable, DEFAULT_MAX_SESSIONS, sessionKey } from './session-table.ts';
 export { type KvSnapshot, encodeSnapshot, decodeSnapshot, restoreSnapshot } from './snapshot.ts';
-export { KvStateMachine, type KvStateMachineOptions, type ApplyOutcome, dataKey } from './state-machine.ts';
+export { KvStateMachine, type KvStateMachineOptions, type ApplyOutcome, type IndexedCommand, dataKey } from './state-machine.ts';
 export { type KvStorage, type StorageOp, type StorageEntry, type RangeOptions, compareCodePoints, prefixEnd } from './storage.ts';

@@ -67,6 +67,11 @@ export class SessionTable {
     this.order = new Map(found);
   }
 
+  /** Whether an answer for this request is recorded (possibly still in an unwritten batch). */
+  has(s: KvSession): boolean {
+    return this.order.has(sessionKey(s));
+  }
+
   lookup(s: KvSession): KvResult | undefined {
     const key = sessionKey(s);
     if (!this.order.has(key)) return undefined;

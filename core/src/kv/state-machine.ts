@@ -10,7 +10,7 @@ import { assert } from '../errors.ts';
 import type { BatchCommand, BatchOpResult, KvChange, KvCommand, KvEntry, KvResult } from './commands.ts';
 import { decodeCommand, type CommandLimits } from './command-codec.ts';
 import { decodeEntry, encodeEntry } from './record-codec.ts';
-import { DEFAULT_MAX_SESSIONS, SessionTable } from './session-table.ts';
+import { DEFAULT_MAX_SESSIONS, SessionTable, sessionKey } from './session-table.ts';
 import { prefixEnd, type KvStorage, type StorageOp } from './storage.ts';
 
 export const DATA_PREFIX = 'd';
@@ -34,19 +34,26 @@ export interface ApplyOutcome {
   readonly duplicate: boolean;
 }
 
-/** Pending writes of one command over storage; nothing is written until commit. */
+/**
+ * Pending writes of one command, over the writes of earlier commands in the same apply
+ * batch (`parent`), over storage. Nothing is written until the batch commits; a command that
+ * fails is simply not merged into `parent`.
+ */
 class Overlay {
   readonly pending = new Map<string, KvEntry | null>();
   readonly changes: KvChange[] = [];
   constructor(
     private readonly storage: KvStorage,
+    private readonly parent: Map<string, KvEntry | null>,
     private readonly ks: string,
   ) {}
 
   get(key: string): KvEntry | undefined {
     const k = dataKey(this.ks, key);
-    const p = this.pending.get(k);
-    if (p !== undefined) return p ?? undefined;
+    const own = this.pending.get(k);
+    if (own !== undefined) return own ?? undefined;
+    const earlier = this.parent.get(k);
+    if (earlier !== undefined) return earlier ?? undefined;
     const bytes = this.storage.get(k);
     return bytes === undefined ? undefined : decodeEntry(bytes);
   }
@@ -61,13 +68,15 @@ class Overlay {
     this.changes.push({ ks: this.ks, key, version, deleted: true });
   }
 
-  ops(w: Writer): StorageOp[] {
-    const ops: StorageOp[] = [];
-    for (const [key, entry] of this.pending) {
-      ops.push(entry === null ? { type: 'delete', key } : { type: 'put', key, value: encodeEntry(entry, w) });
-    }
-    return ops;
+  mergeIntoParent(): void {
+    for (const [k, v] of this.pending) this.parent.set(k, v);
   }
+}
+
+/** One committed command and its log index, for applyBatch. */
+export interface IndexedCommand {
+  readonly command: KvCommand;
+  readonly index: number;
 }
 
 export class KvStateMachine {
@@ -113,24 +122,51 @@ export class KvStateMachine {
   }
 
   apply(cmd: KvCommand, logIndex: number): ApplyOutcome {
-    assert(logIndex > this.applied, `log index ${logIndex} not after applied ${this.applied}`);
-    if (cmd.session !== undefined) {
-      const first = this.sessions.lookup(cmd.session);
-      if (first !== undefined) {
-        this.storage.batch([metaOp(logIndex)]);
-        this.applied = logIndex;
-        return { result: first, changes: [], duplicate: true };
+    return this.applyBatch([{ command: cmd, index: logIndex }])[0]!;
+  }
+
+  /**
+   * Applies consecutive committed commands with one storage batch for all of them (what a
+   * Raft driver does with the committed entries of one Ready). Each command sees the writes
+   * of the commands before it; the answers are exactly those of applying them one by one.
+   */
+  applyBatch(items: readonly IndexedCommand[]): ApplyOutcome[] {
+    const pending = new Map<string, KvEntry | null>();
+    const sessionOps: StorageOp[] = [];
+    const sessionAnswers = new Map<string, KvResult>();
+    const outcomes: ApplyOutcome[] = [];
+    let last = this.applied;
+    for (const { command, index } of items) {
+      assert(index > last, `log index ${index} not after applied ${last}`);
+      last = index;
+      const session = command.session;
+      if (session !== undefined && this.sessions.has(session)) {
+        const first = sessionAnswers.get(sessionKey(session)) ?? this.sessions.lookup(session);
+        if (first !== undefined) {
+          outcomes.push({ result: first, changes: [], duplicate: true });
+          continue;
+        }
       }
+      const tx = new Overlay(this.storage, pending, command.ks);
+      const result = execute(command, index, tx);
+      const ok = result.status === 'ok';
+      if (ok) tx.mergeIntoParent();
+      if (session !== undefined) {
+        this.sessions.record(session, index, result, sessionOps);
+        sessionAnswers.set(sessionKey(session), result);
+      }
+      outcomes.push({ result, changes: ok ? tx.changes : [], duplicate: false });
     }
-    const tx = new Overlay(this.storage, cmd.ks);
-    const result = execute(cmd, logIndex, tx);
-    const ok = result.status === 'ok';
-    const ops = ok ? tx.ops(this.writer) : [];
-    ops.push(metaOp(logIndex));
-    if (cmd.session !== undefined) this.sessions.record(cmd.session, logIndex, result, ops);
+    if (items.length === 0) return outcomes;
+    const ops: StorageOp[] = [];
+    for (const [key, entry] of pending) {
+      ops.push(entry === null ? { type: 'delete', key } : { type: 'put', key, value: encodeEntry(entry, this.writer) });
+    }
+    for (const op of sessionOps) ops.push(op);
+    ops.push(metaOp(last));
     this.storage.batch(ops);
-    this.applied = logIndex;
-    return { result, changes: ok ? tx.changes : [], duplicate: false };
+    this.applied = last;
+    return outcomes;
   }
 
   /** The local state of one key. */
@@ -171,7 +207,8 @@ function precondition(cur: KvEntry | undefined, ifVersion: number | undefined): 
 function execute(cmd: KvCommand, index: number, tx: Overlay): KvResult {
   switch (cmd.type) {
     case 'put': {
-      const cur = tx.get(cmd.key);
+      // A blind put needs no read (and no decode) of the current entry.
+      const cur = cmd.ifVersion === undefined ? undefined : tx.get(cmd.key);
       if (!precondition(cur, cmd.ifVersion)) return { status: 'conflict', key: cmd.key, version: cur?.version ?? 0 };
       tx.put(cmd.key, { type: 'register', value: cmd.value, version: index });
       return { status: 'ok', version: index };
@@ -210,7 +247,7 @@ function execute(cmd: KvCommand, index: number, tx: Overlay): KvResult {
 function executeBatch(cmd: BatchCommand, index: number, tx: Overlay): KvResult {
   const results: BatchOpResult[] = [];
   for (const op of cmd.ops) {
-    const cur = tx.get(op.key);
+    const cur = op.op === 'put' && op.ifVersion === undefined ? undefined : tx.get(op.key);
     if (!precondition(cur, op.ifVersion)) return { status: 'conflict', key: op.key, version: cur?.version ?? 0 };
     switch (op.op) {
       case 'put':

@@ -231,15 +231,21 @@ export class LocalNode implements OriginNode {
   }
 
   private applyUpTo(index: number): void {
-    // Bounded by the pending queue; applies strictly in index order.
-    while (this.pending.length > 0 && this.pending[0]!.index <= index) {
-      const next = this.pending.shift()!;
-      const outcome = this.stateMachine.apply(next.command, next.index);
-      this.results.set(next.index, outcome.result);
-      for (const c of outcome.changes) this.feed.publish(c);
-      this.onApplied?.(next.index, outcome);
+    // Everything durable up to `index` is applied in one state machine batch (one engine
+    // transaction), strictly in index order.
+    let n = 0;
+    while (n < this.pending.length && this.pending[n]!.index <= index) n++;
+    if (n > 0) {
+      const batch = this.pending.splice(0, n);
+      const outcomes = this.stateMachine.applyBatch(batch);
+      for (let i = 0; i < n; i++) {
+        const outcome = outcomes[i]!;
+        this.results.set(batch[i]!.index, outcome.result);
+        for (const c of outcome.changes) this.feed.publish(c);
+        this.onApplied?.(batch[i]!.index, outcome);
+      }
+      this.maybeSnapshot();
     }
-    this.maybeSnapshot();
     if (this.versionWaiters.length > 0) {
       const applied = this.appliedIndex;
       const still: VersionWaiter[] = [];
