@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 async function startNode(dataDir: string): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(process.execPath, [BIN, 'start', '--listen', '127.0.0.1:0', '--data', dataDir, '--snapshot-every', '150'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'start', '--listen', '127.0.0.1:0', '--data', dataDir, '--snapshot-every', '50'], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stderr!.on('data', (d) => (out += d));
@@ -60,12 +60,15 @@ describe('single node crash', () => {
       }
     };
     const writers = Array.from({ length: 16 }, writer);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Kill mid-load once enough writes are acknowledged (several snapshots in), or after 20 s.
+    for (let waited = 0; acked.size < 200 && waited < 20_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    // Listen for the exit before anything else is awaited, or the event can pass unseen.
+    const exited = new Promise((r) => first.child.once('exit', r));
     first.child.kill('SIGKILL');
     killed = true;
     await Promise.all(writers);
-    await new Promise((r) => first.child.once('exit', r));
-    expect(acked.size).toBeGreaterThan(150);
+    await exited;
+    expect(acked.size).toBeGreaterThanOrEqual(200);
 
     const second = await startNode(dir);
     const missing: string[] = [];
@@ -80,5 +83,5 @@ describe('single node crash', () => {
       );
     }
     expect(missing).toEqual([]);
-  });
+  }, 90_000);
 });
