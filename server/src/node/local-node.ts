@@ -121,6 +121,14 @@ export class LocalNode implements OriginNode {
         const snap = readSnapshotFile(options.snapshotDir, wal.snapshot.index);
         restoreSnapshot(sm, options.storage, snap.data);
       }
+      if (wal.lastIndex < sm.appliedIndex) {
+        // Entries are applied only after they are durable in the WAL, so a WAL that ends
+        // before the applied index lost acknowledged records (deleted or replaced).
+        throw new NodeUnavailableError(
+          NodeErrorCode.NotReady,
+          `the WAL ends at ${wal.lastIndex} but the state machine has applied ${sm.appliedIndex}: the WAL was lost or replaced`,
+        );
+      }
       for (const e of wal.entries(sm.appliedIndex + 1, wal.lastIndex + 1)) sm.applyEncoded(e.data, e.index);
       if (wal.hardState.term === 0) {
         wal.setHardState({ term: 1, vote: options.id ?? 'n1', commit: wal.lastIndex });
@@ -274,7 +282,7 @@ export class LocalNode implements OriginNode {
     const data = encodeSnapshot(this.storage, index);
     this.lastSnapshotIndex = index;
     this.snapshotting = (async () => {
-      writeSnapshotFile(dir, { index, term: 1, data });
+      await writeSnapshotFile(dir, { index, term: 1, data });
       wal.setSnapshot({ index, term: 1, data: new Uint8Array(0) });
       await wal.compact(index + 1);
     })()

@@ -6,9 +6,11 @@
 //   u32 LE raw length | u32 LE CRC-32 of the raw bytes | deflate-raw(raw bytes)
 // Written to a temporary name, fsync'd, renamed, directory fsync'd: a crash leaves either
 // the old file set or the new one, never a half file under the final name.
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { open as openFile, rename, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { crc32, deflateRaw, inflateRawSync } from 'node:zlib';
 import { NeuroplexError } from '../../../core/src/errors.ts';
 
 export interface StoredSnapshot {
@@ -37,9 +39,14 @@ export function snapshotFileName(index: number): string {
   return `snap-${index.toString(16).padStart(16, '0')}.snap`;
 }
 
-/** Encodes a snapshot into the compressed file format (also the wire form to ship). */
-export function compressSnapshot(s: StoredSnapshot): Uint8Array {
-  const body = deflateRawSync(s.data, { level: 1 });
+const deflateRawAsync = promisify(deflateRaw);
+
+/**
+ * Encodes a snapshot into the compressed file format (also the wire form to ship).
+ * Compression runs on libuv's thread pool, not the event loop.
+ */
+export async function compressSnapshot(s: StoredSnapshot): Promise<Uint8Array> {
+  const body = await deflateRawAsync(s.data, { level: 1 });
   const out = new Uint8Array(HEADER_BYTES + body.length);
   out.set(MAGIC, 0);
   out[4] = 1;
@@ -71,30 +78,29 @@ export function decompressSnapshot(bytes: Uint8Array, file: string): StoredSnaps
   return { index, term, data };
 }
 
-/** Writes the snapshot durably and removes older snapshot files. */
-export function writeSnapshotFile(dir: string, s: StoredSnapshot): string {
+/** Writes the snapshot durably (off the event loop) and removes older snapshot files. */
+export async function writeSnapshotFile(dir: string, s: StoredSnapshot): Promise<string> {
   const name = snapshotFileName(s.index);
   const tmp = join(dir, `${name}.tmp`);
-  const bytes = compressSnapshot(s);
-  const fd = openSync(tmp, 'w');
+  const bytes = await compressSnapshot(s);
+  const fh = await openFile(tmp, 'w');
   try {
-    let done = 0;
-    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-    fsyncSync(fd);
+    await fh.writeFile(bytes);
+    await fh.sync();
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
-  renameSync(tmp, join(dir, name));
-  const dfd = openSync(dir, 'r');
+  await rename(tmp, join(dir, name));
+  const dh = await openFile(dir, 'r');
   try {
-    fsyncSync(dfd);
+    await dh.sync();
   } finally {
-    closeSync(dfd);
+    await dh.close();
   }
   for (const other of readdirSync(dir)) {
     const m = NAME.exec(other);
-    if (m !== null && Number.parseInt(m[1]!, 16) < s.index) rmSync(join(dir, other), { force: true });
-    else if (other.endsWith('.snap.tmp') && other !== `${name}.tmp`) rmSync(join(dir, other), { force: true });
+    if (m !== null && Number.parseInt(m[1]!, 16) < s.index) await rm(join(dir, other), { force: true });
+    else if (other.endsWith('.snap.tmp') && other !== `${name}.tmp`) await rm(join(dir, other), { force: true });
   }
   return name;
 }

@@ -24,7 +24,13 @@ function tempDir(): string {
 async function openNode(root: string, snapshotEveryEntries = 10) {
   const lmdb = new LmdbKvStorage({ path: join(root, 'state') });
   const wal = await WriteAheadLog.open(join(root, 'wal'), { segmentBytes: 600 });
-  const node = await LocalNode.open({ storage: new CachedKvStorage(lmdb, { capacity: 16 }), wal, snapshotDir: root, snapshotEveryEntries });
+  const node = await LocalNode.open({ storage: new CachedKvStorage(lmdb, { capacity: 16 }), wal, snapshotDir: root, snapshotEveryEntries }).catch(
+    async (e: unknown) => {
+      await wal.close();
+      await lmdb.close();
+      throw e;
+    },
+  );
   return {
     node,
     wal,
@@ -88,6 +94,15 @@ describe('LocalNode', () => {
     expect(() => readSnapshotFile(root, 10)).toThrow(SnapshotFileError);
     rmSync(join(root, 'state'), { recursive: true, force: true });
     await expect(openNode(root)).rejects.toThrow(/snapshot/);
+  });
+
+  it('refuses to start when the WAL ends before what storage has applied (WAL lost)', async () => {
+    const root = tempDir();
+    const first = await openNode(root, 1_000_000);
+    for (let i = 1; i <= 5; i++) await first.node.propose({ type: 'put', ks, key: 'k', value: i }, T);
+    await first.close();
+    rmSync(join(root, 'wal'), { recursive: true, force: true });
+    await expect(openNode(root)).rejects.toThrow(/WAL ends at 0 but the state machine has applied 5/);
   });
 
   it('watch replays from fromVersion and then streams live changes', async () => {
