@@ -47,6 +47,9 @@ interface SegmentInfo {
 interface Pending {
   readonly frame: Uint8Array;
   readonly entryIndex: number;
+  /** Set for hard state and snapshot records: what becomes durable with this frame. */
+  readonly hard?: HardState;
+  readonly snap?: SnapshotMeta;
 }
 
 export const EMPTY_HARD_STATE: HardState = { term: 0, vote: '', commit: 0 };
@@ -61,6 +64,13 @@ export class WriteAheadLog {
   private readonly writer = new Writer(4096);
   private hard: HardState;
   private snap: SnapshotMeta;
+  /**
+   * The hard state and snapshot as of the last fdatasync. A new segment starts with these,
+   * never with buffered ones: a header must not make a commit index durable before the
+   * entries it covers.
+   */
+  private durableHard: HardState;
+  private durableSnap: SnapshotMeta;
   /** Invariant: entries[i].index === snap.index + 1 + i (the log after the snapshot). */
   private log: WalEntry[];
   private segments: SegmentInfo[];
@@ -80,6 +90,8 @@ export class WriteAheadLog {
     this.onSync = options.onSync;
     this.hard = state.hard;
     this.snap = state.snap;
+    this.durableHard = state.hard;
+    this.durableSnap = state.snap;
     this.log = state.log;
     this.segments = state.segments;
     this.fh = state.fh;
@@ -201,7 +213,7 @@ export class WriteAheadLog {
 
   setHardState(hs: HardState): void {
     this.checkOpen();
-    this.buffer({ type: 2, hardState: hs }, 0);
+    this.buffer({ type: 2, hardState: hs }, 0, { hard: hs });
     this.hard = hs;
   }
 
@@ -213,7 +225,7 @@ export class WriteAheadLog {
   setSnapshot(meta: SnapshotMeta): void {
     this.checkOpen();
     if (meta.index <= this.snap.index) throw new WalError(WalErrorCode.Invalid, `snapshot ${meta.index} not after ${this.snap.index}`);
-    this.buffer({ type: 3, snapshot: meta }, 0);
+    this.buffer({ type: 3, snapshot: meta }, 0, { snap: meta });
     const keep = meta.index < this.lastIndex && this.term(meta.index) === meta.term ? this.log.slice(meta.index - this.snap.index) : [];
     this.log = keep;
     this.snap = meta;
@@ -265,8 +277,8 @@ export class WriteAheadLog {
     if (this.failure !== null) throw this.failure;
   }
 
-  private buffer(rec: WalRecord, entryIndex: number): void {
-    this.pending.push({ frame: frameRecord(rec, this.writer), entryIndex });
+  private buffer(rec: WalRecord, entryIndex: number, state: { hard?: HardState; snap?: SnapshotMeta } = {}): void {
+    this.pending.push({ frame: frameRecord(rec, this.writer), entryIndex, ...state });
     this.appendedSeq++;
   }
 
@@ -298,6 +310,10 @@ export class WriteAheadLog {
         throw this.failure;
       }
       this.size += bytes;
+      for (const p of batch) {
+        if (p.hard !== undefined) this.durableHard = p.hard;
+        if (p.snap !== undefined) this.durableSnap = p.snap;
+      }
       const seg = this.segments[this.segments.length - 1]!;
       if (maxEntry > seg.maxEntryIndex) seg.maxEntryIndex = maxEntry;
       this.stats.records += batch.length;
@@ -310,7 +326,7 @@ export class WriteAheadLog {
 
   private async rotate(): Promise<void> {
     const seq = this.segments[this.segments.length - 1]!.seq + 1;
-    const created = await createSegment(this.dir, seq, this.hard, this.snap);
+    const created = await createSegment(this.dir, seq, this.durableHard, this.durableSnap);
     await this.fh.close();
     this.fh = created.fh;
     this.size = created.size;
