@@ -11,7 +11,7 @@ import { open as openFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writer } from '../../../core/src/codec/writer.ts';
-import { WalError, WalErrorCode } from './errors.ts';
+import { WalCorruptError, WalError, WalErrorCode } from './errors.ts';
 import { frameRecord, type HardState, type SnapshotMeta, type WalEntry, type WalRecord } from './record.ts';
 import { SEGMENT_HEADER_BYTES, parseSegmentName, scanSegment, segmentHeader, segmentName } from './segment.ts';
 import { replay } from './replay.ts';
@@ -114,6 +114,8 @@ export class WriteAheadLog {
     let truncatedTail: WalOpenReport['truncatedTail'];
     for (let i = 0; i < seqs.length; i++) {
       const name = segmentName(seqs[i]!);
+      // Compaction deletes from the front only, so the segments left are consecutive.
+      if (i > 0 && seqs[i] !== seqs[i - 1]! + 1) throw new WalCorruptError(name, 0, `segment ${segmentName(seqs[i - 1]! + 1)} is missing`);
       const path = join(dir, name);
       // A plain Uint8Array view, so decoded data are copies (Buffer#slice would alias the file).
       const file = readFileSync(path);

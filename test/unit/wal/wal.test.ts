@@ -231,4 +231,20 @@ describe('WriteAheadLog', () => {
     writeFileSync(path, bytes);
     await expect(WriteAheadLog.open(dir)).rejects.toThrow(/bad magic/);
   });
+
+  it('a missing segment in the middle is corruption', async () => {
+    const dir = tempDir();
+    const wal = await WriteAheadLog.open(dir, { segmentBytes: 256 });
+    for (let i = 1; i <= 30; i++) {
+      wal.append([entry(i, 1, 'z'.repeat(40))]);
+      await wal.sync();
+    }
+    await wal.close();
+    const names = segments(dir);
+    expect(names.length).toBeGreaterThan(3);
+    rmSync(join(dir, names[1]!));
+    const err = await WriteAheadLog.open(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WalCorruptError);
+    expect((err as Error).message).toContain(`segment ${names[1]} is missing`);
+  });
 });
