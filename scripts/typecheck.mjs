@@ -2,10 +2,12 @@
 // core/ is checked without Node or DOM types (a `Buffer` or `window` there fails here).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const tsc = require.resolve('typescript/bin/tsc');
+// typescript 7 does not export ./bin/tsc; resolve it next to its package.json.
+const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
 const projects = ['core', 'browser', 'edge', 'server', 'demo-app', '.'];
 let failed = 0;
 for (const project of projects) {
