@@ -99,9 +99,9 @@ export class Cluster {
     }
   }
 
-  /** Makes `id` leader by campaigning, then settles. */
+  /** Makes `id` leader by campaigning (as a transfer would: no pre-vote, past leases), then settles. */
   elect(id: NodeId): void {
-    this.node(id).rn.campaign();
+    this.node(id).rn.raft.hup(true);
     this.stabilize();
   }
 
