@@ -39,7 +39,10 @@ export function describeHardState(hs: HardState): string {
 
 export function describeMessage(m: Message): string {
   let s = `${m.from}->${m.to} ${TYPE_NAMES[m.type] ?? m.type} term=${m.term}`;
-  if (m.logTerm !== 0 || m.index !== 0) s += ` log=${m.logTerm}/${m.index}`;
+  if (m.type === MessageType.Heartbeat || m.type === MessageType.HeartbeatResponse) s += ` tick=${m.index}`;
+  else if (m.type === MessageType.AppendResponse) s += m.reject ? ` index=${m.index} hintTerm=${m.logTerm}` : ` index=${m.index}`;
+  else if (m.type === MessageType.ReadIndex || m.type === MessageType.ReadIndexResponse) s += ` index=${m.index}`;
+  else if (m.logTerm !== 0 || m.index !== 0) s += ` log=${m.logTerm}/${m.index}`;
   if (m.commit !== 0) s += ` commit=${m.commit}`;
   if (m.reject) s += ` reject hint=${m.rejectHint}`;
   if (m.entries.length > 0) s += ` entries=${describeEntries(m.entries)}`;
