@@ -128,8 +128,8 @@ export class RawNode {
 
   /** Proposes several entries at once (one append message carries them all). */
   proposeBatch(datas: Uint8Array[]): void {
-    const ents: Entry[] = new Array(datas.length);
-    for (let k = 0; k < datas.length; k++) ents[k] = { term: 0, index: 0, type: EntryType.Normal, data: datas[k]! };
+    const ents: Entry[] = [];
+    for (let k = 0; k < datas.length; k++) ents.push({ term: 0, index: 0, type: EntryType.Normal, data: datas[k]! });
     this.raft.propose(ents);
   }
 
