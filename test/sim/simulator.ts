@@ -50,6 +50,8 @@ class Simulation {
   private readonly workload: Workload;
   private readonly traceBuf: string[] = [];
   private readonly removed = new Set<number>();
+  /** Removed nodes whose removal committed: shut down for good, as an operator would. */
+  private readonly decommissioned = new Set<number>();
   private readonly restartAt = new Map<number, number>();
   private partitionEndsAt = -1;
   private readonly faults: NetworkFaults;
@@ -122,7 +124,7 @@ class Simulation {
 
   private targets(): number[] {
     const out: number[] = [];
-    for (const id of this.nodes.keys()) if (!this.removed.has(id)) out.push(id);
+    for (const id of this.nodes.keys()) if (!this.removed.has(id) && !this.decommissioned.has(id)) out.push(id);
     return out;
   }
 
@@ -177,7 +179,28 @@ class Simulation {
       n.processReady();
     }
     this.workload.tick(this.now, this.targets(), this.sendRequest, this.clock);
+    this.decommissionRemoved();
     if (this.checker.violations.length > 0) throw new Error(`safety violation: ${this.checker.violations[0]!.message}`);
+  }
+
+  /**
+   * A removed server that never learns of its removal keeps campaigning and, without
+   * check-quorum, disrupts the group (Raft dissertation §4.2.3); operators shut removed
+   * servers down once the removal commits, and so does the simulator.
+   */
+  private decommissionRemoved(): void {
+    if (this.removed.size === 0) return;
+    const leader = this.leader();
+    if (leader === undefined) return;
+    const cs = leader.rn!.confStateAt(leader.rn!.raft.raftLog.committed);
+    for (const id of this.removed) {
+      if (cs.voters.includes(id) || cs.learners.includes(id)) continue;
+      this.removed.delete(id);
+      this.decommissioned.add(id);
+      this.restartAt.delete(id);
+      this.nodes.get(id)!.crash();
+      this.trace(`t=${this.now} n${id} decommissioned (removal committed)`);
+    }
   }
 
   private faultPhase(): void {
@@ -208,7 +231,7 @@ class Simulation {
   }
 
   private crashOne(): void {
-    const up = [...this.nodes.values()].filter((n) => n.up);
+    const up = [...this.nodes.values()].filter((n) => n.up && !this.decommissioned.has(n.id));
     if (up.length === 0) return;
     const n = this.prng.pick(up);
     n.crash();
