@@ -15,17 +15,14 @@ export const VoteResult = {
 } as const;
 export type VoteResult = (typeof VoteResult)[keyof typeof VoteResult];
 
-let scratch: number[] = [];
-
 /**
  * The largest index acked by a majority of `voters`. An empty voter set commits everything
- * (Infinity), so that a joint half that is empty never holds back a commit.
+ * (Infinity). `scratch` is a caller-owned buffer (no module state: many groups share a process).
  */
-export function majorityCommittedIndex(voters: readonly NodeId[], acked: AckedIndexer): number {
+export function majorityCommittedIndex(voters: readonly NodeId[], acked: AckedIndexer, scratch?: number[]): number {
   const n = voters.length;
   if (n === 0) return Infinity;
-  if (scratch.length < n) scratch = new Array<number>(n).fill(0);
-  const arr = scratch;
+  const arr = scratch !== undefined && scratch.length >= n ? scratch : new Array<number>(n).fill(0);
   for (let k = 0; k < n; k++) arr[k] = acked.ackedIndex(voters[k]!) ?? 0;
   // Insertion sort, descending: voter sets are small (<= 7 in practice).
   for (let i = 1; i < n; i++) {

@@ -1,6 +1,7 @@
 // The follower and (pre-)candidate roles: election timeouts, accepting appends, heartbeats
 // and snapshots from the leader, forwarding requests to it, and counting votes.
-import { type Raft, StateType } from '../raft.ts';
+import { StateType } from '../config.ts';
+import type { Raft } from '../raft.ts';
 import { type Message, MessageType, NONE, message } from '../types.ts';
 import { bcastAppend } from './leader.ts';
 

@@ -1,10 +1,11 @@
 // The leader role: replication (probe, pipelined replicate, snapshot), commit by counting,
 // heartbeats and check-quorum, ReadIndex, and leadership transfer.
 import { majoritySize } from '../quorum/majority.ts';
-import { type Raft, StateType, proposeAsLeader } from '../raft.ts';
-import { CompactedError, SnapshotTemporarilyUnavailableError } from '../errors.ts';
+import { StateType } from '../config.ts';
+import type { Raft } from '../raft.ts';
+import { CompactedError, ProposalDroppedError, SnapshotTemporarilyUnavailableError } from '../errors.ts';
 import { ProgressState } from '../tracker/progress.ts';
-import { type Entry, type Message, type NodeId, EMPTY_BYTES, MessageType, NONE, entrySizeBytes, isEmptySnapshot, message } from '../types.ts';
+import { type Entry, type Message, type NodeId, EMPTY_BYTES, EntryType, MessageType, NONE, entrySizeBytes, isEmptySnapshot, message } from '../types.ts';
 
 /** Assigns term and index to new entries and appends them to the leader's log. */
 export function appendEntries(r: Raft, ents: Entry[]): void {
@@ -247,4 +248,21 @@ function handleTransferLeader(r: Raft, transferee: NodeId): void {
   r.electionElapsed = 0;
   if (pr.match === r.raftLog.lastIndex()) sendTimeoutNow(r, transferee);
   else maybeSendAppend(r, transferee, true);
+}
+
+/** Leader-side proposal handling; `local` proposals throw when dropped, forwarded ones are ignored. */
+export function proposeAsLeader(r: Raft, entries: Entry[], local: boolean): void {
+  const drop = (why: string): void => {
+    if (local) throw new ProposalDroppedError(why);
+  };
+  if (!r.prs.progress.has(r.id)) return drop('this leader was removed from the configuration');
+  if (r.leadTransferee !== NONE) return drop(`leadership is being transferred to ${r.leadTransferee}`);
+  for (const e of entries) {
+    if (e.type !== EntryType.ConfChange) continue;
+    if (entries.length !== 1) return drop('a configuration change must be proposed alone');
+    if (!r.committedEntryInCurrentTerm()) return drop('the leader has not committed an entry in its term yet');
+    if (r.confHistory.lastIndex() > r.raftLog.committed) return drop('another configuration change is pending');
+  }
+  appendEntries(r, entries);
+  bcastAppend(r);
 }

@@ -17,6 +17,8 @@ export class ProgressTracker implements AckedIndexer {
   votes: Map<NodeId, boolean>;
   readonly maxInflight: number;
   readonly maxInflightBytes: number;
+  /** Scratch buffer for the commit computation (sized to the largest voter set seen). */
+  private scratch: number[];
 
   constructor(maxInflight: number, maxInflightBytes: number) {
     this.config = { voters: [], learners: [] };
@@ -24,6 +26,7 @@ export class ProgressTracker implements AckedIndexer {
     this.votes = new Map();
     this.maxInflight = maxInflight;
     this.maxInflightBytes = maxInflightBytes;
+    this.scratch = [];
   }
 
   confState(): ConfState {
@@ -36,7 +39,8 @@ export class ProgressTracker implements AckedIndexer {
 
   /** The largest index replicated on a majority of voters. */
   committed(): number {
-    return majorityCommittedIndex(this.config.voters, this);
+    if (this.scratch.length < this.config.voters.length) this.scratch = new Array<number>(this.config.voters.length).fill(0);
+    return majorityCommittedIndex(this.config.voters, this, this.scratch);
   }
 
   isVoter(id: NodeId): boolean {
