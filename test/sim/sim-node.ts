@@ -101,11 +101,22 @@ export class SimNode {
       if (s.seq === seq) this.env.reply(this.id, clientId, { kind: 'response', clientId, seq, output: s.output });
       return;
     }
+    const key = `${clientId}:${seq}`;
     if (rn.raft.state !== StateType.Leader) {
+      // Every other request is forwarded through Raft (a follower's proposal goes to the
+      // leader); the rest are redirected to the client.
+      if (seq % 2 === 0 && rn.raft.lead !== NONE && rn.raft.state === StateType.Follower) {
+        try {
+          rn.propose(encodeCommand({ clientId, seq, input }));
+          if (this.pendingWrites.size < MAX_PENDING) this.pendingWrites.set(key, true);
+          return;
+        } catch (err) {
+          if (!(err instanceof ProposalDroppedError)) throw err;
+        }
+      }
       this.env.reply(this.id, clientId, { kind: 'redirect', clientId, seq, leader: rn.raft.lead });
       return;
     }
-    const key = `${clientId}:${seq}`;
     // A retry is proposed again even if this node proposed it before: the earlier entry may
     // have been lost with a term change. The session table applies it once either way.
     if (this.pendingWrites.size >= MAX_PENDING && !this.pendingWrites.has(key)) return;

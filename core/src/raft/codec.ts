@@ -16,7 +16,8 @@
 //   snapshot: | index vu | term vu | confState | data bytes |
 //   confState:| nVoters vu | id vu * nVoters | nLearners vu | id vu * nLearners |
 //
-// Entries of an Append message must have consecutive indexes starting at index + 1.
+// Entries of an Append message must have consecutive indexes starting at index + 1; entries
+// of a forwarded Propose may have index and term 0. Only responses may set the reject flag.
 //
 // Configuration-change entry data, version 1:
 //   | ver u8 | changeType u8 | nodeId vu | context bytes | confState (the resulting configuration) |
@@ -119,14 +120,15 @@ function readConfState(r: Reader): ConfState {
   return { voters, learners };
 }
 
-function readEntry(r: Reader): Entry {
+/** @param allowUnassigned accept index 0 (a forwarded proposal has no index or term yet). */
+function readEntry(r: Reader, allowUnassigned = false): Entry {
   const term = r.varuint();
   const index = r.varuint();
   const type = r.u8();
   if (type !== EntryType.Normal && type !== EntryType.ConfChange) {
     throw new DecodeError(ErrorCode.DecodeType, `unknown entry type ${type}`, r.pos - 1);
   }
-  if (index === 0) invalid(r, 'entry index 0');
+  if (index === 0 && !allowUnassigned) invalid(r, 'entry index 0');
   const data = r.bytes(MAX_DATA_BYTES);
   return { term, index, type: type as EntryType, data };
 }
@@ -146,12 +148,14 @@ export function decodeMessage(bytes: Uint8Array): Message {
   const commit = r.varuint();
   const flags = r.u8();
   if ((flags & ~(FLAG_REJECT | FLAG_SNAPSHOT)) !== 0) invalid(r, `unknown flags ${flags}`);
+  const canReject = type === MT.AppendResponse || type === MT.VoteResponse || type === MT.PreVoteResponse;
+  if ((flags & FLAG_REJECT) !== 0 && !canReject) invalid(r, `message type ${type} cannot be a rejection`);
   const rejectHint = r.varuint();
   const context = r.bytes(MAX_DATA_BYTES);
   const n = r.count('entries', 4);
   const entries: Entry[] = [];
   for (let k = 0; k < n; k++) {
-    const e = readEntry(r);
+    const e = readEntry(r, type === MT.Propose);
     if (e.index !== index + 1 + k && type === MT.Append) invalid(r, `entry index ${e.index} is not ${index + 1 + k}`);
     entries.push(e);
   }

@@ -4,9 +4,10 @@
 //
 // The Ready contract (what a shell's loop must do, in this order):
 //   1. rd = node.ready()   (only when node.hasReady())
-//   2. Persist rd.hardState (if not null), append rd.entries to the log storage (replacing
-//      any entries from rd.entries[0].index on), and persist rd.snapshot (if not null)
-//      — durably (fsync) when rd.mustSync — BEFORE sending any message of this Ready.
+//   2. Persist rd.snapshot (if not null; it replaces the whole log), then append rd.entries
+//      to the log storage (replacing any entries from rd.entries[0].index on), and
+//      rd.hardState (if not null) — atomically with the entries, and durably (fsync) when
+//      rd.mustSync — BEFORE sending any message of this Ready.
 //      A vote or an acknowledgement must never leave the node before what it promises is
 //      on disk.
 //   3. Send rd.messages. Losing, duplicating or reordering them is safe.

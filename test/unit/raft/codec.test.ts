@@ -46,6 +46,7 @@ const messageArb: fc.Arbitrary<Message> = fc
   })
   .map((r) => {
     const type = r.type as MessageType;
+    const canReject = type === MessageType.AppendResponse || type === MessageType.VoteResponse || type === MessageType.PreVoteResponse;
     const withEntries = type === MessageType.Append || type === MessageType.Propose;
     const entries = withEntries
       ? r.entryData.map((data, k) => ({ term: r.entryTerm, index: r.index + 1 + k, type: k % 2 === 0 ? EntryType.Normal : EntryType.ConfChange, data }))
@@ -59,7 +60,7 @@ const messageArb: fc.Arbitrary<Message> = fc
       index: r.index,
       entries,
       commit: r.commit,
-      reject: r.reject,
+      reject: canReject && r.reject,
       rejectHint: r.rejectHint,
       snapshot: type === MessageType.Snapshot ? { data: r.snap.data, metadata: { index: r.snap.index, term: r.snap.term, confState: r.snap.confState } } : null,
       context: r.context,
@@ -95,6 +96,17 @@ describe('raft codec', () => {
     );
     const d = { change: { type: ConfChangeType.AddLearner, nodeId: 9, context: new Uint8Array([1, 2]) }, confState: { voters: [1, 2], learners: [9] } };
     expect(decodeConfChangeData(encodeConfChangeData(d))).toEqual(d);
+  });
+
+  it('round-trips a forwarded proposal whose entries have no index yet, and rejects index 0 elsewhere', () => {
+    const m: Message = {
+      type: MessageType.Propose, to: 1, from: 2, term: 0, logTerm: 0, index: 0, commit: 0, reject: false, rejectHint: 0, snapshot: null,
+      context: new Uint8Array(),
+      entries: [{ term: 0, index: 0, type: EntryType.Normal, data: new Uint8Array([7]) }],
+    };
+    expect(decodeMessage(encodeMessage(m))).toEqual(m);
+    expect(() => decodeMessage(encodeMessage({ ...m, type: MessageType.Append }))).toThrow(DecodeError);
+    expect(() => decodeMessage(encodeMessage({ ...m, entries: [], reject: true }))).toThrow(DecodeError);
   });
 
   it('starts with a version byte and rejects other versions', () => {
