@@ -65,11 +65,6 @@ export class MemoryStorage implements RaftStorage {
     this.hardState = { term: hs.term, vote: hs.vote, commit: hs.commit };
   }
 
-  /** Replaces the configuration recorded for restarts (the shell calls it after a conf change). */
-  setConfState(cs: ConfState): void {
-    this.snap = { data: this.snap.data, metadata: { ...this.snap.metadata, confState: cs } };
-  }
-
   private offset(): number {
     return this.ents[0]!.index;
   }

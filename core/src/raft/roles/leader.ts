@@ -259,6 +259,9 @@ export function proposeAsLeader(r: Raft, entries: Entry[], local: boolean): void
   if (r.leadTransferee !== NONE) return drop(`leadership is being transferred to ${r.leadTransferee}`);
   for (const e of entries) {
     if (e.type !== EntryType.ConfChange) continue;
+    // Configuration changes are validated against the leader's configuration by
+    // RawNode.proposeConfChange; one arriving from a peer is never trusted.
+    if (!local) return;
     if (entries.length !== 1) return drop('a configuration change must be proposed alone');
     if (!r.committedEntryInCurrentTerm()) return drop('the leader has not committed an entry in its term yet');
     if (r.confHistory.lastIndex() > r.raftLog.committed) return drop('another configuration change is pending');
