@@ -158,7 +158,10 @@ export class SimNode {
       this.storage.append(rd.entries);
       env.checker.onPersist(this.id, rd.entries, prevTerm);
     }
-    if (rd.hardState !== null) this.storage.setHardState(rd.hardState);
+    if (rd.hardState !== null) {
+      this.storage.setHardState(rd.hardState);
+      env.checker.onHardState(this.id, rd.hardState);
+    }
     // 2. Send.
     for (const m of rd.messages) env.sendRaft(this.id, m.to, encodeMessage(m));
     // 3. Apply.

@@ -27,6 +27,8 @@ export class RaftSafetyChecker {
   /** index -> term and fingerprint of the entry applied there. */
   private readonly applied = new Map<number, { term: number; fp: string }>();
   private maxApplied = 0;
+  /** Per node: the last persisted term and vote (they survive crashes). */
+  private readonly durable = new Map<number, { term: number; vote: number; commit: number }>();
   readonly violations: Violation[] = [];
 
   private fail(kind: Violation['kind'], message: string): void {
@@ -70,6 +72,22 @@ export class RaftSafetyChecker {
       }
       before = e.term;
     }
+  }
+
+  /**
+   * Persisted hard state: the term never goes back, a node never votes twice in one term
+   * (the basis of election safety), and the persisted commit index never goes back.
+   */
+  onHardState(node: number, hs: { term: number; vote: number; commit: number }): void {
+    const prev = this.durable.get(node);
+    if (prev !== undefined) {
+      if (hs.term < prev.term) this.fail('election-safety', `node ${node} persisted term ${hs.term} after ${prev.term}`);
+      if (hs.term === prev.term && prev.vote !== 0 && hs.vote !== prev.vote) {
+        this.fail('election-safety', `node ${node} voted for ${prev.vote} then ${hs.vote} in term ${hs.term}`);
+      }
+      if (hs.commit < prev.commit) this.fail('state-machine-safety', `node ${node} persisted commit ${hs.commit} after ${prev.commit}`);
+    }
+    this.durable.set(node, { term: hs.term, vote: hs.vote, commit: hs.commit });
   }
 
   onApply(node: number, e: Entry): void {
