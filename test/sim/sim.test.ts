@@ -2,6 +2,7 @@
 // regression seeds, checks determinism, and checks that the simulator catches a broken Raft.
 import { describe, expect, it } from 'vitest';
 import { RaftLog } from '../../core/src/raft/log.ts';
+import { MemoryStorage } from '../../core/src/raft/storage.ts';
 import { formatFailure, runSimulation } from './simulator.ts';
 
 /**
@@ -66,6 +67,24 @@ describe('raft simulation', () => {
       expect(failed[0]).toMatch(/^seed \d+ FAILED/);
     } finally {
       RaftLog.prototype.isUpToDate = original;
+    }
+  });
+
+  it('catches a node that forgets its vote across a restart (election safety)', () => {
+    const original = MemoryStorage.prototype.initialState;
+    MemoryStorage.prototype.initialState = function (this: MemoryStorage) {
+      const st = original.call(this);
+      return { ...st, hardState: { ...st.hardState, vote: 0 } };
+    };
+    try {
+      let caught: string | undefined;
+      for (let seed = 1; seed <= 40 && caught === undefined; seed++) {
+        const r = runSimulation({ seed, faultTicks: 800 });
+        caught = r.violations.find((v) => v.kind === 'election-safety')?.message;
+      }
+      expect(caught).toMatch(/voted for \d+ then \d+|two leaders/);
+    } finally {
+      MemoryStorage.prototype.initialState = original;
     }
   });
 });

@@ -32,6 +32,9 @@ export interface SimResult {
 type Payload = { raft: Uint8Array } | { req: ClientRequest } | { resp: ClientResponse };
 
 const MAX_NODES = 7;
+
+/** Thrown to stop a run at the first safety violation (already recorded). */
+class StopRun extends Error {}
 const TRACE_LINES = 40;
 
 export function runSimulation(o: SimOptions): SimResult {
@@ -82,7 +85,7 @@ class Simulation {
       maxSizePerMessageBytes: r.pick([1, 256, 4096, 1 << 20]),
     };
     this.p = {
-      crash: r.pick([0, 0.002, 0.006]),
+      crash: r.pick([0, 0.002, 0.006, 0.02]),
       partition: r.pick([0, 0.004, 0.01]),
       conf: r.pick([0, 0.004, 0.01]),
       transfer: r.pick([0, 0.003, 0.01]),
@@ -141,8 +144,10 @@ class Simulation {
       this.faultPhase();
       this.livenessPhase();
     } catch (err) {
-      const e = err as Error;
-      this.checker.violations.push({ kind: 'crash', message: `t=${this.now}: ${e.name}: ${e.message} ${(e.stack ?? '').split('\n').slice(1, 4).join(' | ')}` });
+      if (!(err instanceof StopRun)) {
+        const e = err as Error;
+        this.checker.violations.push({ kind: 'crash', message: `t=${this.now}: ${e.name}: ${e.message} ${(e.stack ?? '').split('\n').slice(1, 4).join(' | ')}` });
+      }
     }
     const history = this.workload.fullHistory();
     let checked = false;
@@ -180,7 +185,7 @@ class Simulation {
     }
     this.workload.tick(this.now, this.targets(), this.sendRequest, this.clock);
     this.decommissionRemoved();
-    if (this.checker.violations.length > 0) throw new Error(`safety violation: ${this.checker.violations[0]!.message}`);
+    if (this.checker.violations.length > 0) throw new StopRun(this.checker.violations[0]!.message);
   }
 
   /**
@@ -233,9 +238,11 @@ class Simulation {
   private crashOne(): void {
     const up = [...this.nodes.values()].filter((n) => n.up && !this.decommissioned.has(n.id));
     if (up.length === 0) return;
-    const n = this.prng.pick(up);
+    // Half the crashes hit the leader: leader churn is where commit rules are tested.
+    const leader = this.leader();
+    const n = leader !== undefined && this.prng.chance(0.5) ? leader : this.prng.pick(up);
     n.crash();
-    this.restartAt.set(n.id, this.now + this.prng.range(5, 200));
+    this.restartAt.set(n.id, this.now + this.prng.range(5, this.prng.pick([20, 200])));
     this.trace(`t=${this.now} n${n.id} crashes`);
   }
 
