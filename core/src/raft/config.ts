@@ -48,7 +48,9 @@ export interface RaftConfig {
    * at most maxClockDriftTicks. A voter that heard from a leader does not vote for anyone else
    * for electionTimeoutTicks (of its own ticks), nor during its first electionTimeoutTicks
    * after a (re)start; so a leader whose heartbeat sent at tick t was acked by a quorum is the
-   * only leader until its tick t + electionTimeoutTicks - maxClockDriftTicks. Default false.
+   * only leader until its tick t + electionTimeoutTicks - maxClockDriftTicks. A leader that
+   * sent TimeoutNow (leader transfer) forfeits its lease for the rest of its term, because
+   * the forced campaign bypasses voters' leases. Default false.
    */
   leaseReads?: boolean;
   /** See leaseReads. Default 1. */

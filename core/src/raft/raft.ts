@@ -63,6 +63,12 @@ export class Raft {
   readonly disableProposalForwarding: boolean;
   readonly snapshotTimeoutTicks: number;
   pendingReadIndexMessages: Message[];
+  /**
+   * Set once this leader sent TimeoutNow in its term: the target's forced campaign ignores
+   * voters' leases, at any later time (the message may be delayed), so this leader must not
+   * serve lease reads again in this term.
+   */
+  leaseForfeited: boolean;
   /** Set when this node's own configuration entry removing it commits. */
   private readonly random: RandomSource;
   stepFn: (r: Raft, m: Message) => void;
@@ -94,6 +100,7 @@ export class Raft {
     this.readStates = [];
     this.msgs = [];
     this.pendingReadIndexMessages = [];
+    this.leaseForfeited = false;
     this.term = 0;
     this.vote = NONE;
     this.state = StateType.Follower;
@@ -152,6 +159,7 @@ export class Raft {
     this.prs.resetProgress(this.raftLog.lastIndex(), this.id);
     this.readOnly.reset();
     this.pendingReadIndexMessages = [];
+    this.leaseForfeited = false;
   }
 
   becomeFollower(term: number, lead: NodeId): void {
@@ -352,7 +360,7 @@ export class Raft {
 
   /** A leader lease is valid now (see RaftConfig.leaseReads). */
   leaseValid(): boolean {
-    if (!this.leaseReads || this.state !== StateType.Leader || this.leadTransferee !== NONE) return false;
+    if (!this.leaseReads || this.state !== StateType.Leader || this.leadTransferee !== NONE || this.leaseForfeited) return false;
     const anchor = this.prs.quorumAckedTick(this.id, this.ticks);
     return anchor + this.electionTimeout - this.maxClockDriftTicks > this.ticks;
   }

@@ -113,6 +113,21 @@ describe('leader lease', () => {
     expect(n2.rn.raft.inLease()).toBe(false);
   });
 
+  it('lease: a leader that sent TimeoutNow never serves lease reads again in its term', () => {
+    const c = new Cluster([1, 2, 3], opts);
+    c.elect(1);
+    c.tickAll(1);
+    expect(c.node(1).rn.raft.leaseValid()).toBe(true);
+    // The transfer's TimeoutNow is lost (it could also arrive much later).
+    c.drop = (m) => m.type === MessageType.TimeoutNow;
+    c.node(1).rn.transferLeader(3);
+    c.stabilize();
+    for (let k = 0; k < 12; k++) c.tickAll(1);
+    expect(c.node(1).rn.raft.leadTransferee).toBe(0);
+    expect(c.node(1).rn.raft.state).toBe(StateType.Leader);
+    expect(c.node(1).rn.raft.leaseValid()).toBe(false);
+  });
+
   it('lease reads are off by default', () => {
     const c = new Cluster([1, 2, 3]);
     c.elect(1);

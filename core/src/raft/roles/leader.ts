@@ -123,6 +123,7 @@ function sendSnapshot(r: Raft, to: NodeId): boolean {
 }
 
 export function sendTimeoutNow(r: Raft, to: NodeId): void {
+  r.leaseForfeited = true;
   r.send(message({ type: MessageType.TimeoutNow, to, from: NONE }));
 }
 
