@@ -166,6 +166,7 @@ export class SimNode {
     for (const m of rd.messages) env.sendRaft(this.id, m.to, encodeMessage(m));
     // 3. Apply.
     if (rd.snapshot !== null) {
+      env.trace(`t=${env.now()} n${this.id} installs snapshot ${rd.snapshot.metadata.term}/${rd.snapshot.metadata.index}`);
       this.kv = KvStateMachine.restore(rd.snapshot.data);
       env.checker.onSnapshotApplied(this.id, rd.snapshot.metadata.index, rd.snapshot.metadata.term);
     }

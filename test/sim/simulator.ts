@@ -102,7 +102,7 @@ class Simulation {
       trace: (line) => this.trace(line),
     };
     const voters: number[] = [];
-    const n = r.range(3, 5);
+    const n = r.range(3, 7);
     for (let id = 1; id <= n; id++) voters.push(id);
     for (const id of voters) {
       const node = new SimNode(id, this.env, this.raftOpts);
