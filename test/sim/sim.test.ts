@@ -20,8 +20,8 @@ const REGRESSION_SEEDS: { seed: number; ticks: number }[] = [
   { seed: 75, ticks: 1200 },
   { seed: 20009, ticks: 1500 },
 ];
-const BLOCKS = 6;
-const SEEDS_PER_BLOCK = 50;
+const BLOCKS = 12;
+const SEEDS_PER_BLOCK = 25;
 const FAULT_TICKS = 800;
 
 function runSeeds(seeds: number[], faultTicks = FAULT_TICKS): void {
