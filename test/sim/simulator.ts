@@ -154,7 +154,10 @@ class Simulation {
     if (this.checker.violations.length === 0) {
       const res = checkHistory(history);
       checked = true;
-      if (!res.ok) this.checker.violations.push({ kind: 'linearizability', message: `history of key ${res.badKey} is not linearizable` });
+      if (!res.ok) {
+        const why = res.exhausted === true ? 'exhausted the checker budget (inconclusive)' : 'is not linearizable';
+        this.checker.violations.push({ kind: 'linearizability', message: `history of key ${res.badKey} ${why}` });
+      }
     }
     return {
       seed: this.seed,

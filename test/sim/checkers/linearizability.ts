@@ -28,6 +28,8 @@ export interface CheckResult {
   badKey?: string;
   /** Search steps used (for reporting). */
   steps: number;
+  /** The search budget ran out: the result is inconclusive, not a proof of a violation. */
+  exhausted?: boolean;
 }
 
 type State = string | null;
@@ -150,7 +152,7 @@ export function checkHistory(ops: Operation[], budget = DEFAULT_BUDGET): CheckRe
   for (const [key, list] of byKey) {
     const r = checkKey(list, budget);
     steps += r.steps;
-    if (!r.ok) return { ok: false, badKey: key, steps };
+    if (!r.ok) return { ok: false, badKey: key, steps, exhausted: r.exhausted };
   }
   return { ok: true, steps };
 }
