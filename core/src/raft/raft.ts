@@ -12,6 +12,8 @@ import { type ReadState, ReadOnly } from './read-only.ts';
 import { stepCandidate, stepFollower, tickElection } from './roles/follower.ts';
 import { type RaftConfig, type RandomSource, CAMPAIGN_TRANSFER, StateType } from './config.ts';
 import { appendEntries, bcastAppend, bcastHeartbeat, maybeSendAppend, proposeAsLeader, stepLeader, tickHeartbeat } from './roles/leader.ts';
+import { VoteResult } from './quorum/majority.ts';
+import { ProgressState } from './tracker/progress.ts';
 import { ProgressTracker } from './tracker/tracker.ts';
 import {
   type ConfState,
@@ -225,7 +227,7 @@ export class Raft {
       this.becomeCandidate();
       term = this.term;
     }
-    if (this.poll(this.id, true) === 2) {
+    if (this.poll(this.id, true) === VoteResult.Won) {
       // Single voter: won already.
       if (voteType === MessageType.PreVote) this.campaign(MessageType.Vote, transfer);
       else this.becomeLeader();
@@ -249,8 +251,8 @@ export class Raft {
     }
   }
 
-  /** Records a vote and returns the election result (0 pending, 1 lost, 2 won). */
-  poll(id: NodeId, granted: boolean): number {
+  /** Records a vote and returns the election result. */
+  poll(id: NodeId, granted: boolean): VoteResult {
     this.prs.recordVote(id, granted);
     return this.prs.tallyVotes().result;
   }
@@ -424,7 +426,7 @@ export class Raft {
   /** A snapshot sent to `id` failed (true) or was installed (false); called by the shell. */
   reportSnapshot(id: NodeId, failed: boolean): void {
     const pr = this.prs.progress.get(id);
-    if (this.state !== StateType.Leader || pr === undefined || pr.state !== 2) return;
+    if (this.state !== StateType.Leader || pr === undefined || pr.state !== ProgressState.Snapshot) return;
     if (failed) pr.pendingSnapshot = 0;
     pr.becomeProbe();
     // Wait for a heartbeat answer before probing again.
@@ -435,7 +437,7 @@ export class Raft {
   reportUnreachable(id: NodeId): void {
     const pr = this.prs.progress.get(id);
     if (this.state !== StateType.Leader || pr === undefined) return;
-    if (pr.state === 1) pr.becomeProbe();
+    if (pr.state === ProgressState.Replicate) pr.becomeProbe();
   }
 
   pendingSnapshotTimedOut(sentTick: number): boolean {

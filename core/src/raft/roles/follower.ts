@@ -1,6 +1,7 @@
 // The follower and (pre-)candidate roles: election timeouts, accepting appends, heartbeats
 // and snapshots from the leader, forwarding requests to it, and counting votes.
 import { StateType } from '../config.ts';
+import { VoteResult } from '../quorum/majority.ts';
 import type { Raft } from '../raft.ts';
 import { type Message, MessageType, NONE, message } from '../types.ts';
 import { bcastAppend } from './leader.ts';
@@ -76,14 +77,14 @@ export function stepCandidate(r: Raft, m: Message): void {
     case MessageType.VoteResponse: {
       if (m.type !== myResp) return;
       const result = r.poll(m.from, !m.reject);
-      if (result === 2) {
+      if (result === VoteResult.Won) {
         if (r.state === StateType.PreCandidate) {
           r.campaign(MessageType.Vote, false);
         } else {
           r.becomeLeader();
           bcastAppend(r);
         }
-      } else if (result === 1) {
+      } else if (result === VoteResult.Lost) {
         r.becomeFollower(r.term, NONE);
       }
       return;
