@@ -160,4 +160,17 @@ describe('replication', () => {
     const expected = Array.from({ length: 20 }, (_, k) => `o${k}`);
     for (const id of [1, 2, 3]) expect(c.appliedData(id)).toEqual(expected);
   });
+
+  it('reportUnreachable stops pipelining to a follower until it answers again', () => {
+    const c = new Cluster([1, 2, 3]);
+    c.elect(1);
+    const pr = () => c.node(1).rn.raft.prs.progress.get(2)!;
+    expect(pr().state).toBe(ProgressState.Replicate);
+    c.node(1).rn.reportUnreachable(2);
+    expect(pr().state).toBe(ProgressState.Probe);
+    c.node(1).rn.propose(enc('p'));
+    c.stabilize();
+    expect(pr().state).toBe(ProgressState.Replicate);
+    expect(c.appliedData(2)).toEqual(['p']);
+  });
 });

@@ -2,7 +2,7 @@
 // compacted, lagging and new followers are caught up with InstallSnapshot; a restarted node
 // recovers from exactly what Ready asked it to persist.
 import { describe, expect, it } from 'vitest';
-import { MemoryStorage, MessageType, RawNode } from '../../../core/src/raft/index.ts';
+import { MemoryStorage, MessageType, ProgressState, RawNode } from '../../../core/src/raft/index.ts';
 import { Prng } from '../../../core/src/testing/prng.ts';
 import { Cluster, dec, enc } from './harness.ts';
 
@@ -54,6 +54,24 @@ describe('snapshots', () => {
       return ++sent === 1;
     };
     c.tickAll(60);
+    expect(sent).toBe(2);
+    expect(c.node(3).rn.raft.raftLog.applied).toBe(c.node(1).rn.raft.raftLog.applied);
+  });
+
+  it('reportSnapshot(failed) moves the follower back to probing, and the snapshot is re-sent', () => {
+    const c = new Cluster([1, 2, 3]);
+    c.elect(1);
+    c.isolate(3);
+    for (let k = 0; k < 3; k++) c.node(1).rn.propose(enc(`s${k}`));
+    c.stabilize();
+    snapshotAndCompact(c, 1);
+    let sent = 0;
+    c.drop = (m) => m.type === MessageType.Snapshot && ++sent === 1;
+    c.tickAll(1);
+    expect(c.node(1).rn.raft.prs.progress.get(3)!.state).toBe(ProgressState.Snapshot);
+    c.node(1).rn.reportSnapshot(3, true);
+    expect(c.node(1).rn.raft.prs.progress.get(3)!.state).toBe(ProgressState.Probe);
+    c.tickAll(3);
     expect(sent).toBe(2);
     expect(c.node(3).rn.raft.raftLog.applied).toBe(c.node(1).rn.raft.raftLog.applied);
   });
