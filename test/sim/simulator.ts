@@ -284,7 +284,7 @@ class Simulation {
     const cs = rn.status().confState;
     const r = this.prng;
     const members = cs.voters.length + cs.learners.length;
-    const choice = r.int(4);
+    const choice = r.int(5);
     let cc: { type: ConfChangeType; nodeId: number } | undefined;
     if (choice === 0 && members < MAX_NODES) {
       let spare = 0;
@@ -298,6 +298,9 @@ class Simulation {
       cc = { type: ConfChangeType.RemoveNode, nodeId: r.pick(cs.voters) };
     } else if (choice === 3 && cs.learners.length > 0) {
       cc = { type: ConfChangeType.RemoveNode, nodeId: r.pick(cs.learners) };
+    } else if (choice === 4 && cs.voters.length > 3) {
+      // Demote a voter (possibly the leader) to a learner; it may be promoted again later.
+      cc = { type: ConfChangeType.AddLearner, nodeId: r.pick(cs.voters) };
     }
     if (cc === undefined) return;
     try {

@@ -401,7 +401,7 @@ export class Raft {
   /** Leader: commits what a quorum holds; steps down once its own removal commits. */
   maybeCommit(): boolean {
     const ok = this.raftLog.maybeCommit(this.prs.committed(), this.term);
-    if (ok && !this.prs.progress.has(this.id) && this.raftLog.committed >= this.confHistory.lastIndex()) {
+    if (ok && !this.prs.isVoter(this.id) && this.raftLog.committed >= this.confHistory.lastIndex()) {
       // Removed (or demoted) and that configuration is committed: hand over (§4.2.2).
       bcastAppend(this);
       this.becomeFollower(this.term, NONE);

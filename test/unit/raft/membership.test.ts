@@ -80,6 +80,18 @@ describe('membership changes', () => {
     expect(leaders[0]).not.toBe(1);
   });
 
+  it('demoting the leader to a learner: it steps down once that commits, and a voter takes over', () => {
+    const c = new Cluster([1, 2, 3]);
+    c.elect(1);
+    c.node(1).rn.proposeConfChange(cc(ConfChangeType.AddLearner, 1));
+    c.stabilize();
+    expect(c.node(1).rn.raft.state).toBe(StateType.Follower);
+    expect(c.node(2).rn.status().confState).toEqual({ voters: [2, 3], learners: [1] });
+    c.tickAll(60);
+    expect(c.leaders().length).toBe(1);
+    expect([2, 3]).toContain(c.leaders()[0]);
+  });
+
   it('one change at a time: a second change is refused while the first is uncommitted', () => {
     const c = new Cluster([1, 2, 3]);
     c.elect(1);

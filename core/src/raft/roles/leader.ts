@@ -256,7 +256,7 @@ export function proposeAsLeader(r: Raft, entries: Entry[], local: boolean): void
   const drop = (why: string): void => {
     if (local) throw new ProposalDroppedError(why);
   };
-  if (!r.prs.progress.has(r.id)) return drop('this leader was removed from the configuration');
+  if (!r.prs.isVoter(r.id)) return drop('this leader was removed or demoted');
   if (r.leadTransferee !== NONE) return drop(`leadership is being transferred to ${r.leadTransferee}`);
   for (const e of entries) {
     if (e.type !== EntryType.ConfChange) continue;
