@@ -1,4 +1,6 @@
-// Test support shared by core and the shells: in-memory adapters, contract suites, state describers.
+// Test support shared by core and the shells: seeded randomness, in-memory adapters,
+// contract suites every adapter must pass, and state describers.
+export { Prng } from './prng.ts';
 export { MemoryKvStorage } from './memory-kv-storage.ts';
 export {
   type StorageHarness,
