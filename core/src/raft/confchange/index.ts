@@ -1,0 +1,2 @@
+export { applyConfChange, checkInvariants, voterDistance } from './confchange.ts';
+export { ConfHistory } from './history.ts';

@@ -1,0 +1,80 @@
+// The not-yet-persisted tail of the log: entries (and possibly an incoming snapshot) that
+// Ready hands to the shell and advance() marks stable.
+import { assert } from '../errors.ts';
+import type { Entry, Snapshot } from './types.ts';
+
+export class UnstableLog {
+  /** A snapshot received from the leader and not yet persisted, or null. */
+  snapshot: Snapshot | null;
+  /** Invariant: entries[i] has index offset + i. */
+  entries: Entry[];
+  offset: number;
+
+  constructor(offset: number) {
+    this.snapshot = null;
+    this.entries = [];
+    this.offset = offset;
+  }
+
+  /** The index of the first entry, if known from the snapshot. */
+  maybeFirstIndex(): number | undefined {
+    return this.snapshot !== null ? this.snapshot.metadata.index + 1 : undefined;
+  }
+
+  maybeLastIndex(): number | undefined {
+    if (this.entries.length > 0) return this.offset + this.entries.length - 1;
+    if (this.snapshot !== null) return this.snapshot.metadata.index;
+    return undefined;
+  }
+
+  maybeTerm(i: number): number | undefined {
+    if (i < this.offset) {
+      if (this.snapshot !== null && this.snapshot.metadata.index === i) return this.snapshot.metadata.term;
+      return undefined;
+    }
+    const last = this.maybeLastIndex();
+    if (last === undefined || i > last) return undefined;
+    return this.entries[i - this.offset]!.term;
+  }
+
+  /** Entries up to index i with term t are now persisted. Ignored if they were replaced since. */
+  stableTo(i: number, t: number): void {
+    const term = this.maybeTerm(i);
+    if (term === undefined || term !== t || i < this.offset) return;
+    const n = i + 1 - this.offset;
+    this.entries = n >= this.entries.length ? [] : this.entries.slice(n);
+    this.offset = i + 1;
+  }
+
+  stableSnapTo(i: number): void {
+    if (this.snapshot !== null && this.snapshot.metadata.index === i) this.snapshot = null;
+  }
+
+  restore(s: Snapshot): void {
+    this.offset = s.metadata.index + 1;
+    this.entries = [];
+    this.snapshot = s;
+  }
+
+  truncateAndAppend(ents: Entry[]): void {
+    const from = ents[0]!.index;
+    const after = this.offset + this.entries.length;
+    if (from === after) {
+      for (let k = 0; k < ents.length; k++) this.entries.push(ents[k]!);
+    } else if (from <= this.offset) {
+      // Replaces everything unstable (and the stable suffix from `from` on, which the shell
+      // overwrites when it persists these entries).
+      this.offset = from;
+      this.entries = ents.slice();
+    } else {
+      this.entries = this.entries.slice(0, from - this.offset);
+      for (let k = 0; k < ents.length; k++) this.entries.push(ents[k]!);
+    }
+  }
+
+  /** Entries [lo, hi) held here. */
+  slice(lo: number, hi: number): Entry[] {
+    assert(lo >= this.offset && hi <= this.offset + this.entries.length && lo <= hi, `unstable slice [${lo}, ${hi}) out of bounds`);
+    return this.entries.slice(lo - this.offset, hi - this.offset);
+  }
+}

@@ -1,0 +1,1 @@
+export { type AckedIndexer, VoteResult, majorityCommittedIndex, majorityVoteResult, majoritySize } from './majority.ts';

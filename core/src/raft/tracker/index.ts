@@ -1,0 +1,3 @@
+export { Inflights } from './inflights.ts';
+export { Progress, ProgressState } from './progress.ts';
+export { ProgressTracker, type TrackerConfig } from './tracker.ts';
