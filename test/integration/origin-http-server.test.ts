@@ -66,6 +66,12 @@ describe('origin HTTP server on loopback', () => {
     const bad = await fetch(`${first.base}/v1/kv/x`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"value":' });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'BAD_JSON' } });
+    const huge = await fetch(`${first.base}/v1/kv/x`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'x'.repeat(12 * 1024 * 1024) }) });
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ error: { code: 'BODY_TOO_LARGE' } });
+    const big = await fetch(`${first.base}/v1/kv/x`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'x'.repeat(1024 * 1024 + 10) }) });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({ error: { code: 'VALUE_TOO_LARGE' } });
     const ok = await fetch(`${first.base}/v1/kv/k3`);
     expect(await ok.json()).toMatchObject({ value: 3 });
     await first.stop();

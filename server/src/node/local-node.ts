@@ -2,7 +2,7 @@
 // durable in the write-ahead log (when given one) with group commit, then applied in order
 // through the key-value state machine. It is the real OriginNode for a one-node deployment
 // and for tests; the Raft driver replaces the "append locally" step with replication.
-import { encodeCommand } from '../../../core/src/kv/command-codec.ts';
+import { decodeCommand, encodeCommand } from '../../../core/src/kv/command-codec.ts';
 import type { KvChange, KvCommand, KvEntry, KvResult } from '../../../core/src/kv/commands.ts';
 import { DEFAULT_MAX_VALUE_BYTES } from '../../../core/src/kv/limits.ts';
 import { KvStateMachine, type ApplyOutcome } from '../../../core/src/kv/state-machine.ts';
@@ -34,6 +34,7 @@ export interface LocalNodeOptions {
 }
 
 const MAX_VERSION_WAITERS = 10_000;
+const REPLAY_GROUP = 256;
 
 interface PendingCommand {
   readonly index: number;
@@ -129,7 +130,12 @@ export class LocalNode implements OriginNode {
           `the WAL ends at ${wal.lastIndex} but the state machine has applied ${sm.appliedIndex}: the WAL was lost or replaced`,
         );
       }
-      for (const e of wal.entries(sm.appliedIndex + 1, wal.lastIndex + 1)) sm.applyEncoded(e.data, e.index);
+      // Replay in groups: one storage batch per group, as in normal operation.
+      const limits = { maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES };
+      for (let from = sm.appliedIndex + 1; from <= wal.lastIndex; from += REPLAY_GROUP) {
+        const group = wal.entries(from, Math.min(from + REPLAY_GROUP, wal.lastIndex + 1));
+        sm.applyBatch(group.map((e) => ({ command: decodeCommand(e.data, limits), index: e.index })));
+      }
       if (wal.hardState.term === 0) {
         wal.setHardState({ term: 1, vote: options.id ?? 'n1', commit: wal.lastIndex });
         await wal.sync();
