@@ -2,6 +2,8 @@
 import { ApiClient } from './client.ts';
 import { CliError, ENDPOINT_OPTIONS, ExitCode, endpoints, int, noExtraPositionals, parse, positional, str } from './args.ts';
 import { HELP } from './help.ts';
+import { runLocalCluster } from './local-cluster.ts';
+import { resolve } from 'node:path';
 import type { Output } from './kv.ts';
 
 interface ClusterJson {
@@ -43,11 +45,9 @@ export async function runCluster(argv: string[], io: Output): Promise<number> {
   }
   noExtraPositionals(p, 0, 'cluster');
   const nodes = int(p, 'nodes', 'cluster', 1, 7) ?? 3;
-  int(p, 'base-port', 'cluster', 1, 65535);
-  str(p, 'data');
-  throw new CliError(
-    `cluster: a ${nodes}-node cluster needs the Raft driver, which this build does not include yet; run a single node with \`neuroplex start\``,
-  );
+  const basePort = int(p, 'base-port', 'cluster', 1, 65535 - 7) ?? 7101;
+  const root = resolve(str(p, 'data') ?? '.neuroplex');
+  return runLocalCluster({ nodes, basePort, root }, io);
 }
 
 export async function runMember(argv: string[], io: Output): Promise<number> {

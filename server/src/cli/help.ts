@@ -20,20 +20,23 @@ Commands:
 Run \`neuroplex <command> --help\` for the flags of a command.`,
   start: `Usage: neuroplex start --listen <host:port> --data <dir> [flags]
 
-Runs one origin node serving the Origin HTTP API.
+Runs one origin node serving the Origin HTTP API: alone, or with --peers as a member of
+a Raft cluster (every write committed on a quorum before its answer).
 
 Flags:
   --id <id>                 node id (default n1)
   --listen <host:port>      address to listen on (default 127.0.0.1:7101; port 0 picks a free one)
   --data <dir>              data directory, created if missing (required)
-  --peers <id=host:port,...>  other members (needs the Raft driver; not available in this build)
+  --peers <id=host:port,...>  the other members: with it the node joins a Raft cluster
+  --cluster-secret <s>      shared secret authenticating peer links (or $NEUROPLEX_CLUSTER_SECRET; 16+ chars)
   --max-value-bytes <n>     largest value (default 1048576)
   --snapshot-every <n>      snapshot and compact the WAL every n entries (default 10000)
   --cache-entries <n>       ARC read cache size in keys (default 100000)`,
   cluster: `Usage: neuroplex cluster [--nodes <n>] [--base-port <port>] [--data <dir>]
 
-Starts a local cluster of n origin node processes with data under .neuroplex/.
-Needs the Raft driver: not available in this build.
+Starts a local cluster of n origin node processes on 127.0.0.1 (ports base-port..),
+data under .neuroplex/<id>/, one cluster secret in .neuroplex/cluster-secret.
+Ctrl-C stops every node.
 
 Flags:
   --nodes <n>        number of nodes, 1-7 (default 3)

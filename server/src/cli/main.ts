@@ -5,6 +5,12 @@ import { CliError, ExitCode } from './args.ts';
 import { HELP } from './help.ts';
 import type { Output } from './kv.ts';
 
+// A reader that goes away (`neuroplex status | head -1`) ends the output, not the process
+// with a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const stdout: Output = { out: (line) => process.stdout.write(`${line}\n`) };
 
 export async function main(argv: string[], io: Output = stdout): Promise<number> {

@@ -8,7 +8,12 @@ import { serve } from '@hono/node-server';
 import { createOriginApp } from '../http/app.ts';
 import { WAL_FSYNC_METRIC } from '../http/origin-metrics.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { PEER_PATH } from '../cluster/peer-transport.ts';
+import { RaftNode } from '../cluster/raft-node.ts';
 import { LocalNode } from '../node/local-node.ts';
+import type { MemberInfo } from '../node/origin-node.ts';
 import { CachedKvStorage } from '../storage/cached-storage.ts';
 import { LmdbKvStorage } from '../storage/lmdb-storage.ts';
 import { WriteAheadLog } from '../wal/wal.ts';
@@ -69,6 +74,7 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
       'max-value-bytes': { type: 'string' },
       'snapshot-every': { type: 'string' },
       'cache-entries': { type: 'string' },
+      'cluster-secret': { type: 'string' },
     },
     'start',
   );
@@ -85,10 +91,12 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
   const maxValueBytes = int(p, 'max-value-bytes', 'start', 1, 64 * 1024 * 1024);
   const snapshotEveryEntries = int(p, 'snapshot-every', 'start', 1);
   const cacheEntries = int(p, 'cache-entries', 'start', 1);
-  const peers = str(p, 'peers');
-  if (peers !== undefined && peers.trim() !== '') {
-    throw new CliError('start: --peers needs the Raft driver, which this build does not include yet; start without --peers for a single node');
+  const peers = parsePeers(str(p, 'peers'));
+  const secret = str(p, 'cluster-secret') ?? process.env.NEUROPLEX_CLUSTER_SECRET;
+  if (peers.length > 0 && (secret === undefined || secret.length < 16)) {
+    throw new CliError('start: a cluster member needs a cluster secret of at least 16 characters (--cluster-secret or $NEUROPLEX_CLUSTER_SECRET)', ExitCode.Usage);
   }
+  if (peers.some((x) => x.id === id)) throw new CliError(`start: --peers lists this node's own id ${id}`, ExitCode.Usage);
   const dir = prepareDataDir(dataRaw);
 
   const registry = new MetricsRegistry();
@@ -107,12 +115,22 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
   }
   const engine = new LmdbKvStorage({ path: join(dir, 'state') });
   const url = `http://${listen.host}:${listen.port}`;
-  let node: LocalNode;
+  const storage = new CachedKvStorage(engine, cacheEntries === undefined ? {} : { capacity: cacheEntries });
+  let node: LocalNode | RaftNode;
   try {
-    node = await LocalNode.open({
+    node = peers.length > 0
+      ? await RaftNode.open({
+          self: { id, url, learner: false },
+          initialMembers: [{ id, url, learner: false }, ...peers],
+          wal,
+          storage,
+          clusterSecret: secret!,
+          ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
+        })
+      : await LocalNode.open({
       id,
       url,
-      storage: new CachedKvStorage(engine, cacheEntries === undefined ? {} : { capacity: cacheEntries }),
+      storage,
       wal,
       snapshotDir: join(dir, 'snapshots'),
       ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
@@ -131,14 +149,24 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
     const s = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port }, () => resolvePromise(s));
     s.once('error', (e: NodeJS.ErrnoException) => reject(new CliError(`start: cannot listen on ${listen.host}:${listen.port}: ${e.code ?? e.message}`)));
   }).catch(async (e: unknown) => {
-    await node.close();
+    await closeNode(node, wal);
     await engine.close();
     rmSync(join(dir, 'LOCK'), { force: true });
     throw e;
   });
   const port = (server.address() as AddressInfo).port;
-  node.url = `http://${listen.host}:${port}`;
-  io.out(`neuroplex node ${id} listening on http://${listen.host}:${port} (data: ${dir}, applied index ${node.appliedIndex})`);
+  if (node instanceof LocalNode) node.url = `http://${listen.host}:${port}`;
+  else {
+    const raftNode = node;
+    // Peer links arrive as WebSocket upgrades on the same port.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (req.url === PEER_PATH) raftNode.transport.handleUpgrade(req, socket, head);
+      else socket.destroy();
+    });
+  }
+  const applied = node instanceof LocalNode ? node.appliedIndex : node.stateMachine.appliedIndex;
+  const role = peers.length > 0 ? `member of a ${peers.length + 1}-node cluster` : 'single node';
+  io.out(`neuroplex node ${id} listening on http://${listen.host}:${port} (${role}, data: ${dir}, applied index ${applied})`);
 
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();
@@ -146,11 +174,36 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
     process.once('SIGTERM', stop);
   });
   io.out(`neuroplex node ${id} stopping`);
+  // Stop the node first: its peer links are upgraded sockets the HTTP server would wait on.
+  if (node instanceof RaftNode) node.stop('shutting down');
   const closed = new Promise<void>((r) => server.close(() => r()));
   (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
   await closed;
-  await node.close();
+  await closeNode(node, wal);
   await engine.close();
   rmSync(join(dir, 'LOCK'), { force: true });
   return ExitCode.Ok;
+}
+
+/** `n2=127.0.0.1:7102,n3=127.0.0.1:7103` → members (each reached over http). */
+export function parsePeers(raw: string | undefined): MemberInfo[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const out: MemberInfo[] = [];
+  for (const part of raw.split(',')) {
+    const eq = part.indexOf('=');
+    const id = part.slice(0, eq).trim();
+    if (eq <= 0 || !/^[A-Za-z0-9_.-]{1,64}$/.test(id)) {
+      throw new CliError(`start: --peers entries must be id=host:port, got ${JSON.stringify(part)}`, ExitCode.Usage);
+    }
+    const { host, port } = parseListen(part.slice(eq + 1).trim());
+    if (out.some((m) => m.id === id)) throw new CliError(`start: --peers lists ${id} twice`, ExitCode.Usage);
+    out.push({ id, url: `http://${host}:${port}`, learner: false });
+  }
+  return out;
+}
+
+async function closeNode(node: LocalNode | RaftNode, wal: WriteAheadLog): Promise<void> {
+  if (node instanceof LocalNode) return node.close();
+  node.stop('shutting down');
+  await wal.close();
 }

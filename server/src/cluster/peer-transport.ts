@@ -1,0 +1,222 @@
+// Raft messages between origin nodes over WebSockets (`ws`), binary frames in the core
+// codec. Each node dials every peer for its outgoing messages and accepts peers' dials for
+// incoming ones. A dial is authenticated by the cluster secret without sending it: the
+// accepting node sends a random challenge, the dialer answers with
+// HMAC-SHA256(secret, "neuroplex-raft|" + challenge + "|" + its name).
+//
+//   frame = u8 tag | payload     tag 1 challenge (32 bytes) · 2 answer (name, 32-byte MAC)
+//                                tag 3 welcome · tag 4 Raft message (raft/codec.ts)
+//
+// Raft tolerates lost, duplicated and reordered messages, so the transport only bounds
+// its queues (dropping the oldest) and never blocks the driver.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { Reader } from '../../../core/src/codec/reader.ts';
+import { Writer } from '../../../core/src/codec/writer.ts';
+import { DecodeError } from '../../../core/src/errors.ts';
+import { decodeMessage, encodeMessage } from '../../../core/src/raft/codec.ts';
+import type { Message, NodeId } from '../../../core/src/raft/types.ts';
+
+export const PEER_PATH = '/v1/raft';
+const Tag = { Challenge: 1, Answer: 2, Welcome: 3, Message: 4 } as const;
+const CHALLENGE_BYTES = 32;
+/** WebSocket close codes: 1008 policy (authentication), 1003 unsupported data. */
+const CLOSE_AUTH = 1008;
+const CLOSE_BAD_DATA = 1003;
+
+export interface PeerTransportOptions {
+  readonly selfName: string;
+  readonly secret: string;
+  /** Called for every authenticated, well-formed incoming message. */
+  readonly onMessage: (m: Message) => void;
+  /** Called when a peer cannot be reached (Raft slows its probes). */
+  readonly onUnreachable?: (id: NodeId) => void;
+  /** Outgoing messages queued per peer while it is unreachable; default 10,000. */
+  readonly maxQueuedMessages?: number;
+  readonly maxBackoffMs?: number;
+  /** Largest accepted frame; default 64 MiB (Raft appends are bounded below that). */
+  readonly maxFrameBytes?: number;
+}
+
+interface Outbound {
+  readonly id: NodeId;
+  url: string;
+  socket: WebSocket | null;
+  ready: boolean;
+  queue: Uint8Array[];
+  backoffMs: number;
+  timer: NodeJS.Timeout | null;
+}
+
+export class PeerTransport {
+  private readonly options: PeerTransportOptions;
+  private readonly server: WebSocketServer;
+  private readonly peers = new Map<NodeId, Outbound>();
+  private readonly inbound = new Set<WebSocket>();
+  private readonly writer = new Writer(4096);
+  private closed = false;
+  /** Counters for metrics and tests. */
+  readonly stats = { sent: 0, received: 0, dropped: 0, rejected: 0 };
+
+  constructor(options: PeerTransportOptions) {
+    this.options = options;
+    this.server = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes ?? 64 * 1024 * 1024 });
+  }
+
+  /** Sets (or changes) where peer `id` is dialed. */
+  setPeer(id: NodeId, url: string): void {
+    const existing = this.peers.get(id);
+    if (existing !== undefined) {
+      if (existing.url !== url) {
+        existing.url = url;
+        existing.socket?.terminate();
+      }
+      return;
+    }
+    const peer: Outbound = { id, url, socket: null, ready: false, queue: [], backoffMs: 50, timer: null };
+    this.peers.set(id, peer);
+    this.dial(peer);
+  }
+
+  removePeer(id: NodeId): void {
+    const peer = this.peers.get(id);
+    if (peer === undefined) return;
+    this.peers.delete(id);
+    if (peer.timer !== null) clearTimeout(peer.timer);
+    peer.socket?.terminate();
+  }
+
+  send(messages: readonly Message[]): void {
+    for (const m of messages) {
+      const peer = this.peers.get(m.to);
+      if (peer === undefined) {
+        this.stats.dropped++;
+        continue;
+      }
+      const w = this.writer;
+      w.reset();
+      w.u8(Tag.Message);
+      w.raw(encodeMessage(m));
+      const frame = w.finish();
+      if (peer.ready && peer.socket !== null) {
+        peer.socket.send(frame);
+        this.stats.sent++;
+      } else {
+        if (peer.queue.length >= (this.options.maxQueuedMessages ?? 10_000)) {
+          peer.queue.shift();
+          this.stats.dropped++;
+        }
+        peer.queue.push(frame);
+      }
+    }
+  }
+
+  /** Accepts a peer's dial: hand it the HTTP server's `upgrade` events for PEER_PATH. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.server.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+  }
+
+  private accept(ws: WebSocket): void {
+    this.inbound.add(ws);
+    const challenge = randomBytes(CHALLENGE_BYTES);
+    let authenticated = false;
+    ws.send(Buffer.concat([Buffer.from([Tag.Challenge]), challenge]));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary || data.length === 0) return this.reject(ws, CLOSE_BAD_DATA, 'binary frames only');
+      if (!authenticated) {
+        if (data[0] !== Tag.Answer) return this.reject(ws, CLOSE_AUTH, 'authenticate first');
+        try {
+          const r = new Reader(data.subarray(1));
+          const name = r.string(256);
+          const mac = r.raw(32);
+          r.end();
+          const expected = this.mac(challenge, name);
+          if (!timingSafeEqual(Buffer.from(mac), expected)) return this.reject(ws, CLOSE_AUTH, 'bad cluster secret');
+        } catch (e) {
+          if (e instanceof DecodeError) return this.reject(ws, CLOSE_AUTH, 'malformed answer');
+          throw e;
+        }
+        authenticated = true;
+        ws.send(Buffer.from([Tag.Welcome]));
+        return;
+      }
+      if (data[0] !== Tag.Message) return this.reject(ws, CLOSE_BAD_DATA, `unknown frame tag ${data[0]}`);
+      let m: Message;
+      try {
+        m = decodeMessage(new Uint8Array(data.buffer, data.byteOffset + 1, data.length - 1));
+      } catch (e) {
+        if (e instanceof DecodeError) return this.reject(ws, CLOSE_BAD_DATA, `malformed Raft message: ${e.message}`);
+        throw e;
+      }
+      this.stats.received++;
+      this.options.onMessage(m);
+    });
+    ws.on('close', () => this.inbound.delete(ws));
+    ws.on('error', () => ws.terminate());
+  }
+
+  private reject(ws: WebSocket, code: number, reason: string): void {
+    this.stats.rejected++;
+    ws.close(code, reason);
+  }
+
+  private mac(challenge: Uint8Array, name: string): Buffer {
+    return createHmac('sha256', this.options.secret).update('neuroplex-raft|').update(challenge).update('|').update(name).digest();
+  }
+
+  private dial(peer: Outbound): void {
+    if (this.closed || !this.peers.has(peer.id)) return;
+    const ws = new WebSocket(`${peer.url.replace(/^http/, 'ws')}${PEER_PATH}`, { maxPayload: this.options.maxFrameBytes ?? 64 * 1024 * 1024 });
+    peer.socket = ws;
+    peer.ready = false;
+    ws.on('message', (data: Buffer) => {
+      if (data[0] === Tag.Challenge && data.length === CHALLENGE_BYTES + 1) {
+        const w = new Writer(128);
+        w.u8(Tag.Answer);
+        w.string(this.options.selfName);
+        w.raw(this.mac(data.subarray(1), this.options.selfName));
+        ws.send(w.finish());
+      } else if (data[0] === Tag.Welcome) {
+        peer.ready = true;
+        peer.backoffMs = 50;
+        for (const frame of peer.queue) ws.send(frame);
+        this.stats.sent += peer.queue.length;
+        peer.queue = [];
+      }
+    });
+    const retry = (): void => {
+      if (peer.socket !== ws) return;
+      peer.socket = null;
+      peer.ready = false;
+      this.options.onUnreachable?.(peer.id);
+      if (this.closed || !this.peers.has(peer.id)) return;
+      // Exponential backoff with jitter, capped.
+      const delay = peer.backoffMs * (0.5 + Math.random());
+      peer.backoffMs = Math.min(peer.backoffMs * 2, this.options.maxBackoffMs ?? 2_000);
+      peer.timer = setTimeout(() => {
+        peer.timer = null;
+        this.dial(peer);
+      }, delay);
+    };
+    ws.on('close', retry);
+    ws.on('error', () => ws.terminate());
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const peer of this.peers.values()) {
+      if (peer.timer !== null) clearTimeout(peer.timer);
+      peer.socket?.terminate();
+    }
+    this.peers.clear();
+    for (const ws of this.inbound) ws.terminate();
+    this.inbound.clear();
+    this.server.close();
+  }
+}

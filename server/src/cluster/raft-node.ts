@@ -1,0 +1,342 @@
+// An origin node that is a member of a Raft group: the OriginNode the HTTP API serves,
+// with every write committed on a quorum (fsync'd) before its answer. Followers forward
+// proposals to the leader inside Raft; every node applies the same log to its own state
+// machine, and the node that took a request answers it when it applies that entry.
+//
+// Entries carry an envelope: u8 version (1) | string requestId | command bytes.
+import { randomBytes } from 'node:crypto';
+import { Reader } from '../../../core/src/codec/reader.ts';
+import { Writer } from '../../../core/src/codec/writer.ts';
+import { decodeCommand, encodeCommand } from '../../../core/src/kv/command-codec.ts';
+import type { KvChange, KvCommand, KvEntry, KvResult } from '../../../core/src/kv/commands.ts';
+import { DEFAULT_MAX_VALUE_BYTES } from '../../../core/src/kv/limits.ts';
+import { KvStateMachine } from '../../../core/src/kv/state-machine.ts';
+import type { KvStorage } from '../../../core/src/kv/storage.ts';
+import { decodeConfChangeData } from '../../../core/src/raft/codec.ts';
+import { ProposalDroppedError } from '../../../core/src/raft/errors.ts';
+import { RawNode, type Ready } from '../../../core/src/raft/raw-node.ts';
+import { ConfChangeType, EntryType, type NodeId, NONE } from '../../../core/src/raft/types.ts';
+import { Prng } from '../../../core/src/testing/prng.ts';
+import { ChangeFeed } from '../node/change-feed.ts';
+import { NodeErrorCode, NodeTimeoutError, NodeUnavailableError } from '../node/errors.ts';
+import { withTimeout } from '../node/local-node.ts';
+import type { ClusterInfo, MemberInfo, OriginNode, ProposeOptions, ReadOptions, Readiness, WatchSubscription } from '../node/origin-node.ts';
+import type { WriteAheadLog } from '../wal/wal.ts';
+import { watchFeed } from './feed-watch.ts';
+import { decodeMember, encodeMember, raftIdOf } from './members.ts';
+import { PeerTransport } from './peer-transport.ts';
+import { RaftDriver } from './raft-driver.ts';
+import { openRaftLog } from './raft-log.ts';
+
+export interface RaftNodeOptions {
+  /** This node's name (`n1`) and the URL peers and clients reach it at. */
+  readonly self: MemberInfo;
+  /** The initial members, this node included (used only when the log is empty). */
+  readonly initialMembers: readonly MemberInfo[];
+  readonly wal: WriteAheadLog;
+  readonly storage: KvStorage;
+  /** Shared by every member; authenticates peer links. */
+  readonly clusterSecret: string;
+  /** Milliseconds per Raft tick; default 100 (election after 10–20 ticks). */
+  readonly tickMs?: number;
+  readonly electionTimeoutTicks?: number;
+  readonly maxValueBytes?: number;
+  readonly feedCapacity?: number;
+  /** Pending requests (proposals and reads) at most; default 100,000. */
+  readonly maxPendingRequests?: number;
+}
+
+interface Waiter<T> {
+  readonly resolve: (v: T) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+const ENVELOPE_VERSION = 1;
+
+export class RaftNode implements OriginNode {
+  readonly id: string;
+  readonly url: string;
+  readonly stateMachine: KvStateMachine;
+  readonly transport: PeerTransport;
+  private readonly raft: RawNode;
+  private readonly driver: RaftDriver;
+  private readonly feed: ChangeFeed;
+  private readonly members = new Map<NodeId, MemberInfo>();
+  private readonly proposals = new Map<string, Waiter<KvResult>>();
+  private readonly reads = new Map<string, Waiter<void>>();
+  /** ReadIndex answers waiting for the state machine to catch up: index → waiters. */
+  private readonly readsAt: { index: number; resolve: () => void }[] = [];
+  private versionWaiters: { version: number; resolve: () => void }[] = [];
+  private readonly maxValueBytes: number;
+  private readonly maxPending: number;
+  private requestSeq = 0;
+  private readonly requestPrefix: string;
+  private stopped: string | null = null;
+  private commitIndex = 0;
+
+  private constructor(options: RaftNodeOptions, raft: RawNode, transport: PeerTransport, driver: RaftDriver, sm: KvStateMachine) {
+    this.id = options.self.id;
+    this.url = options.self.url;
+    this.raft = raft;
+    this.transport = transport;
+    this.driver = driver;
+    this.stateMachine = sm;
+    this.feed = new ChangeFeed(options.feedCapacity ?? 10_000, sm.appliedIndex);
+    this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.maxPending = options.maxPendingRequests ?? 100_000;
+    this.requestPrefix = `${options.self.id}/${randomBytes(4).toString('hex')}/`;
+  }
+
+  static async open(options: RaftNodeOptions): Promise<RaftNode> {
+    const selfId = raftIdOf(options.self.id);
+    const voters = options.initialMembers.filter((m) => !m.learner).map((m) => raftIdOf(m.id));
+    const { storage } = await openRaftLog(options.wal, voters);
+    const sm = new KvStateMachine(options.storage, { limits: { maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES } });
+    const applied = Math.min(sm.appliedIndex, storage.initialState().hardState.commit);
+    const raft = new RawNode({
+      id: selfId,
+      storage,
+      random: new Prng(randomBytes(6).readUIntBE(0, 6)),
+      applied,
+      electionTimeoutTicks: options.electionTimeoutTicks ?? 10,
+      heartbeatTimeoutTicks: 1,
+      checkQuorum: true,
+      preVote: true,
+    });
+    let node: RaftNode | undefined;
+    const transport = new PeerTransport({
+      selfName: options.self.id,
+      secret: options.clusterSecret,
+      onMessage: (m) => node?.driver.step(m),
+      onUnreachable: (id) => node?.raft.reportUnreachable(id),
+    });
+    const driver = new RaftDriver({
+      node: raft,
+      wal: options.wal,
+      storage,
+      transport,
+      tickMs: options.tickMs ?? 100,
+      onReady: (rd) => node!.onReady(rd),
+      onFatal: (cause) => node!.stop(`Raft loop failed: ${(cause as Error).message}`),
+    });
+    node = new RaftNode(options, raft, transport, driver, sm);
+    for (const m of options.initialMembers) node.addKnownMember(m);
+    driver.start();
+    return node;
+  }
+
+  private addKnownMember(m: MemberInfo): void {
+    const id = raftIdOf(m.id);
+    this.members.set(id, m);
+    if (m.id !== this.id) this.transport.setPeer(id, m.url);
+  }
+
+  // ---- the Ready loop's apply step ----------------------------------------------------
+
+  private onReady(rd: Ready): void {
+    if (rd.hardState !== null) this.commitIndex = rd.hardState.commit;
+    const batch: { index: number; command: KvCommand; requestId: string }[] = [];
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      const outcomes = this.stateMachine.applyBatch(batch);
+      for (let i = 0; i < batch.length; i++) {
+        const outcome = outcomes[i]!;
+        for (const c of outcome.changes) this.feed.publish(c);
+        const w = this.proposals.get(batch[i]!.requestId);
+        if (w !== undefined) {
+          this.proposals.delete(batch[i]!.requestId);
+          w.resolve(outcome.result);
+        }
+      }
+      batch.length = 0;
+    };
+    for (const e of rd.committedEntries) {
+      if (e.index <= this.stateMachine.appliedIndex) continue;
+      if (e.type === EntryType.ConfChange) {
+        flush();
+        this.applyConfChange(e.data);
+        this.stateMachine.skip(e.index);
+        continue;
+      }
+      if (e.data.length === 0) {
+        flush();
+        this.stateMachine.skip(e.index); // a new leader's no-op
+        continue;
+      }
+      const { requestId, command } = decodeEnvelope(e.data, this.maxValueBytes);
+      batch.push({ index: e.index, command, requestId });
+    }
+    flush();
+    for (const rs of rd.readStates) {
+      const key = Buffer.from(rs.context).toString('hex');
+      const w = this.reads.get(key);
+      if (w === undefined) continue;
+      this.reads.delete(key);
+      this.readsAt.push({ index: rs.index, resolve: () => w.resolve() });
+    }
+    this.releaseWaiters();
+  }
+
+  private applyConfChange(data: Uint8Array): void {
+    const { change } = decodeConfChangeData(data);
+    if (change.type === ConfChangeType.RemoveNode) {
+      this.members.delete(change.nodeId);
+      this.transport.removePeer(change.nodeId);
+    } else if (change.context.length > 0) {
+      this.addKnownMember(decodeMember(change.context));
+    }
+  }
+
+  private releaseWaiters(): void {
+    const applied = this.stateMachine.appliedIndex;
+    for (let i = this.readsAt.length - 1; i >= 0; i--) {
+      if (this.readsAt[i]!.index <= applied) this.readsAt.splice(i, 1)[0]!.resolve();
+    }
+    if (this.versionWaiters.length > 0) {
+      const still: { version: number; resolve: () => void }[] = [];
+      for (const w of this.versionWaiters) if (w.version <= applied) w.resolve();
+      else still.push(w);
+      this.versionWaiters = still;
+    }
+  }
+
+  // ---- OriginNode ---------------------------------------------------------------------
+
+  async propose(command: KvCommand, options: ProposeOptions): Promise<KvResult> {
+    this.checkRunning();
+    const bytes = encodeCommand(command, { maxValueBytes: this.maxValueBytes }); // KvLimitError on bad input
+    if (this.raft.raft.lead === NONE) throw new NodeUnavailableError(NodeErrorCode.NoQuorum, 'no leader: the cluster has no quorum right now');
+    if (this.proposals.size >= this.maxPending) throw new NodeUnavailableError(NodeErrorCode.NotReady, `more than ${this.maxPending} requests are pending`);
+    const requestId = `${this.requestPrefix}${++this.requestSeq}`;
+    const done = new Promise<KvResult>((resolve, reject) => this.proposals.set(requestId, { resolve, reject }));
+    try {
+      this.raft.propose(encodeEnvelope(requestId, bytes));
+    } catch (e) {
+      this.proposals.delete(requestId);
+      if (e instanceof ProposalDroppedError) throw new NodeUnavailableError(NodeErrorCode.NoQuorum, `proposal dropped: ${e.message}`);
+      throw e;
+    }
+    this.driver.kick();
+    try {
+      return await withTimeout(done, options.timeoutMs, 'write');
+    } catch (e) {
+      // Timed out: the write may still commit later; its answer is then simply dropped.
+      this.proposals.delete(requestId);
+      throw e;
+    }
+  }
+
+  async read(ks: string, key: string, options: ReadOptions): Promise<KvEntry | undefined> {
+    this.checkRunning();
+    if (options.consistency === 'strong') {
+      if (this.raft.raft.lead === NONE) throw new NodeUnavailableError(NodeErrorCode.NoQuorum, 'no leader: strong reads need a quorum');
+      if (this.reads.size >= this.maxPending) throw new NodeUnavailableError(NodeErrorCode.NotReady, `more than ${this.maxPending} reads are pending`);
+      const ctx = randomBytes(12);
+      const tag = ctx.toString('hex');
+      const ready = new Promise<void>((resolve, reject) => this.reads.set(tag, { resolve, reject }));
+      this.raft.readIndex(new Uint8Array(ctx));
+      this.driver.kick();
+      try {
+        await withTimeout(ready, options.timeoutMs, 'strong read');
+      } finally {
+        this.reads.delete(tag);
+      }
+    } else if (options.consistency === 'causal' && options.minVersion !== undefined && options.minVersion > this.stateMachine.appliedIndex) {
+      if (this.versionWaiters.length >= this.maxPending) throw new NodeUnavailableError(NodeErrorCode.NotReady, 'too many reads are waiting for versions');
+      const reached = new Promise<void>((resolve) => this.versionWaiters.push({ version: options.minVersion!, resolve }));
+      await withTimeout(reached, options.timeoutMs, `read at version ${options.minVersion}`);
+    }
+    return this.stateMachine.get(ks, key);
+  }
+
+  cluster(): ClusterInfo {
+    const status = this.raft.status();
+    const lead = this.members.get(status.softState.lead);
+    const learners = new Set(status.confState.learners);
+    const members: MemberInfo[] = [];
+    for (const id of [...status.confState.voters, ...status.confState.learners]) {
+      const m = this.members.get(id);
+      members.push({ id: m?.id ?? String(id), url: m?.url ?? '', learner: learners.has(id) });
+    }
+    return {
+      id: this.id,
+      leader: lead?.id ?? null,
+      term: status.hardState.term,
+      commitIndex: Math.max(this.commitIndex, status.hardState.commit),
+      appliedIndex: this.stateMachine.appliedIndex,
+      members,
+    };
+  }
+
+  readiness(): Readiness {
+    if (this.stopped !== null) return { ready: false, reason: this.stopped };
+    if (this.raft.raft.lead === NONE) return { ready: false, reason: 'no leader yet' };
+    return { ready: true };
+  }
+
+  watch(ks: string, prefix: string, fromVersion: number | undefined, onChange: (change: KvChange) => void): WatchSubscription {
+    this.checkRunning();
+    return watchFeed(this.feed, this.stateMachine, ks, prefix, fromVersion, onChange);
+  }
+
+  async addMember(member: MemberInfo): Promise<ClusterInfo> {
+    return this.changeMembership(member.learner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter, member);
+  }
+
+  async removeMember(id: string): Promise<ClusterInfo> {
+    return this.changeMembership(ConfChangeType.RemoveNode, { id, url: '', learner: false });
+  }
+
+  private async changeMembership(type: ConfChangeType, member: MemberInfo): Promise<ClusterInfo> {
+    this.checkRunning();
+    if (this.raft.raft.lead === NONE) throw new NodeUnavailableError(NodeErrorCode.NoQuorum, 'no leader: membership cannot change now');
+    const nodeId = raftIdOf(member.id);
+    try {
+      this.raft.proposeConfChange({ type, nodeId, context: type === ConfChangeType.RemoveNode ? new Uint8Array(0) : encodeMember(member) });
+    } catch (e) {
+      throw new NodeUnavailableError(NodeErrorCode.MembershipUnavailable, `membership change refused: ${(e as Error).message}`);
+    }
+    this.driver.kick();
+    // Wait (bounded) until the change is in the configuration this node sees.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const conf = this.raft.status().confState;
+      const present = conf.voters.includes(nodeId) || conf.learners.includes(nodeId);
+      if (type === ConfChangeType.RemoveNode ? !present : type === ConfChangeType.AddLearner ? conf.learners.includes(nodeId) : conf.voters.includes(nodeId)) return this.cluster();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new NodeTimeoutError(`membership change for ${member.id} did not take effect within 10 s`);
+  }
+
+  private checkRunning(): void {
+    if (this.stopped !== null) throw new NodeUnavailableError(NodeErrorCode.Stopped, this.stopped);
+  }
+
+  /** Stops serving: pending requests fail; nothing else is written. */
+  stop(reason = 'node stopped'): void {
+    if (this.stopped !== null) return;
+    this.stopped = reason;
+    this.driver.stop();
+    this.transport.close();
+    const err = new NodeUnavailableError(NodeErrorCode.Stopped, reason);
+    for (const w of this.proposals.values()) w.reject(err);
+    for (const w of this.reads.values()) w.reject(err);
+    this.proposals.clear();
+    this.reads.clear();
+  }
+}
+
+export function encodeEnvelope(requestId: string, command: Uint8Array): Uint8Array {
+  const w = new Writer(command.length + requestId.length + 8);
+  w.u8(ENVELOPE_VERSION);
+  w.string(requestId);
+  w.raw(command);
+  return w.finish();
+}
+
+export function decodeEnvelope(bytes: Uint8Array, maxValueBytes: number): { requestId: string; command: KvCommand } {
+  const r = new Reader(bytes);
+  r.u8();
+  const requestId = r.string(256);
+  return { requestId, command: decodeCommand(bytes.subarray(r.pos), { maxValueBytes }) };
+}
