@@ -57,7 +57,7 @@ describe('neuroplex CLI arguments', () => {
     expect((await cli([])).code).toBe(2);
   });
 
-  it('failures exit 1: unusable data directory, peers and cluster without Raft, unreachable node', async () => {
+  it('failures exit 1 (unusable data directory, unreachable node) or 2 (a cluster member without a secret)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'npx-cliu-'));
     dirs.push(dir);
     const file = join(dir, 'file');
@@ -68,12 +68,18 @@ describe('neuroplex CLI arguments', () => {
     const under = await cli(['start', '--data', join(file, 'sub'), '--listen', '127.0.0.1:0']);
     expect(under.code).toBe(1);
     expect(under.err).toMatch(/is not usable: ENOTDIR/);
-    const peers = await cli(['start', '--data', dir, '--peers', 'n2=127.0.0.1:7102']);
-    expect(peers.code).toBe(1);
-    expect(peers.err).toContain('--peers needs the Raft driver');
-    const cluster = await cli(['cluster']);
-    expect(cluster.code).toBe(1);
-    expect(cluster.err).toContain('needs the Raft driver');
+    const saved = process.env.NEUROPLEX_CLUSTER_SECRET;
+    delete process.env.NEUROPLEX_CLUSTER_SECRET;
+    const noSecret = await cli(['start', '--data', dir, '--peers', 'n2=127.0.0.1:7102']);
+    if (saved !== undefined) process.env.NEUROPLEX_CLUSTER_SECRET = saved;
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.err).toContain('cluster secret');
+    const badPeers = await cli(['start', '--data', dir, '--peers', 'n2', '--cluster-secret', 'x'.repeat(16)]);
+    expect(badPeers.code).toBe(2);
+    expect(badPeers.err).toContain('--peers entries must be id=host:port');
+    const self = await cli(['start', '--id', 'n1', '--data', dir, '--peers', 'n1=127.0.0.1:7101', '--cluster-secret', 'x'.repeat(16)]);
+    expect(self.code).toBe(2);
+    expect(self.err).toContain("own id");
     // A port that was just free: nothing listens there.
     const port = await new Promise<number>((resolve) => {
       const srv = createServer().listen(0, '127.0.0.1', () => {
