@@ -1,0 +1,261 @@
+// In-memory shells for the sync sessions: a server host per keyspace (replica + memory
+// log, commits on request), client hosts (replica + ClientSyncState, the "storage" that
+// survives a disconnect), and links (one ordered connection: two frame queues between
+// two multiplexers). Tests and the simulation drive these step by step.
+import type { ReplicaId } from '../../core/src/clock/replica-id.ts';
+import type { Delta } from '../../core/src/crdt/delta.ts';
+import type { MapStore } from '../../core/src/crdt/map-store.ts';
+import { Replica } from '../../core/src/doc/replica.ts';
+import { ClientSyncState } from '../../core/src/sync/client-state.ts';
+import { ClientSyncSession, type ClientSessionOptions } from '../../core/src/sync/client-session.ts';
+import { decodeMessage } from '../../core/src/sync/codec.ts';
+import type { SyncEffect, SyncStatus } from '../../core/src/sync/effects.ts';
+import { RefuseReason, type SyncProtocolError } from '../../core/src/sync/errors.ts';
+import { MemoryKeyspaceLog } from '../../core/src/sync/memory-keyspace-log.ts';
+import type { HelloMessage, SyncMessage } from '../../core/src/sync/messages.ts';
+import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
+import { type Authorize, ServerSyncSession, type ServerSessionOptions } from '../../core/src/sync/server-session.ts';
+
+interface PendingCommit {
+  readonly session: ServerSyncSession;
+  readonly seq: number;
+  readonly delta: Delta<MapStore>;
+  readonly bytes: Uint8Array;
+  readonly from: ReplicaId;
+}
+
+export class ServerHost {
+  readonly replica: Replica;
+  readonly log: MemoryKeyspaceLog;
+  readonly sessions = new Set<ServerSyncSession>();
+  /** Commits wait for flushCommits() when true (the origin's Raft round). */
+  deferCommits = false;
+  authorize: Authorize | undefined = undefined;
+  sessionOptions: Partial<ServerSessionOptions> = {};
+  readonly pending: PendingCommit[] = [];
+  readonly errors: SyncProtocolError[] = [];
+
+  constructor(id: number, keyspace = 'default', logId = `log-${keyspace}`) {
+    this.replica = new Replica({ replicaId: id as ReplicaId, keyspace });
+    this.log = new MemoryKeyspaceLog(this.replica, logId);
+  }
+
+  accept(hello: HelloMessage): ServerSyncSession {
+    const s = new ServerSyncSession({ ...this.sessionOptions, channel: hello.channel, source: this.log, authorize: this.authorize });
+    this.sessions.add(s);
+    return s;
+  }
+
+  /** Drains every session's effects; returns how many there were. */
+  drain(): number {
+    let n = 0;
+    for (const s of this.sessions) {
+      for (const e of s.takeEffects()) {
+        n++;
+        if (e.kind === 'deliver') {
+          const c = { session: s, seq: e.seq, delta: e.delta, bytes: e.bytes, from: e.from };
+          if (this.deferCommits) this.pending.push(c);
+          else this.commit(c);
+        } else if (e.kind === 'closed') {
+          if (e.error !== undefined) this.errors.push(e.error);
+          this.sessions.delete(s);
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Commits up to `max` deferred changes, in arrival order. */
+  flushCommits(max = Infinity): number {
+    let n = 0;
+    while (this.pending.length > 0 && n < max) {
+      this.commit(this.pending.shift()!);
+      n++;
+    }
+    return n;
+  }
+
+  private commit(c: PendingCommit): void {
+    const position = this.log.commit(c.delta, c.bytes, c.from);
+    c.session.storedUpTo(c.seq);
+    c.session.committedUpTo(c.seq, position);
+    for (const s of this.sessions) s.logAdvanced();
+  }
+
+  /** A lost connection: its sessions vanish without a word. */
+  forget(sessions: Iterable<ServerSyncSession>): void {
+    for (const s of sessions) this.sessions.delete(s);
+  }
+}
+
+export class ClientHost {
+  readonly replica: Replica;
+  state: ClientSyncState;
+  session: ClientSyncSession | undefined = undefined;
+  /** storedUpTo is held back while true (a slow client). */
+  holdAcks = false;
+  private heldAck = 0;
+  readonly statuses: SyncStatus[] = [];
+  readonly delivered: SyncEffect[] = [];
+  readonly errors: SyncProtocolError[] = [];
+  /** Highest lsn acknowledged as committed. */
+  committedLsn = 0;
+  /** Every local change by lsn (to check that acknowledged ones are never lost). */
+  readonly local = new Map<number, Delta<MapStore>>();
+
+  constructor(id: number, keyspace = 'default') {
+    this.replica = new Replica({ replicaId: id as ReplicaId, keyspace });
+    this.state = new ClientSyncState();
+    this.replica.onLocalDelta((delta) => {
+      const live = this.session !== undefined && !this.session.closed;
+      const p = live ? this.session!.localDelta(delta) : this.state.addLocal(this.replica.encodeDelta(delta));
+      this.local.set(p.lsn, delta);
+    });
+  }
+
+  open(mux: Multiplexer, options: Partial<ClientSessionOptions> = {}): ClientSyncSession {
+    const s = new ClientSyncSession({ localStoreLoaded: true, ...options, channel: mux.allocateChannel(), keyspace: this.replica.keyspace, replica: this.replica, state: this.state });
+    this.session = s;
+    this.heldAck = 0;
+    mux.add(s);
+    s.start();
+    return s;
+  }
+
+  drain(): number {
+    const s = this.session;
+    if (s === undefined) return 0;
+    let n = 0;
+    for (const e of s.takeEffects()) {
+      n++;
+      switch (e.kind) {
+        case 'status':
+          this.statuses.push(e.status);
+          break;
+        case 'deliver':
+          this.replica.applyDelta(e.delta);
+          this.delivered.push(e);
+          this.stored(s, e.seq);
+          break;
+        case 'chunk':
+          this.stored(s, e.seq);
+          break;
+        case 'acknowledged':
+          if (e.level === 'committed') this.committedLsn = Math.max(this.committedLsn, e.lsn);
+          break;
+        case 'closed':
+          if (e.error !== undefined) this.errors.push(e.error);
+          break;
+        case 'cursor':
+          break;
+      }
+    }
+    return n;
+  }
+
+  /** Sends the acks held back while holdAcks was set. */
+  releaseAcks(): void {
+    this.holdAcks = false;
+    if (this.session !== undefined && this.heldAck > 0) this.session.storedUpTo(this.heldAck);
+    this.heldAck = 0;
+  }
+
+  private stored(s: ClientSyncSession, seq: number): void {
+    if (this.holdAcks) this.heldAck = Math.max(this.heldAck, seq);
+    else s.storedUpTo(seq);
+  }
+}
+
+/** Records every frame crossing a link, decoded, with its size. */
+export interface Traffic {
+  readonly dir: 'up' | 'down';
+  readonly bytes: number;
+  readonly message: SyncMessage;
+}
+
+/** One ordered connection between a client multiplexer and a server multiplexer. */
+export class Link {
+  readonly clientMux = new Multiplexer();
+  readonly serverMux: Multiplexer;
+  readonly up: Uint8Array[] = [];
+  readonly down: Uint8Array[] = [];
+  readonly traffic: Traffic[] = [];
+  readonly serverSessions: ServerSyncSession[] = [];
+  record = true;
+  alive = true;
+
+  constructor(servers: readonly ServerHost[]) {
+    this.serverMux = new Multiplexer({
+      accept: (hello) => {
+        const host = servers.find((h) => h.replica.keyspace === hello.keyspace);
+        if (host === undefined) return RefuseReason.UnknownKeyspace;
+        const s = host.accept(hello);
+        this.serverSessions.push(s);
+        return s;
+      },
+    });
+  }
+
+  /** Moves frames the multiplexers produced onto the wire. */
+  collect(): number {
+    if (!this.alive) return 0;
+    let n = 0;
+    for (const f of this.clientMux.takeFrames()) {
+      this.up.push(f);
+      n++;
+    }
+    for (const f of this.serverMux.takeFrames()) {
+      this.down.push(f);
+      n++;
+    }
+    return n;
+  }
+
+  /** Delivers up to `max` frames in each direction, in order. */
+  deliver(max = Infinity): number {
+    let n = 0;
+    for (let i = 0; i < max && this.up.length > 0; i++, n++) {
+      const f = this.up.shift()!;
+      if (this.record) this.traffic.push({ dir: 'up', bytes: f.length, message: decodeMessage(f) });
+      this.serverMux.receive(f);
+    }
+    for (let i = 0; i < max && this.down.length > 0; i++, n++) {
+      const f = this.down.shift()!;
+      if (this.record) this.traffic.push({ dir: 'down', bytes: f.length, message: decodeMessage(f) });
+      this.clientMux.receive(f);
+    }
+    return n;
+  }
+
+  /** The connection drops: frames in flight are lost, sessions on both ends vanish. */
+  drop(servers: readonly ServerHost[]): void {
+    this.alive = false;
+    this.up.length = 0;
+    this.down.length = 0;
+    for (const h of servers) h.forget(this.serverSessions);
+  }
+}
+
+/** Runs links and hosts until nothing moves; bounded by `maxRounds`. Returns the rounds used. */
+export function settle(links: readonly Link[], servers: readonly ServerHost[], clients: readonly ClientHost[], maxRounds = 100_000): number {
+  for (let round = 0; round < maxRounds; round++) {
+    let moved = 0;
+    for (const h of servers) moved += h.drain();
+    for (const c of clients) moved += c.drain();
+    for (const l of links) moved += l.collect();
+    for (const l of links) moved += l.deliver();
+    if (moved === 0) return round;
+  }
+  throw new Error(`did not settle in ${maxRounds} rounds`);
+}
+
+/** The visible state of a replica as plain data, for convergence checks. */
+export function stateOf(r: Replica): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of [...r.keys()].sort()) out[k] = r.get(k);
+  return out;
+}
+
+export function messagesOf(traffic: readonly Traffic[], dir: 'up' | 'down', type?: SyncMessage['type']): SyncMessage[] {
+  return traffic.filter((t) => t.dir === dir && (type === undefined || t.message.type === type)).map((t) => t.message);
+}
