@@ -38,6 +38,11 @@ export class ServerHost {
   constructor(id: number, keyspace = 'default', logId = `log-${keyspace}`) {
     this.replica = new Replica({ replicaId: id as ReplicaId, keyspace });
     this.log = new MemoryKeyspaceLog(this.replica, logId);
+    // The server's own writes go into its log like everyone else's.
+    this.replica.onLocalDelta((delta) => {
+      this.log.appendApplied(this.replica.encodeDelta(delta), this.replica.id);
+      for (const s of this.sessions) s.logAdvanced();
+    });
   }
 
   accept(hello: HelloMessage): ServerSyncSession {

@@ -99,16 +99,15 @@ export class Writer {
     }
     // Worst case 3 bytes per UTF-16 unit, plus a varint length of up to 5 bytes.
     this.ensure(n * 3 + 5);
+    const at = this.pos;
     const lenBytes = n * 3 < 0x80 ? 1 : n * 3 < 0x4000 ? 2 : n * 3 < 0x200000 ? 3 : 4;
-    const start = this.pos + lenBytes;
+    const start = at + lenBytes;
     const { written } = encoder.encodeInto(value, this.buf.subarray(start));
-    // Write the length into the reserved bytes, padded to exactly lenBytes.
-    let len = written;
-    for (let i = 0; i < lenBytes; i++) {
-      const last = i === lenBytes - 1;
-      this.buf[this.pos + i] = (len & 0x7f) | (last ? 0 : 0x80);
-      len >>>= 7;
-    }
-    this.pos = start + written;
+    // The reader accepts only minimal varints (a padded length is rejected), so when the
+    // string came out shorter than reserved for, move it down behind its minimal length.
+    const need = written < 0x80 ? 1 : written < 0x4000 ? 2 : written < 0x200000 ? 3 : 4;
+    if (need < lenBytes) this.buf.copyWithin(at + need, start, start + written);
+    this.varuint(written); // at `at`, exactly `need` bytes, within the room ensured above
+    this.pos = at + need + written;
   }
 }

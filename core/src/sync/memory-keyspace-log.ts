@@ -46,6 +46,13 @@ export class MemoryKeyspaceLog implements KeyspaceSource {
     return position;
   }
 
+  /** Appends a change the replica already holds (a local op of the server's replica). */
+  appendApplied(bytes: Uint8Array, origin: ReplicaId | undefined): number {
+    const position = ++this.headPosition;
+    this.entries.push({ position, bytes, origin });
+    return position;
+  }
+
   /** Drops every entry, keeping a snapshot of the state at the head instead. */
   compact(): void {
     this.snap = { position: this.headPosition, bytes: this.replica.encode() };
