@@ -254,10 +254,23 @@ export function settle(links: readonly Link[], servers: readonly ServerHost[], c
   throw new Error(`did not settle in ${maxRounds} rounds`);
 }
 
-/** The visible state of a replica as plain data, for convergence checks. */
+/**
+ * The visible state of a replica as plain data, for convergence checks: keys, map fields
+ * and set elements sorted (their iteration order follows arrival, which replicas may not share).
+ */
 export function stateOf(r: Replica): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of [...r.keys()].sort()) out[k] = r.get(k);
+  for (const k of [...r.keys()].sort()) {
+    const v = r.get(k);
+    out[k] = r.typeOf(k) === 'set' ? [...(v as unknown[])].map((e) => JSON.stringify(e)).sort() : canonical(v);
+  }
+  return out;
+}
+
+function canonical(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) out[k] = canonical((v as Record<string, unknown>)[k]);
   return out;
 }
 

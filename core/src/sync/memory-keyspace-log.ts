@@ -6,6 +6,7 @@ import type { ReplicaId } from '../clock/replica-id.ts';
 import type { Delta } from '../crdt/delta.ts';
 import type { MapStore } from '../crdt/map-store.ts';
 import type { Replica } from '../doc/replica.ts';
+import { assert } from '../errors.ts';
 import type { KeyspaceSource, LogEntry, PositionedBytes } from './keyspace-source.ts';
 
 export class MemoryKeyspaceLog implements KeyspaceSource {
@@ -69,9 +70,10 @@ export class MemoryKeyspaceLog implements KeyspaceSource {
   }
 
   read(position: number, maxBytes: number, maxEntries: number): readonly LogEntry[] {
+    assert(position >= this.compacted, `read from ${position}, but the log is compacted through ${this.compacted}`);
     const out: LogEntry[] = [];
     let bytes = 0;
-    for (let i = Math.max(0, position - this.compacted); i < this.entries.length && out.length < maxEntries; i++) {
+    for (let i = position - this.compacted; i < this.entries.length && out.length < maxEntries; i++) {
       const e = this.entries[i]!;
       if (out.length > 0 && bytes + e.bytes.length > maxBytes) break;
       out.push(e);

@@ -203,7 +203,16 @@ export class ServerSyncSession extends SyncSession {
   /** Sends what the window admits: the transfer's chunks first, then log entries. */
   private pump(): void {
     if (!this.welcomed || this.closed) return;
-    if (!this.pumpTransfer()) return;
+    // At most two rounds: finish the transfer under way; if the log was compacted past
+    // where it leaves the client (or past a client that was streaming), send the snapshot.
+    for (let round = 0; round < 2; round++) {
+      if (this.transfer === undefined && this.cursor < this.source.compactedThrough()) {
+        const snap = this.source.snapshot();
+        this.startTransfer('snapshot', snap.position, snap.bytes, 0);
+      }
+      if (!this.pumpTransfer()) return;
+    }
+    assert(this.cursor >= this.source.compactedThrough(), 'a snapshot must reach the compaction point');
     this.pumpLog();
     const caught = !this.caughtUpSent && this.cursor >= this.targetHead;
     if (this.cursor > this.lastPositionSent || caught) {

@@ -143,3 +143,34 @@ describe('sync flow control', () => {
     expect(stateOf(client.replica)).toEqual(stateOf(server.replica));
   });
 });
+
+describe('sync flow control and compaction', () => {
+  it('a client still streaming when the log is compacted past it continues from a snapshot', () => {
+    const server = new ServerHost(100);
+    server.sessionOptions = { maxInflightBytes: 2048, chunkBytes: 512 };
+    const writer = new ClientHost(2);
+    const lw = new Link([server]);
+    writer.open(lw.clientMux);
+    for (let i = 0; i < 40; i++) writer.replica.put(`k${i}`, filler(200));
+    settle([lw], [server], [writer]);
+    const slow = new ClientHost(1);
+    slow.holdAcks = true;
+    const link = new Link([server]);
+    slow.open(link.clientMux);
+    settle([link], [server], [slow]);
+    expect(slow.replica.size).toBeLessThan(40);
+    writer.replica.delete('k0');
+    settle([lw], [server], [writer]);
+    server.log.compact();
+    for (let round = 0; round < 1000 && slow.session!.status !== 'synced'; round++) {
+      slow.releaseAcks();
+      slow.holdAcks = true;
+      settle([link, lw], [server], [slow, writer]);
+    }
+    const chunks = messagesOf(link.traffic, 'down', 'chunk') as ChunkMessage[];
+    expect(chunks[0]).toMatchObject({ kind: 'snapshot', offset: 0, position: server.log.compactedThrough() });
+    expect(stateOf(slow.replica)).toEqual(stateOf(server.replica));
+    expect(slow.replica.has('k0')).toBe(false);
+    expect(slow.errors).toEqual([]);
+  });
+});
