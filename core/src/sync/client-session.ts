@@ -10,6 +10,7 @@ import { DeltaEncoder } from '../codec/delta/encoder.ts';
 import type { Delta } from '../crdt/delta.ts';
 import type { MapStore } from '../crdt/map-store.ts';
 import { assert } from '../errors.ts';
+import { fnv1a32 } from './checksum.ts';
 import { ClientSyncState, type PendingDelta, TransferBuffer } from './client-state.ts';
 import { DeliverySource, SyncStatus } from './effects.ts';
 import { SyncErrorCode, SyncProtocolError } from './errors.ts';
@@ -110,7 +111,7 @@ export class ClientSyncSession extends SyncSession {
       this.resumeMode === 'context'
         ? { mode: 'context', context: this.replica.contextOf() }
         : { mode: 'cursor', logId: s.logId, position: s.position };
-    const transfer = s.transfer === undefined ? undefined : { position: s.transfer.position, receivedBytes: s.transfer.receivedBytes };
+    const transfer = s.transfer === undefined ? undefined : { position: s.transfer.position, checksum: s.transfer.checksum, receivedBytes: s.transfer.receivedBytes };
     this.send({ type: 'hello', channel: this.channel, version: SYNC_PROTOCOL_VERSION, keyspace: this.keyspace, replica: this.replica.id, token: this.token, resume, transfer });
     this.emit({ kind: 'status', status: SyncStatus.Connecting });
   }
@@ -222,20 +223,21 @@ export class ClientSyncSession extends SyncSession {
       throw new SyncProtocolError(SyncErrorCode.TooLarge, `transfer of ${m.totalBytes} bytes exceeds ${this.maxTransferBytes}`);
     }
     if (m.offset === 0) {
-      s.transfer = new TransferBuffer(m.kind, m.position, m.totalBytes);
+      s.transfer = new TransferBuffer(m.kind, m.position, m.totalBytes, m.checksum);
     } else {
       const t = s.transfer;
-      if (t === undefined || t.kind !== m.kind || t.position !== m.position || t.totalBytes !== m.totalBytes || t.receivedBytes !== m.offset) {
+      if (t === undefined || t.kind !== m.kind || t.position !== m.position || t.totalBytes !== m.totalBytes || t.checksum !== m.checksum || t.receivedBytes !== m.offset) {
         throw new SyncProtocolError(SyncErrorCode.OutOfOrder, `chunk at ${m.offset} of transfer @${m.position} does not continue what was received`);
       }
     }
     const t = s.transfer!;
     t.append(m.bytes);
-    this.emit({ kind: 'chunk', seq: m.seq, transfer: m.kind, position: m.position, offset: m.offset, totalBytes: m.totalBytes, bytes: m.bytes });
+    this.emit({ kind: 'chunk', seq: m.seq, transfer: m.kind, position: m.position, offset: m.offset, totalBytes: m.totalBytes, checksum: m.checksum, bytes: m.bytes });
     if (!t.complete) return;
     const bytes = t.assemble();
     let delta: Delta<MapStore>;
     try {
+      if (fnv1a32(bytes) !== t.checksum) throw new SyncProtocolError(SyncErrorCode.Malformed, `transfer @${t.position} does not match its checksum`);
       delta = decodeReplicaDelta(bytes);
     } finally {
       s.transfer = undefined; // a transfer that does not decode is dropped, not resumed

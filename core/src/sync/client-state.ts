@@ -19,14 +19,16 @@ export class TransferBuffer {
   readonly kind: TransferKind;
   readonly position: number;
   readonly totalBytes: number;
+  readonly checksum: number;
   readonly chunks: Uint8Array[];
   /** Invariant: the sum of the chunks' lengths, at most totalBytes. */
   receivedBytes: number;
 
-  constructor(kind: TransferKind, position: number, totalBytes: number) {
+  constructor(kind: TransferKind, position: number, totalBytes: number, checksum: number) {
     this.kind = kind;
     this.position = position;
     this.totalBytes = totalBytes;
+    this.checksum = checksum;
     this.chunks = [];
     this.receivedBytes = 0;
   }

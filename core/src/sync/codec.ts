@@ -5,7 +5,7 @@
 //   hello   = string keyspace | varuint replica | string token
 //           | u8 resume (1 = cursor: string logId, varuint position
 //                        2 = context: causal context, see codec/causal-context.ts)
-//           | u8 hasTransfer [varuint position, varuint receivedBytes]
+//           | u8 hasTransfer [varuint position, varuint checksum, varuint receivedBytes]
 //   welcome = varuint replica | string logId | varuint head | u8 mode
 //           | (mode = context) causal context
 //   refuse  = u8 reason | varuint supportedVersion | string message
@@ -13,7 +13,7 @@
 //   ack     = u8 level (0 stored, 1 committed) | varuint seq | varuint position
 //   progress= varuint position | u8 caughtUp
 //   chunk   = varuint seq | u8 kind (0 snapshot, 1 delta) | varuint position
-//           | varuint totalBytes | varuint offset | bytes payload
+//           | varuint totalBytes | varuint checksum | varuint offset | bytes payload
 //   error   = u8 code | string message
 //   close   = string message
 //
@@ -93,6 +93,7 @@ export class SyncEncoder {
         else {
           w.u8(1);
           w.varuint(m.transfer.position);
+          w.varuint(m.transfer.checksum);
           w.varuint(m.transfer.receivedBytes);
         }
         break;
@@ -127,6 +128,7 @@ export class SyncEncoder {
         w.u8(TRANSFER_KINDS.indexOf(m.kind));
         w.varuint(m.position);
         w.varuint(m.totalBytes);
+        w.varuint(m.checksum);
         w.varuint(m.offset);
         w.bytes(m.bytes);
         break;
@@ -188,7 +190,7 @@ function readBody(r: Reader, type: SyncMessageType, channel: ChannelId, version:
       const token = r.string(MAX_TOKEN_BYTES);
       const resume = readResume(r);
       const has = readFlag(r, 'transfer flag');
-      const transfer = has ? { position: r.varuint(), receivedBytes: r.varuint() } : undefined;
+      const transfer = has ? { position: r.varuint(), checksum: r.bounded(0, 0xffffffff, 'checksum'), receivedBytes: r.varuint() } : undefined;
       return { type, channel, version, keyspace, replica, token, resume, transfer };
     }
     case 'welcome': {
@@ -227,13 +229,14 @@ function readBody(r: Reader, type: SyncMessageType, channel: ChannelId, version:
       const kind = pick(r, TRANSFER_KINDS, 'transfer kind');
       const position = r.varuint();
       const totalBytes = r.bounded(1, Number.MAX_SAFE_INTEGER, 'transfer size');
+      const checksum = r.bounded(0, 0xffffffff, 'checksum');
       const offset = r.bounded(0, totalBytes - 1, 'chunk offset');
       const start = r.pos;
       const bytes = r.bytes(limits.maxPayloadBytes);
       if (bytes.length === 0 || offset + bytes.length > totalBytes) {
         throw new DecodeError(ErrorCode.DecodeInvalid, `chunk of ${bytes.length} bytes at ${offset} does not fit a transfer of ${totalBytes}`, start);
       }
-      return { type, channel, seq, kind, position, totalBytes, offset, bytes };
+      return { type, channel, seq, kind, position, totalBytes, checksum, offset, bytes };
     }
     case 'error': {
       const code = pick(r, SYNC_ERROR_CODES, 'error code');

@@ -50,6 +50,7 @@ export type SyncEffect =
       readonly position: number;
       readonly offset: number;
       readonly totalBytes: number;
+      readonly checksum: number;
       readonly bytes: Uint8Array;
     }
   /** Client: persist the cursor (every delivery before it is already handed out). */

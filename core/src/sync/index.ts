@@ -40,6 +40,7 @@ export {
 } from './codec.ts';
 export { SyncStatus, DeliverySource, type SyncEffect, type SyncEffectKind } from './effects.ts';
 export { FlowWindow } from './flow-window.ts';
+export { fnv1a32 } from './checksum.ts';
 export { ClientSyncState, TransferBuffer, type PendingDelta } from './client-state.ts';
 export { type KeyspaceSource, type LogEntry, type PositionedBytes } from './keyspace-source.ts';
 export { MemoryKeyspaceLog } from './memory-keyspace-log.ts';

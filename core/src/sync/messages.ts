@@ -31,6 +31,8 @@ export type Resume =
 /** A bulk transfer the client holds part of: it resumes at `receivedBytes`. */
 export interface PartialTransfer {
   readonly position: number;
+  /** fnv1a32 of the whole transfer: resumed only against the very same bytes. */
+  readonly checksum: number;
   readonly receivedBytes: number;
 }
 
@@ -128,6 +130,8 @@ export interface ChunkMessage {
   /** Log position the whole transfer brings the client to; identifies the transfer. */
   readonly position: number;
   readonly totalBytes: number;
+  /** fnv1a32 of the whole transfer, checked by the receiver once complete. */
+  readonly checksum: number;
   readonly offset: number;
   readonly bytes: Uint8Array;
 }

@@ -7,6 +7,7 @@
 // not a queue.
 import type { ReplicaId } from '../clock/replica-id.ts';
 import { type DecodeError, ErrorCode, assert } from '../errors.ts';
+import { fnv1a32 } from './checksum.ts';
 import { peekFrameHeader } from './codec.ts';
 import { DeliverySource, SyncStatus } from './effects.ts';
 import { RefuseReason, SyncErrorCode, SyncProtocolError } from './errors.ts';
@@ -39,6 +40,7 @@ interface OutgoingTransfer {
   readonly kind: TransferKind;
   readonly position: number;
   readonly bytes: Uint8Array;
+  readonly checksum: number;
   offset: number;
 }
 
@@ -170,9 +172,11 @@ export class ServerSyncSession extends SyncSession {
       } else {
         this.mode = 'snapshot';
         const snap = src.snapshot();
+        const checksum = fnv1a32(snap.bytes);
         const t = m.transfer;
-        const offset = t !== undefined && t.position === snap.position && t.receivedBytes < snap.bytes.length ? t.receivedBytes : 0;
-        this.startTransfer('snapshot', snap.position, snap.bytes, offset);
+        const same = t !== undefined && t.position === snap.position && t.checksum === checksum;
+        const offset = same && t.receivedBytes < snap.bytes.length ? t.receivedBytes : 0;
+        this.startTransfer('snapshot', snap.position, snap.bytes, offset, checksum);
       }
     }
     this.lastPositionSent = this.cursor;
@@ -182,8 +186,8 @@ export class ServerSyncSession extends SyncSession {
     this.pump();
   }
 
-  private startTransfer(kind: TransferKind, position: number, bytes: Uint8Array, offset: number): void {
-    this.transfer = { kind, position, bytes, offset };
+  private startTransfer(kind: TransferKind, position: number, bytes: Uint8Array, offset: number, checksum = fnv1a32(bytes)): void {
+    this.transfer = { kind, position, bytes, checksum, offset };
   }
 
   private onDelta(m: DeltaMessage): void {
@@ -238,7 +242,7 @@ export class ServerSyncSession extends SyncSession {
       if (!this.window.admits(n)) return false;
       const offset = t.offset;
       const bytes = t.bytes.subarray(offset, offset + n);
-      this.sendCounted(n, (seq) => ({ type: 'chunk', channel: this.channel, seq, kind: t.kind, position: t.position, totalBytes: total, offset, bytes }));
+      this.sendCounted(n, (seq) => ({ type: 'chunk', channel: this.channel, seq, kind: t.kind, position: t.position, totalBytes: total, checksum: t.checksum, offset, bytes }));
       t.offset += n;
     }
     this.transfer = undefined;

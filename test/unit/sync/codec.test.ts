@@ -20,7 +20,7 @@ function sampleMessages(): SyncMessage[] {
   const bytes = replica.encodeDelta(replica.put('k', { a: [1, 'x'] }));
   return [
     { type: 'hello', channel: 3, version: SYNC_PROTOCOL_VERSION, keyspace: 'docs', replica: r1, token: 'secret', resume: { mode: 'cursor', logId: 'log-a', position: 42 }, transfer: undefined },
-    { type: 'hello', channel: 4, version: SYNC_PROTOCOL_VERSION, keyspace: 'é', replica: 2 ** 53 - 1, token: '', resume: { mode: 'context', context: ctx }, transfer: { position: 9, receivedBytes: 1000 } } as SyncMessage,
+    { type: 'hello', channel: 4, version: SYNC_PROTOCOL_VERSION, keyspace: 'é', replica: 2 ** 53 - 1, token: '', resume: { mode: 'context', context: ctx }, transfer: { position: 9, checksum: 0xffffffff, receivedBytes: 1000 } } as SyncMessage,
     { type: 'welcome', channel: 3, replica: 77 as ReplicaId, logId: 'log-a', head: 100, mode: 'log', context: undefined },
     { type: 'welcome', channel: 3, replica: 77 as ReplicaId, logId: 'log-a', head: 100, mode: 'context', context: ctx },
     { type: 'refuse', channel: 1, reason: RefuseReason.Unauthorized, supportedVersion: 1, message: 'no' },
@@ -29,7 +29,7 @@ function sampleMessages(): SyncMessage[] {
     { type: 'ack', channel: 1, level: 'stored', seq: 5, position: 0 },
     { type: 'ack', channel: 1, level: 'committed', seq: 5, position: 77 },
     { type: 'progress', channel: 2, position: 10, caughtUp: true },
-    { type: 'chunk', channel: 2, seq: 3, kind: 'snapshot', position: 50, totalBytes: 10, offset: 4, bytes: new Uint8Array([1, 2, 3]) },
+    { type: 'chunk', channel: 2, seq: 3, kind: 'snapshot', position: 50, totalBytes: 10, checksum: 123456, offset: 4, bytes: new Uint8Array([1, 2, 3]) },
     { type: 'error', channel: 2, code: SyncErrorCode.OutOfOrder, message: 'seq 3, expected 2' },
     { type: 'close', channel: 2, message: 'bye' },
   ];
@@ -66,7 +66,7 @@ describe('sync codec', () => {
     const ack = encodeMessage({ type: 'ack', channel: 1, level: 'stored', seq: 1, position: 0 });
     expect(() => decodeMessage(new Uint8Array([...ack, 0]))).toThrow(DecodeError);
     expect(() => decodeMessage(new Uint8Array([1, 99, 1]))).toThrow(/unknown sync message type/);
-    const chunk = encodeMessage({ type: 'chunk', channel: 1, seq: 1, kind: 'snapshot', position: 1, totalBytes: 3, offset: 2, bytes: new Uint8Array([1, 2]) });
+    const chunk = encodeMessage({ type: 'chunk', channel: 1, seq: 1, kind: 'snapshot', position: 1, totalBytes: 3, checksum: 0, offset: 2, bytes: new Uint8Array([1, 2]) });
     expect(() => decodeMessage(chunk)).toThrow(/does not fit/);
     const seq0 = encodeMessage({ type: 'delta', channel: 1, seq: 0, position: 0, bytes: new Uint8Array([1]) });
     expect(() => decodeMessage(seq0)).toThrow(DecodeError);

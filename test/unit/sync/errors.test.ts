@@ -6,6 +6,7 @@ import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { Replica } from '../../../core/src/doc/replica.ts';
 import { ClientSyncSession } from '../../../core/src/sync/client-session.ts';
 import { ClientSyncState } from '../../../core/src/sync/client-state.ts';
+import { fnv1a32 } from '../../../core/src/sync/checksum.ts';
 import { encodeMessage } from '../../../core/src/sync/codec.ts';
 import { SyncErrorCode, SyncProtocolError } from '../../../core/src/sync/errors.ts';
 import { MemoryKeyspaceLog } from '../../../core/src/sync/memory-keyspace-log.ts';
@@ -123,15 +124,26 @@ describe('sync protocol errors', () => {
     expectEnded(back, SyncErrorCode.OutOfOrder);
 
     const chunks = make().s;
-    chunks.receive({ type: 'chunk', channel: 1, seq: 1, kind: 'snapshot', position: 5, totalBytes: 10, offset: 0, bytes: new Uint8Array(4) });
-    chunks.receive({ type: 'chunk', channel: 1, seq: 2, kind: 'snapshot', position: 5, totalBytes: 10, offset: 5, bytes: new Uint8Array(5) });
+    chunks.receive({ type: 'chunk', channel: 1, seq: 1, kind: 'snapshot', position: 5, totalBytes: 10, checksum: 1, offset: 0, bytes: new Uint8Array(4) });
+    chunks.receive({ type: 'chunk', channel: 1, seq: 2, kind: 'snapshot', position: 5, totalBytes: 10, checksum: 1, offset: 5, bytes: new Uint8Array(5) });
     expectEnded(chunks, SyncErrorCode.OutOfOrder);
 
+    const junkBytes = new Uint8Array([1, 2, 3, 4, 5, 6]);
     const junk = make();
-    junk.s.receive({ type: 'chunk', channel: 1, seq: 1, kind: 'snapshot', position: 5, totalBytes: 6, offset: 0, bytes: new Uint8Array([1, 2, 3, 4, 5, 6]) });
+    junk.s.receive({ type: 'chunk', channel: 1, seq: 1, kind: 'snapshot', position: 5, totalBytes: 6, checksum: fnv1a32(junkBytes), offset: 0, bytes: junkBytes });
     expectEnded(junk.s, SyncErrorCode.Malformed);
     expect(junk.s.state.transfer).toBeUndefined();
     expect(junk.replica.size).toBe(0);
+
+    // A valid snapshot whose bytes do not match the checksum is rejected before decoding.
+    const source = new Replica({ replicaId: 9 as ReplicaId });
+    source.put('k', 1);
+    const snap = source.encode();
+    const mismatch = make();
+    mismatch.s.receive({ type: 'chunk', channel: 1, seq: 1, kind: 'snapshot', position: 5, totalBytes: snap.length, checksum: fnv1a32(snap) ^ 1, offset: 0, bytes: snap });
+    expectEnded(mismatch.s, SyncErrorCode.Malformed);
+    expect(mismatch.s.error!.message).toMatch(/checksum/);
+    expect(mismatch.replica.size).toBe(0);
 
     const welcomeTwice = make().s;
     welcomeTwice.receive({ type: 'welcome', channel: 1, replica: 100 as ReplicaId, logId: 'L', head: 5, mode: 'log', context: undefined });

@@ -2,6 +2,7 @@
 // of the sender's data, and a large first sync streams in chunks and, cut off halfway,
 // resumes where it stopped.
 import { describe, expect, it } from 'vitest';
+import { fnv1a32 } from '../../../core/src/sync/checksum.ts';
 import type { ServerSyncSession } from '../../../core/src/sync/server-session.ts';
 import type { ChunkMessage, HelloMessage } from '../../../core/src/sync/messages.ts';
 import { ClientHost, Link, ServerHost, messagesOf, settle, stateOf } from '../../support/sync-harness.ts';
@@ -104,7 +105,7 @@ describe('sync flow control', () => {
     client.open(link.clientMux);
     settle([link], [server], [client]);
     const hello = messagesOf(link.traffic, 'up', 'hello')[0] as HelloMessage;
-    expect(hello.transfer).toEqual({ position: server.log.compactedThrough(), receivedBytes: got });
+    expect(hello.transfer).toEqual({ position: server.log.compactedThrough(), checksum: fnv1a32(server.log.snapshot().bytes), receivedBytes: got });
     const second = messagesOf(link.traffic, 'down', 'chunk') as ChunkMessage[];
     expect(second[0]!.offset).toBe(got);
     const resent = second.reduce((n, c) => n + c.bytes.length, 0);
