@@ -30,6 +30,8 @@ export class ServerHost {
   readonly sessions = new Set<ServerSyncSession>();
   /** Commits wait for flushCommits() when true (the origin's Raft round). */
   deferCommits = false;
+  /** With deferCommits: acknowledge `stored` at once, `committed` at the flush (an edge). */
+  storeOnReceipt = false;
   authorize: Authorize | undefined = undefined;
   sessionOptions: Partial<ServerSessionOptions> = {};
   readonly pending: PendingCommit[] = [];
@@ -54,36 +56,45 @@ export class ServerHost {
   /** Drains every session's effects; returns how many there were. */
   drain(): number {
     let n = 0;
+    const batch: PendingCommit[] = [];
     for (const s of this.sessions) {
       for (const e of s.takeEffects()) {
         n++;
         if (e.kind === 'deliver') {
           const c = { session: s, seq: e.seq, delta: e.delta, bytes: e.bytes, from: e.from };
-          if (this.deferCommits) this.pending.push(c);
-          else this.commit(c);
+          if (!this.deferCommits) batch.push(c);
+          else {
+            this.pending.push(c);
+            if (this.storeOnReceipt) s.storedUpTo(e.seq);
+          }
         } else if (e.kind === 'closed') {
           if (e.error !== undefined) this.errors.push(e.error);
           this.sessions.delete(s);
         }
       }
     }
+    if (batch.length > 0) this.commitBatch(batch);
     return n;
   }
 
   /** Commits up to `max` deferred changes, in arrival order. */
   flushCommits(max = Infinity): number {
-    let n = 0;
-    while (this.pending.length > 0 && n < max) {
-      this.commit(this.pending.shift()!);
-      n++;
-    }
+    const n = Math.min(max, this.pending.length);
+    if (n > 0) this.commitBatch(this.pending.splice(0, n));
     return n;
   }
 
-  private commit(c: PendingCommit): void {
-    const position = this.log.commit(c.delta, c.bytes, c.from);
-    c.session.storedUpTo(c.seq);
-    c.session.committedUpTo(c.seq, position);
+  /** Commits a batch (one Raft round), then acknowledges each session once and streams. */
+  private commitBatch(batch: readonly PendingCommit[]): void {
+    const acks = new Map<ServerSyncSession, { seq: number; position: number }>();
+    for (const c of batch) {
+      const position = this.log.commit(c.delta, c.bytes, c.from);
+      acks.set(c.session, { seq: c.seq, position });
+    }
+    for (const [s, a] of acks) {
+      if (!this.sessions.has(s)) continue;
+      s.committedUpTo(a.seq, a.position);
+    }
     for (const s of this.sessions) s.logAdvanced();
   }
 
@@ -188,6 +199,9 @@ export class Link {
   readonly serverSessions: ServerSyncSession[] = [];
   record = true;
   alive = true;
+  /** Frame bytes delivered client to server and server to client. */
+  upBytes = 0;
+  downBytes = 0;
 
   constructor(servers: readonly ServerHost[]) {
     this.serverMux = new Multiplexer({
@@ -221,11 +235,13 @@ export class Link {
     let n = 0;
     for (let i = 0; i < max && this.up.length > 0; i++, n++) {
       const f = this.up.shift()!;
+      this.upBytes += f.length;
       if (this.record) this.traffic.push({ dir: 'up', bytes: f.length, message: decodeMessage(f) });
       this.serverMux.receive(f);
     }
     for (let i = 0; i < max && this.down.length > 0; i++, n++) {
       const f = this.down.shift()!;
+      this.downBytes += f.length;
       if (this.record) this.traffic.push({ dir: 'down', bytes: f.length, message: decodeMessage(f) });
       this.clientMux.receive(f);
     }

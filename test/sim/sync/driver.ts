@@ -43,6 +43,7 @@ export function runSyncSim(seed: number, steps = 1500): SyncSimResult {
   const nClients = 3 + rnd.int(3);
   const server = new ServerHost(1000);
   server.deferCommits = true;
+  server.storeOnReceipt = rnd.chance(0.5);
   server.sessionOptions = { maxInflightBytes: 512 + rnd.int(4096), chunkBytes: 64 + rnd.int(512) };
   const clients: ClientHost[] = [];
   const links: (Link | undefined)[] = [];
@@ -62,7 +63,9 @@ export function runSyncSim(seed: number, steps = 1500): SyncSimResult {
     const link = new Link([server]);
     link.record = false;
     links[i] = link;
-    clients[i]!.open(link.clientMux, { maxInflightBytes: 256 + rnd.int(4096) });
+    // Mostly the log cursor; sometimes the context-exchange fallback.
+    const resume = rnd.chance(0.15) ? 'context' : 'cursor';
+    clients[i]!.open(link.clientMux, { maxInflightBytes: 256 + rnd.int(4096), resume });
     stats.connects++;
   };
 
