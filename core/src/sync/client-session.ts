@@ -137,6 +137,7 @@ export class ClientSyncSession extends SyncSession {
   storedUpTo(seq: number): void {
     if (this.closed) return;
     assert(seq <= this.receivedSeq, `storedUpTo(${seq}) beyond the last received ${this.receivedSeq}`);
+    this.noteStored(seq);
     if (seq <= this.storedSeq) return;
     this.storedSeq = seq;
     this.send({ type: 'ack', channel: this.channel, level: 'stored', seq, position: 0 });
@@ -206,7 +207,7 @@ export class ClientSyncSession extends SyncSession {
   }
 
   private onDelta(m: DeltaMessage): void {
-    this.nextReceived(m.seq, 'delta');
+    this.nextReceived(m.seq, m.bytes.length, 'delta');
     if (this.state.transfer !== undefined && this.state.transfer.receivedBytes > 0) this.inTransfer(m);
     if (m.position <= this.state.position) {
       throw new SyncProtocolError(SyncErrorCode.OutOfOrder, `log position ${m.position} is not after ${this.state.position}`);
@@ -217,7 +218,7 @@ export class ClientSyncSession extends SyncSession {
   }
 
   private onChunk(m: ChunkMessage): void {
-    this.nextReceived(m.seq, 'chunk');
+    this.nextReceived(m.seq, m.bytes.length, 'chunk');
     const s = this.state;
     if (m.totalBytes > this.maxTransferBytes) {
       throw new SyncProtocolError(SyncErrorCode.TooLarge, `transfer of ${m.totalBytes} bytes exceeds ${this.maxTransferBytes}`);

@@ -55,6 +55,7 @@ export class TransferBuffer {
   }
 }
 
+/** While a session is open, only that session changes this state (it tracks what it sent). */
 export class ClientSyncState {
   /** The server log the cursor refers to ('' before the first sync). */
   logId: string;

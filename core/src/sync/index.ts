@@ -51,6 +51,7 @@ export {
   DEFAULT_MAX_INFLIGHT_BYTES,
   DEFAULT_CHUNK_BYTES,
   DEFAULT_HANDSHAKE_TIMEOUT_TICKS,
+  DEFAULT_MAX_UNSTORED_BYTES,
   decodeReplicaDelta,
 } from './sync-session.ts';
 export { ClientSyncSession, type ClientSessionOptions, type ClientReplicaView } from './client-session.ts';

@@ -93,6 +93,7 @@ export class ServerSyncSession extends SyncSession {
   storedUpTo(seq: number): void {
     if (this.closed) return;
     assert(seq <= this.receivedSeq, `storedUpTo(${seq}) beyond the last received ${this.receivedSeq}`);
+    this.noteStored(seq);
     if (seq <= this.storedSeq) return;
     this.storedSeq = seq;
     this.send({ type: 'ack', channel: this.channel, level: 'stored', seq, position: 0 });
@@ -102,6 +103,7 @@ export class ServerSyncSession extends SyncSession {
   committedUpTo(seq: number, position: number): void {
     if (this.closed) return;
     assert(seq <= this.receivedSeq, `committedUpTo(${seq}) beyond the last received ${this.receivedSeq}`);
+    this.noteStored(seq);
     if (seq <= this.committedSeq) return;
     this.committedSeq = seq;
     if (seq > this.storedSeq) this.storedSeq = seq;
@@ -191,7 +193,7 @@ export class ServerSyncSession extends SyncSession {
   }
 
   private onDelta(m: DeltaMessage): void {
-    this.nextReceived(m.seq, 'delta');
+    this.nextReceived(m.seq, m.bytes.length, 'delta');
     if (m.position !== 0) throw new SyncProtocolError(SyncErrorCode.Unexpected, 'a client delta must not name a log position');
     const delta = decodeReplicaDelta(m.bytes);
     this.emit({ kind: 'deliver', source: DeliverySource.Peer, seq: m.seq, position: 0, delta, bytes: m.bytes, from: this.peer! });

@@ -22,6 +22,8 @@ export type SessionRole = (typeof SessionRole)[keyof typeof SessionRole];
 export const DEFAULT_MAX_INFLIGHT_BYTES = 1 << 20;
 /** Default bulk-transfer chunk size (kept well under the window, so several fly at once). */
 export const DEFAULT_CHUNK_BYTES = 64 << 10;
+/** Default bound on received payload bytes the shell has not yet confirmed stored. */
+export const DEFAULT_MAX_UNSTORED_BYTES = 16 << 20;
 /** Default handshake timeout in ticks (the shell decides how long a tick is). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_TICKS = 30;
 
@@ -29,6 +31,12 @@ export interface SessionOptions {
   channel: ChannelId;
   /** Bound on unacknowledged payload bytes this side sends (default 1 MiB). */
   maxInflightBytes?: number;
+  /**
+   * Bound on received payload bytes not yet confirmed by storedUpTo (default 16 MiB): a
+   * peer that ignores its window ends the session (SYNC_TOO_LARGE) instead of growing
+   * this side's memory.
+   */
+  maxUnstoredBytes?: number;
   /** Limits for decoding frames (default 64 MiB payloads). */
   limits?: SyncCodecLimits;
 }
@@ -40,6 +48,8 @@ export abstract class SyncSession {
   error: SyncProtocolError | undefined;
   protected statusValue: SyncStatus;
   protected readonly window: FlowWindow;
+  /** The receiving direction: payload received and not yet stored by the shell. */
+  protected readonly unstored: FlowWindow;
   protected readonly limits: SyncCodecLimits;
   /** Invariant: the sequence number of the last delta or chunk received. */
   protected receivedSeq: number;
@@ -54,6 +64,7 @@ export abstract class SyncSession {
     this.error = undefined;
     this.statusValue = SyncStatus.Connecting;
     this.window = new FlowWindow(options.maxInflightBytes ?? DEFAULT_MAX_INFLIGHT_BYTES);
+    this.unstored = new FlowWindow(options.maxUnstoredBytes ?? DEFAULT_MAX_UNSTORED_BYTES);
     this.limits = options.limits ?? DEFAULT_SYNC_CODEC_LIMITS;
     this.receivedSeq = 0;
     this.peakInflightBytes = 0;
@@ -171,12 +182,24 @@ export abstract class SyncSession {
     this.emit({ kind: 'status', status });
   }
 
-  /** Checks the next received sequence number: 1, 2, 3, ... with no gap or repeat. */
-  protected nextReceived(seq: number, what: string): void {
+  /**
+   * Checks the next received sequence number (1, 2, 3, ... with no gap or repeat) and
+   * counts its payload against the unstored bound.
+   */
+  protected nextReceived(seq: number, size: number, what: string): void {
     if (seq !== this.receivedSeq + 1) {
       throw new SyncProtocolError(SyncErrorCode.OutOfOrder, `${what} ${seq} arrived, expected ${this.receivedSeq + 1}`);
     }
+    if (!this.unstored.admits(size)) {
+      throw new SyncProtocolError(SyncErrorCode.TooLarge, `peer sent past the window: ${this.unstored.inflightBytes + size} bytes not yet stored, bound ${this.unstored.maxBytes}`);
+    }
+    this.unstored.sent(size);
     this.receivedSeq = seq;
+  }
+
+  /** The shell stored everything received up to `seq`. */
+  protected noteStored(seq: number): void {
+    this.unstored.ack(seq);
   }
 
   protected unexpected(m: SyncMessage): never {

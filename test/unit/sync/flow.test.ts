@@ -175,3 +175,33 @@ describe('sync flow control and compaction', () => {
     expect(slow.errors).toEqual([]);
   });
 });
+
+describe('sync receive bound', () => {
+  it('a peer that ignores the window ends the session instead of growing the receiver', () => {
+    const server = new ServerHost(100);
+    server.deferCommits = true; // nothing stored yet
+    server.sessionOptions = { maxUnstoredBytes: 4096 };
+    const greedy = new ClientHost(1);
+    for (let i = 0; i < 50; i++) greedy.replica.put(`k${i}`, filler(300));
+    const link = new Link([server]);
+    const s = greedy.open(link.clientMux, { maxInflightBytes: 1 << 20 }); // far past what the server accepts
+    settle([link], [server], [greedy]);
+    expect(server.errors.map((e) => e.code)).toEqual(['SYNC_TOO_LARGE']);
+    expect(s.error).toMatchObject({ code: 'SYNC_TOO_LARGE', remote: true });
+    expect(server.pending.length).toBeLessThan(15); // what fit in 4 KiB, nothing more
+    expect(greedy.state.pending).toHaveLength(50); // kept for the next session
+
+    // A well-behaved client (window within the bound) is never cut off.
+    const polite = new ClientHost(2);
+    for (let i = 0; i < 50; i++) polite.replica.put(`p${i}`, filler(300));
+    const l2 = new Link([server]);
+    const s2 = polite.open(l2.clientMux, { maxInflightBytes: 4096 });
+    for (let round = 0; round < 100 && polite.state.pending.length > 0; round++) {
+      settle([l2], [server], [polite]);
+      server.flushCommits();
+    }
+    settle([l2], [server], [polite]);
+    expect(s2.error).toBeUndefined();
+    expect(polite.state.pending).toHaveLength(0);
+  });
+});
