@@ -11,6 +11,7 @@ import { ClientSyncSession, type ClientSessionOptions } from '../../core/src/syn
 import { decodeMessage } from '../../core/src/sync/codec.ts';
 import type { SyncEffect, SyncStatus } from '../../core/src/sync/effects.ts';
 import { RefuseReason, type SyncProtocolError } from '../../core/src/sync/errors.ts';
+import type { KeyspaceSource } from '../../core/src/sync/keyspace-source.ts';
 import { MemoryKeyspaceLog } from '../../core/src/sync/memory-keyspace-log.ts';
 import type { HelloMessage, SyncMessage } from '../../core/src/sync/messages.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
@@ -33,6 +34,8 @@ export class ServerHost {
   /** With deferCommits: acknowledge `stored` at once, `committed` at the flush (an edge). */
   storeOnReceipt = false;
   authorize: Authorize | undefined = undefined;
+  /** What sessions read; the log unless a test wraps it. */
+  source: KeyspaceSource;
   sessionOptions: Partial<ServerSessionOptions> = {};
   readonly pending: PendingCommit[] = [];
   readonly errors: SyncProtocolError[] = [];
@@ -40,6 +43,7 @@ export class ServerHost {
   constructor(id: number, keyspace = 'default', logId = `log-${keyspace}`) {
     this.replica = new Replica({ replicaId: id as ReplicaId, keyspace });
     this.log = new MemoryKeyspaceLog(this.replica, logId);
+    this.source = this.log;
     // The server's own writes go into its log like everyone else's.
     this.replica.onLocalDelta((delta) => {
       this.log.appendApplied(this.replica.encodeDelta(delta), this.replica.id);
@@ -48,7 +52,7 @@ export class ServerHost {
   }
 
   accept(hello: HelloMessage): ServerSyncSession {
-    const s = new ServerSyncSession({ ...this.sessionOptions, channel: hello.channel, source: this.log, authorize: this.authorize });
+    const s = new ServerSyncSession({ ...this.sessionOptions, channel: hello.channel, source: this.source, authorize: this.authorize });
     this.sessions.add(s);
     return s;
   }

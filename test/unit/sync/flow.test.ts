@@ -2,6 +2,13 @@
 // of the sender's data, and a large first sync streams in chunks and, cut off halfway,
 // resumes where it stopped.
 import { describe, expect, it } from 'vitest';
+import { CausalContext } from '../../../core/src/clock/causal-context.ts';
+import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
+import { DeltaEncoder } from '../../../core/src/codec/delta/encoder.ts';
+import { DeltaKind } from '../../../core/src/codec/delta/layout.ts';
+import { Delta } from '../../../core/src/crdt/delta.ts';
+import { MapStore } from '../../../core/src/crdt/map-store.ts';
+import { Replica } from '../../../core/src/doc/replica.ts';
 import { fnv1a32 } from '../../../core/src/sync/checksum.ts';
 import type { ServerSyncSession } from '../../../core/src/sync/server-session.ts';
 import type { ChunkMessage, HelloMessage } from '../../../core/src/sync/messages.ts';
@@ -205,3 +212,59 @@ describe('sync receive bound', () => {
     expect(polite.state.pending).toHaveLength(0);
   });
 });
+
+describe('sync transfer identity', () => {
+  it('a partial snapshot resumes only against the same bytes: another encoding of the same position restarts', () => {
+    const server = new ServerHost(100);
+    server.sessionOptions = { chunkBytes: 256, maxInflightBytes: 512 };
+    for (let i = 0; i < 60; i++) server.replica.put(`k${i}`, filler(40));
+    server.log.compact();
+    const position = server.log.compactedThrough();
+    // The same state at the same position, encoded by another node (fields in another order).
+    const a = server.log.snapshot().bytes;
+    const reordered = reorderedSnapshot(server.replica);
+    expect(reordered).not.toEqual(a);
+    expect(reordered.length).toBe(a.length);
+    let snapshotBytes = a;
+    const log = server.log;
+    server.source = {
+      keyspace: log.keyspace,
+      replicaId: log.replicaId,
+      logId: log.logId,
+      head: () => log.head(),
+      compactedThrough: () => log.compactedThrough(),
+      read: (p, b, n) => log.read(p, b, n),
+      snapshot: () => ({ position, bytes: snapshotBytes }),
+      context: () => log.context(),
+      deltaSince: (c) => log.deltaSince(c),
+    };
+    const client = new ClientHost(1);
+    let link = new Link([server]);
+    client.open(link.clientMux);
+    for (let i = 0; i < 1000 && (client.state.transfer?.receivedBytes ?? 0) < a.length / 2; i++) {
+      server.drain();
+      client.drain();
+      link.collect();
+      link.deliver(1);
+    }
+    expect(client.state.transfer!.receivedBytes).toBeGreaterThan(0);
+    link.drop([server]);
+    client.session = undefined;
+    snapshotBytes = reordered; // the client reconnects to a node that encoded it differently
+    link = new Link([server]);
+    client.open(link.clientMux);
+    settle([link], [server], [client]);
+    const chunks = messagesOf(link.traffic, 'down', 'chunk') as ChunkMessage[];
+    expect(chunks[0]!.offset).toBe(0);
+    expect(chunks[0]!.checksum).toBe(fnv1a32(reordered));
+    expect(client.errors).toEqual([]);
+    expect(stateOf(client.replica)).toEqual(stateOf(server.replica));
+  });
+});
+
+/** The replica's state as a snapshot with its fields in reverse order. */
+function reorderedSnapshot(source: Replica): Uint8Array {
+  const full = source.deltaSince(new CausalContext());
+  const fields = new Map([...full.store!.fields].reverse());
+  return new DeltaEncoder().encode(new Delta(full.context, new MapStore(fields), full.removals), DeltaKind.Snapshot);
+}
