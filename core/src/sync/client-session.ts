@@ -68,7 +68,10 @@ export class ClientSyncSession extends SyncSession {
   private contextDelta: Uint8Array | undefined;
   /** Invariant: pending[0 .. sentCount) of the state have been sent in this session. */
   private sentCount: number;
-  /** lsn of the local change sent with each sequence number (0 for the context delta), from ackBase+1. */
+  /**
+   * lsn of the local change sent with each sequence number from seqBase+1 on (0 for the
+   * context delta). Invariant: non-decreasing.
+   */
   private seqLsn: number[];
   private seqBase: number;
   /** Highest of our sequence numbers the server acknowledged as stored / committed. */
@@ -150,7 +153,7 @@ export class ClientSyncSession extends SyncSession {
     }
   }
 
-  /** Local changes sent in this session and not yet acknowledged as committed. */
+  /** Local changes not yet acknowledged as committed (sent or waiting for the window). */
   get unacknowledged(): number {
     return this.state.pending.length;
   }
@@ -194,8 +197,11 @@ export class ClientSyncSession extends SyncSession {
     // A partial transfer is only continued by a snapshot; anything else supersedes it.
     if (m.mode !== 'snapshot') s.transfer = undefined;
     if (m.logId !== s.logId) {
+      // A position means nothing in another log: start from 0 there, persisted at once, so
+      // a session cut off before the snapshot completes cannot resume a foreign position.
       s.logId = m.logId;
-      if (m.mode === 'log') this.emit({ kind: 'cursor', logId: s.logId, position: s.position });
+      s.position = 0;
+      this.emit({ kind: 'cursor', logId: s.logId, position: 0 });
     }
     if (m.mode === 'context') {
       if (m.context === undefined) throw new SyncProtocolError(SyncErrorCode.Malformed, 'context-mode welcome without a context');
@@ -286,14 +292,14 @@ export class ClientSyncSession extends SyncSession {
     this.pump();
   }
 
-  /** The largest lsn sent with a sequence number up to `seq` (0 when none). */
+  /**
+   * The largest lsn sent with a sequence number up to `seq` (0 when none). O(1): lsns
+   * grow with the sequence numbers; only the context delta (lsn 0) breaks the run, and it
+   * is always the first message sent.
+   */
   private lsnThrough(seq: number): number {
-    let lsn = 0;
-    for (let s = Math.max(this.seqBase + 1, 1); s <= seq && s - this.seqBase - 1 < this.seqLsn.length; s++) {
-      const v = this.seqLsn[s - this.seqBase - 1]!;
-      if (v > lsn) lsn = v;
-    }
-    return lsn;
+    const i = Math.min(seq - this.seqBase, this.seqLsn.length) - 1;
+    return i < 0 ? 0 : this.seqLsn[i]!;
   }
 
   private forgetThrough(seq: number): void {

@@ -6,6 +6,8 @@ import { RefuseReason, SyncErrorCode } from '../../../core/src/sync/errors.ts';
 import type { DeltaMessage, HelloMessage } from '../../../core/src/sync/messages.ts';
 import { ClientHost, Link, ServerHost, messagesOf, settle, stateOf } from '../../support/sync-harness.ts';
 
+const filler = (n: number): string => 'x'.repeat(n);
+
 function connect(client: ClientHost, server: ServerHost, options = {}): Link {
   const link = new Link([server]);
   client.open(link.clientMux, options);
@@ -149,6 +151,35 @@ describe('sync sessions', () => {
     expect(a.replica.has('early')).toBe(false);
     expect(a.state.position).toBe(server.log.head());
     expect(a.session!.status).toBe('synced');
+  });
+
+  it('a cursor from another log is never resumed, even after a snapshot from the new log was cut off', () => {
+    const server = new ServerHost(100, 'default', 'log-B');
+    server.sessionOptions = { chunkBytes: 128, maxInflightBytes: 256 };
+    for (let i = 0; i < 30; i++) server.replica.put(`k${i}`, filler(30));
+    expect(server.log.head()).toBe(30);
+    const client = new ClientHost(1);
+    client.state.logId = 'log-A'; // a cursor from a server whose log this one does not share
+    client.state.position = 12;
+    let link = new Link([server]);
+    client.open(link.clientMux);
+    for (let i = 0; i < 100 && (client.state.transfer?.receivedBytes ?? 0) === 0; i++) {
+      server.drain();
+      client.drain();
+      link.collect();
+      link.deliver(1);
+    }
+    expect(messagesOf(link.traffic, 'down', 'welcome')[0]).toMatchObject({ mode: 'snapshot' });
+    expect(client.state.transfer!.complete).toBe(false);
+    expect(client.state).toMatchObject({ logId: 'log-B', position: 0 });
+    link.drop([server]);
+    client.session = undefined;
+    link = new Link([server]);
+    client.open(link.clientMux);
+    settle([link], [server], [client]);
+    expect((messagesOf(link.traffic, 'up', 'hello')[0] as HelloMessage).resume).toEqual({ mode: 'cursor', logId: 'log-B', position: 0 });
+    expect(stateOf(client.replica)).toEqual(stateOf(server.replica));
+    expect(client.replica.size).toBe(30);
   });
 
   it('context exchange is the fallback: each side sends what the other lacks', () => {
