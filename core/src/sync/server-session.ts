@@ -23,8 +23,12 @@ import {
 } from './messages.ts';
 import { DEFAULT_CHUNK_BYTES, decodeReplicaDelta, SessionRole, type SessionOptions, SyncSession } from './sync-session.ts';
 
-/** The shell's authorization seam: may `token` sync `keyspace` as `replica`? */
-export type Authorize = (token: string, keyspace: string, replica: ReplicaId) => boolean;
+/**
+ * The shell's authorization seam: may `token` sync `keyspace` as `replica`? 'pending'
+ * when the answer needs I/O (a key lookup, a signature check with crypto.subtle): the
+ * session then waits for `authorizationResult(allowed)`.
+ */
+export type Authorize = (token: string, keyspace: string, replica: ReplicaId) => boolean | 'pending';
 
 export interface ServerSessionOptions extends SessionOptions {
   source: KeyspaceSource;
@@ -54,6 +58,8 @@ export class ServerSyncSession extends SyncSession {
   private readonly chunkBytes: number;
   private readonly maxEntriesPerRead: number;
   private welcomed: boolean;
+  /** A hello whose authorization the shell is still deciding. */
+  private awaitingAuthorization: HelloMessage | undefined;
   /** Invariant: once what is sent arrives, the client holds the log up to `cursor`. */
   private cursor: number;
   /** The head at the handshake: reaching it means the client has the server's state. */
@@ -75,6 +81,7 @@ export class ServerSyncSession extends SyncSession {
     assert(this.chunkBytes > 0, 'chunkBytes must be positive');
     this.maxEntriesPerRead = options.maxEntriesPerRead ?? 256;
     this.welcomed = false;
+    this.awaitingAuthorization = undefined;
     this.cursor = 0;
     this.targetHead = 0;
     this.transfer = undefined;
@@ -110,6 +117,15 @@ export class ServerSyncSession extends SyncSession {
     this.send({ type: 'ack', channel: this.channel, level: 'committed', seq, position });
   }
 
+  /** The shell's answer to an authorization it left 'pending'. */
+  authorizationResult(allowed: boolean): void {
+    const hello = this.awaitingAuthorization;
+    if (this.closed || hello === undefined) return;
+    this.awaitingAuthorization = undefined;
+    if (allowed) this.welcome(hello);
+    else this.refuse(RefuseReason.Unauthorized, `not authorized for keyspace ${hello.keyspace}`);
+  }
+
   /** The client's log position as far as this session has sent. */
   get sentPosition(): number {
     return this.cursor;
@@ -118,7 +134,7 @@ export class ServerSyncSession extends SyncSession {
   protected handle(m: SyncMessage): void {
     switch (m.type) {
       case 'hello':
-        if (this.welcomed) this.unexpected(m);
+        if (this.welcomed || this.awaitingAuthorization !== undefined) this.unexpected(m);
         return this.onHello(m);
       case 'delta':
         if (!this.welcomed) this.unexpected(m);
@@ -153,9 +169,18 @@ export class ServerSyncSession extends SyncSession {
       return this.refuse(RefuseReason.VersionTooNew, `protocol version ${m.version} is newer than this server's ${SYNC_PROTOCOL_VERSION}`);
     }
     if (m.keyspace !== src.keyspace) return this.refuse(RefuseReason.BadKeyspace, `this session serves keyspace ${src.keyspace}, not ${m.keyspace}`);
-    if (this.authorize !== undefined && !this.authorize(m.token, m.keyspace, m.replica)) {
-      return this.refuse(RefuseReason.Unauthorized, `not authorized for keyspace ${m.keyspace}`);
+    const allowed = this.authorize === undefined ? true : this.authorize(m.token, m.keyspace, m.replica);
+    if (allowed === 'pending') {
+      this.awaitingAuthorization = m;
+      return;
     }
+    if (!allowed) return this.refuse(RefuseReason.Unauthorized, `not authorized for keyspace ${m.keyspace}`);
+    this.welcome(m);
+  }
+
+  /** Decides how to bring the client up to date, says so, and starts sending. */
+  private welcome(m: HelloMessage): void {
+    const src = this.source;
     this.welcomed = true;
     this.peer = m.replica;
     const head = src.head();

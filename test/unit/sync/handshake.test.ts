@@ -144,3 +144,27 @@ describe('sync handshake', () => {
     expect(log.read(0, 10, 10)).toEqual([]);
   });
 });
+
+describe('sync handshake, asynchronous authorization', () => {
+  it('waits for the shell when authorize answers pending, then welcomes or refuses', () => {
+    const server = new ServerHost(100);
+    const ok = new ServerSyncSession({ channel: 1, source: server.log, authorize: () => 'pending' });
+    ok.receive(hello());
+    expect(ok.takeMessages()).toEqual([]);
+    expect(ok.status).toBe('connecting');
+    ok.receive({ type: 'delta', channel: 1, seq: 1, position: 0, bytes: new Uint8Array([1]) });
+    expect(ok.error?.code).toBe(SyncErrorCode.Unexpected); // nothing before the welcome
+
+    const later = new ServerSyncSession({ channel: 1, source: server.log, authorize: () => 'pending' });
+    later.receive(hello());
+    later.authorizationResult(true);
+    expect(later.takeMessages().map((m) => m.type)).toEqual(['welcome', 'progress']);
+    expect(later.status).toBe('synced');
+
+    const denied = new ServerSyncSession({ channel: 1, source: server.log, authorize: () => 'pending' });
+    denied.receive(hello());
+    denied.authorizationResult(false);
+    expect(refusal(denied.takeMessages())).toMatchObject({ reason: RefuseReason.Unauthorized });
+    expect(denied.error).toMatchObject({ code: SyncErrorCode.Refused, reason: RefuseReason.Unauthorized });
+  });
+});
