@@ -104,6 +104,9 @@ export class Multiplexer {
     const result = this.accept!(hello);
     if (typeof result === 'string') return refuse(result, `refused keyspace ${hello.keyspace}`);
     if (result.channel !== channel) throw new SyncProtocolError(SyncErrorCode.Unexpected, `accept returned a session for channel ${result.channel}, not ${channel}`);
+    // An ended session may still hold its last words (a refusal): they go out first.
+    const old = this.sessions.get(channel);
+    if (old !== undefined) for (const m of old.takeMessages()) this.own.push(encodeMessage(m));
     this.sessions.set(channel, result);
     result.receive(hello);
   }

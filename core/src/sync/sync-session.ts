@@ -5,6 +5,20 @@
 // clocks, no randomness. The two roles live in client-session.ts and server-session.ts;
 // this base holds what they share: the outbox, the receive path (decode, channel and
 // sequence checks) and the one way a session ends.
+//
+// A shell's loop, per connection (one Multiplexer, sessions on its channels):
+//   1. each frame from the transport -> mux.receive(frame)
+//   2. each session's takeEffects(), in order:
+//        deliver  client: apply + persist (with the cursor `position`), then storedUpTo(seq)
+//                 server: commit (origin: through Raft, batched), then committedUpTo(seq, pos)
+//                         (an edge: storedUpTo(seq) once stored, committedUpTo when the origin says)
+//        chunk    client: persist the part, then storedUpTo(seq)
+//        cursor   client: persist the cursor
+//        acknowledged committed  client: drop pending changes up to lsn from storage
+//        status / closed  report; a closed session is done (open a new one to retry)
+//   3. mux.takeFrames() -> the transport, in order
+//   4. server: after appending to a keyspace's log, logAdvanced() on its every session
+//   5. a timer calls tick() (client handshake timeout)
 import { decodeDelta } from '../codec/delta/decoder.ts';
 import type { Delta } from '../crdt/delta.ts';
 import { MapStore } from '../crdt/map-store.ts';
