@@ -3,7 +3,7 @@
 // fallback, and many keyspaces on one connection with their own authorization.
 import { describe, expect, it } from 'vitest';
 import { RefuseReason, SyncErrorCode } from '../../../core/src/sync/errors.ts';
-import type { DeltaMessage, HelloMessage } from '../../../core/src/sync/messages.ts';
+import type { AckMessage, DeltaMessage, HelloMessage } from '../../../core/src/sync/messages.ts';
 import { ClientHost, Link, ServerHost, messagesOf, settle, stateOf } from '../../support/sync-harness.ts';
 
 const filler = (n: number): string => 'x'.repeat(n);
@@ -94,6 +94,29 @@ describe('sync sessions', () => {
     const up = messagesOf(la.traffic, 'up', 'delta') as DeltaMessage[];
     expect(up).toHaveLength(2); // exactly the two offline changes
     expect(up.map((m) => m.bytes)).toEqual([...a.local.values()].slice(-2).map((d) => a.replica.encodeDelta(d)));
+  });
+
+  it('stored and committed are acknowledged apart: pending changes are dropped only once committed', () => {
+    const server = new ServerHost(100);
+    server.deferCommits = true;
+    server.storeOnReceipt = true; // an edge: durable at once, committed when the origin says
+    const a = new ClientHost(1);
+    const la = connect(a, server);
+    a.replica.put('x', 1);
+    a.replica.put('y', 2);
+    settle([la], [server], [a]);
+    const ackMessages = messagesOf(la.traffic, 'down', 'ack') as AckMessage[];
+    expect(ackMessages.map((m) => m.level)).toEqual(['stored', 'stored']);
+    expect(ackMessages.at(-1)!.seq).toBe(2);
+    expect(a.state.pending).toHaveLength(2);
+    expect(a.committedLsn).toBe(0);
+    expect(a.session!.inflightBytes).toBe(0); // stored frees the window
+    server.flushCommits();
+    settle([la], [server], [a]);
+    const after = messagesOf(la.traffic, 'down', 'ack') as AckMessage[];
+    expect(after.slice(2)).toMatchObject([{ level: 'committed', seq: 2, position: 2 }]);
+    expect(a.state.pending).toHaveLength(0);
+    expect(a.committedLsn).toBe(2);
   });
 
   it('resends changes whose committed acknowledgement was lost, and the server applies them once', () => {
