@@ -6,7 +6,7 @@ import type { ReplicaId } from '../../core/src/clock/replica-id.ts';
 import type { Delta } from '../../core/src/crdt/delta.ts';
 import type { MapStore } from '../../core/src/crdt/map-store.ts';
 import { Replica } from '../../core/src/doc/replica.ts';
-import { ClientSyncState } from '../../core/src/sync/client-state.ts';
+import { ClientSyncState, type PendingDelta, TransferBuffer } from '../../core/src/sync/client-state.ts';
 import { ClientSyncSession, type ClientSessionOptions } from '../../core/src/sync/client-session.ts';
 import { decodeMessage } from '../../core/src/sync/codec.ts';
 import type { SyncEffect, SyncStatus } from '../../core/src/sync/effects.ts';
@@ -108,9 +108,21 @@ export class ServerHost {
   }
 }
 
+/**
+ * What a client shell persists, updated only from the session's effects (and local ops):
+ * a restart rebuilds the client from this, so the effects are shown to be enough.
+ */
+interface ClientDisk {
+  logId: string;
+  position: number;
+  pending: PendingDelta[];
+  transfer: TransferBuffer | undefined;
+}
+
 export class ClientHost {
-  readonly replica: Replica;
+  replica: Replica;
   state: ClientSyncState;
+  readonly disk: ClientDisk = { logId: '', position: 0, pending: [], transfer: undefined };
   session: ClientSyncSession | undefined = undefined;
   /** storedUpTo is held back while true (a slow client). */
   holdAcks = false;
@@ -126,11 +138,35 @@ export class ClientHost {
   constructor(id: number, keyspace = 'default') {
     this.replica = new Replica({ replicaId: id as ReplicaId, keyspace });
     this.state = new ClientSyncState();
+    this.listen();
+  }
+
+  private listen(): void {
     this.replica.onLocalDelta((delta) => {
       const live = this.session !== undefined && !this.session.closed;
       const p = live ? this.session!.localDelta(delta) : this.state.addLocal(this.replica.encodeDelta(delta));
+      this.disk.pending.push(p);
       this.local.set(p.lsn, delta);
     });
+  }
+
+  /**
+   * A crash and reload: the session is gone, effects not yet drained are lost, and the
+   * replica and sync state come back from what was persisted. (The replica's state is
+   * persisted as it is applied, so its snapshot stands for the stored copy.)
+   */
+  restart(): void {
+    this.session = undefined;
+    const d = this.disk;
+    this.replica = Replica.decode(this.replica.encode(), { replicaId: this.replica.id, keyspace: this.replica.keyspace });
+    this.listen();
+    this.state = new ClientSyncState({ logId: d.logId, position: d.position, pending: d.pending, transfer: d.transfer });
+    if (d.transfer !== undefined) {
+      // The stored chunks are copied, as a reload would read them back.
+      const t = new TransferBuffer(d.transfer.kind, d.transfer.position, d.transfer.totalBytes, d.transfer.checksum);
+      for (const c of d.transfer.chunks) t.append(c);
+      this.state.transfer = t;
+    }
   }
 
   open(mux: Multiplexer, options: Partial<ClientSessionOptions> = {}): ClientSyncSession {
@@ -154,19 +190,28 @@ export class ClientHost {
           break;
         case 'deliver':
           this.replica.applyDelta(e.delta);
+          this.disk.position = e.position;
+          if (e.source !== 'log') this.disk.transfer = undefined;
           this.delivered.push(e);
           this.stored(s, e.seq);
           break;
         case 'chunk':
+          if (e.offset === 0) this.disk.transfer = new TransferBuffer(e.transfer, e.position, e.totalBytes, e.checksum);
+          this.disk.transfer!.append(e.bytes);
           this.stored(s, e.seq);
           break;
         case 'acknowledged':
-          if (e.level === 'committed') this.committedLsn = Math.max(this.committedLsn, e.lsn);
+          if (e.level === 'committed') {
+            this.committedLsn = Math.max(this.committedLsn, e.lsn);
+            this.disk.pending = this.disk.pending.filter((p) => p.lsn > e.lsn);
+          }
           break;
         case 'closed':
           if (e.error !== undefined) this.errors.push(e.error);
           break;
         case 'cursor':
+          this.disk.logId = e.logId;
+          this.disk.position = e.position;
           break;
       }
     }

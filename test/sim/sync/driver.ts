@@ -11,7 +11,7 @@ export interface SyncSimResult {
   readonly seed: number;
   readonly clients: number;
   readonly violations: string[];
-  readonly stats: { ops: number; drops: number; connects: number; compactions: number; frames: number; snapshots: number };
+  readonly stats: { ops: number; drops: number; connects: number; compactions: number; frames: number; snapshots: number; restarts: number };
 }
 
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
@@ -51,7 +51,7 @@ export function runSyncSim(seed: number, steps = 1500): SyncSimResult {
     clients.push(new ClientHost(i + 1));
     links.push(undefined);
   }
-  const stats = { ops: 0, drops: 0, connects: 0, compactions: 0, frames: 0, snapshots: 0 };
+  const stats = { ops: 0, drops: 0, connects: 0, compactions: 0, frames: 0, snapshots: 0, restarts: 0 };
   const violations: string[] = [];
   const checked = new Map<ClientHost, number>();
   const live = (): Link[] => links.filter((l): l is Link => l !== undefined);
@@ -94,6 +94,13 @@ export function runSyncSim(seed: number, steps = 1500): SyncSimResult {
       if (link !== undefined) {
         link.collect();
         stats.frames += link.deliver(1 + rnd.int(4));
+        if (rnd.chance(0.03)) {
+          // A crash after receiving, before the shell stored what it received.
+          link.drop([server]);
+          links[i] = undefined;
+          c.restart();
+          stats.restarts++;
+        }
       }
     } else if (roll < 0.87) {
       server.flushCommits(1 + rnd.int(4));
@@ -103,6 +110,14 @@ export function runSyncSim(seed: number, steps = 1500): SyncSimResult {
     } else if (roll < 0.95) {
       c.holdAcks = rnd.chance(0.5);
       if (!c.holdAcks) c.releaseAcks();
+    } else if (roll < 0.965) {
+      // A crash and reload: the connection goes, the client comes back from its storage.
+      if (link !== undefined) {
+        link.drop([server]);
+        links[i] = undefined;
+      }
+      c.restart();
+      stats.restarts++;
     } else {
       for (const l of live()) l.collect();
     }
