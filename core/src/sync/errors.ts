@@ -40,7 +40,7 @@ export const RefuseReason = {
   Unauthorized: 'unauthorized',
   UnknownKeyspace: 'unknown-keyspace',
   BadKeyspace: 'bad-keyspace',
-  ChannelInUse: 'channel-in-use',
+  TooManyChannels: 'too-many-channels',
 } as const;
 export type RefuseReason = (typeof RefuseReason)[keyof typeof RefuseReason];
 
@@ -50,7 +50,7 @@ export const REFUSE_REASONS: readonly RefuseReason[] = [
   RefuseReason.Unauthorized,
   RefuseReason.UnknownKeyspace,
   RefuseReason.BadKeyspace,
-  RefuseReason.ChannelInUse,
+  RefuseReason.TooManyChannels,
 ];
 
 export class SyncProtocolError extends NeuroplexError {

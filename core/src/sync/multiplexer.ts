@@ -100,7 +100,7 @@ export class Multiplexer {
     if (hello.type !== 'hello') return;
     let open = 0;
     for (const s of this.sessions.values()) if (!s.closed) open++;
-    if (open >= this.maxChannels) return refuse(RefuseReason.ChannelInUse, `more than ${this.maxChannels} channels on one connection`);
+    if (open >= this.maxChannels) return refuse(RefuseReason.TooManyChannels, `more than ${this.maxChannels} channels on one connection`);
     const result = this.accept!(hello);
     if (typeof result === 'string') return refuse(result, `refused keyspace ${hello.keyspace}`);
     if (result.channel !== channel) throw new SyncProtocolError(SyncErrorCode.Unexpected, `accept returned a session for channel ${result.channel}, not ${channel}`);

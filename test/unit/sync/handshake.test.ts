@@ -168,3 +168,29 @@ describe('sync handshake, asynchronous authorization', () => {
     expect(denied.error).toMatchObject({ code: SyncErrorCode.Refused, reason: RefuseReason.Unauthorized });
   });
 });
+
+describe('sync channels', () => {
+  it('a clean close ends both ends without an error; the channel limit refuses one channel too many', () => {
+    const server = new ServerHost(100);
+    const client = new ClientHost(1);
+    const link = new Link([server]);
+    const s = client.open(link.clientMux);
+    settle([link], [server], [client]);
+    const [serverSession] = [...server.sessions];
+    s.close('bye');
+    settle([link], [server], [client]);
+    expect(s.status).toBe('closed');
+    expect(s.error).toBeUndefined();
+    expect(serverSession!.status).toBe('closed');
+    expect(serverSession!.error).toBeUndefined();
+    expect(server.errors).toEqual([]);
+
+    const mux = new Multiplexer({ accept: (h) => server.accept(h), maxChannels: 2 });
+    for (const channel of [1, 2, 3]) mux.receive(encodeMessage(hello({ channel })));
+    const answers = mux.takeFrames().map((f) => decodeMessage(f));
+    expect(answers.filter((m) => m.type === 'welcome').map((m) => m.channel)).toEqual([1, 2]);
+    expect(answers.find((m) => m.channel === 3)).toMatchObject({ type: 'refuse', reason: RefuseReason.TooManyChannels });
+    mux.closeAll();
+    expect(mux.takeFrames().map((f) => decodeMessage(f).type)).toEqual(['close', 'close']);
+  });
+});
