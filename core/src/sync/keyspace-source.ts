@@ -24,7 +24,11 @@ export interface KeyspaceSource {
   readonly keyspace: string;
   /** The server replica's id (sent in `welcome`). */
   readonly replicaId: ReplicaId;
-  /** Identity of the log; cursors from another log are not resumed. */
+  /**
+   * Identity of the log; cursors from another log are not resumed. Positions of one logId
+   * only ever grow: a log that restarts its positions (restored from a backup, rebuilt)
+   * must take a new logId, or clients would resume at positions that mean other entries.
+   */
   readonly logId: string;
   /** Position of the newest entry, 0 when none. */
   head(): number;
