@@ -3,7 +3,6 @@
 // resumes where it stopped.
 import { describe, expect, it } from 'vitest';
 import { CausalContext } from '../../../core/src/clock/causal-context.ts';
-import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { DeltaEncoder } from '../../../core/src/codec/delta/encoder.ts';
 import { DeltaKind } from '../../../core/src/codec/delta/layout.ts';
 import { Delta } from '../../../core/src/crdt/delta.ts';
