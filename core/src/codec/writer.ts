@@ -97,17 +97,26 @@ export class Writer {
         return;
       }
     }
-    // Worst case 3 bytes per UTF-16 unit, plus a varint length of up to 5 bytes.
-    this.ensure(n * 3 + 5);
-    const at = this.pos;
-    const lenBytes = n * 3 < 0x80 ? 1 : n * 3 < 0x4000 ? 2 : n * 3 < 0x200000 ? 3 : 4;
-    const start = at + lenBytes;
+    // Worst case 3 bytes per UTF-16 unit. Encode after room for the longest length
+    // varint, then move the bytes back if the real length needs fewer (varints are
+    // canonical: the reader rejects padded ones).
+    this.ensure(n * 3 + 8);
+    const reserved = varuintSize(n * 3);
+    const start = this.pos + reserved;
     const { written } = encoder.encodeInto(value, this.buf.subarray(start));
-    // The reader accepts only minimal varints (a padded length is rejected), so when the
-    // string came out shorter than reserved for, move it down behind its minimal length.
-    const need = written < 0x80 ? 1 : written < 0x4000 ? 2 : written < 0x200000 ? 3 : 4;
-    if (need < lenBytes) this.buf.copyWithin(at + need, start, start + written);
-    this.varuint(written); // at `at`, exactly `need` bytes, within the room ensured above
-    this.pos = at + need + written;
+    const actual = varuintSize(written);
+    if (actual < reserved) this.buf.copyWithin(this.pos + actual, start, start + written);
+    this.varuint(written);
+    this.pos += written;
   }
+}
+
+/** Bytes a varuint of `value` takes. */
+export function varuintSize(value: number): number {
+  let n = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    n++;
+  }
+  return n;
 }
