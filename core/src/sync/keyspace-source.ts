@@ -7,6 +7,7 @@ import type { CausalContext } from '../clock/causal-context.ts';
 import type { ReplicaId } from '../clock/replica-id.ts';
 
 export interface LogEntry {
+  /** Grows along the log; may skip numbers (e.g. Raft indexes shared by many keyspaces). */
   readonly position: number;
   /** The encoded delta. */
   readonly bytes: Uint8Array;
