@@ -205,6 +205,40 @@ describe('sync sessions', () => {
     expect(client.replica.size).toBe(30);
   });
 
+  it('log positions may skip numbers (Raft indexes shared with other keyspaces)', () => {
+    const server = new ServerHost(100);
+    const log = server.log;
+    const k = 10; // every entry of this keyspace sits 10 indexes after the previous one
+    server.source = {
+      keyspace: log.keyspace,
+      replicaId: log.replicaId,
+      logId: log.logId,
+      head: () => log.head() * k,
+      compactedThrough: () => log.compactedThrough() * k,
+      read: (p, b, n) => log.read(Math.floor(p / k), b, n).map((e) => ({ ...e, position: e.position * k })),
+      snapshot: () => ({ position: log.snapshot().position * k, bytes: log.snapshot().bytes }),
+      context: () => log.context(),
+      deltaSince: (c) => ({ position: log.head() * k, bytes: log.deltaSince(c).bytes }),
+    };
+    const a = new ClientHost(1);
+    const b = new ClientHost(2);
+    let la = connect(a, server);
+    const lb = connect(b, server);
+    a.replica.put('x', 1);
+    b.replica.put('y', 2);
+    settle([la, lb], [server], [a, b]);
+    la.drop([server]);
+    a.session = undefined;
+    b.replica.put('z', 3);
+    settle([lb], [server], [b]);
+    la = connect(a, server);
+    settle([la, lb], [server], [a, b]);
+    expect((messagesOf(la.traffic, 'up', 'hello')[0] as HelloMessage).resume).toMatchObject({ position: 2 * k });
+    expect((messagesOf(la.traffic, 'down', 'delta') as DeltaMessage[]).map((m) => m.position)).toEqual([3 * k]);
+    expect(stateOf(a.replica)).toEqual({ x: 1, y: 2, z: 3 });
+    expect(a.state.position).toBe(3 * k);
+  });
+
   it('context exchange is the fallback: each side sends what the other lacks', () => {
     const server = new ServerHost(100);
     const b = new ClientHost(2);
