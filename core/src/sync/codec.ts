@@ -25,7 +25,7 @@ import type { ReplicaId } from '../clock/replica-id.ts';
 import { readCausalContext, writeCausalContext } from '../codec/causal-context.ts';
 import { Reader } from '../codec/reader.ts';
 import { Writer } from '../codec/writer.ts';
-import { DecodeError, ErrorCode } from '../errors.ts';
+import { DecodeError, ErrorCode, assert } from '../errors.ts';
 import { REFUSE_REASONS, SYNC_ERROR_CODES } from './errors.ts';
 import {
   type AckLevel,
@@ -101,11 +101,14 @@ export class SyncEncoder {
         w.varuint(m.replica);
         w.string(m.logId);
         w.varuint(m.head);
-        w.u8(SYNC_MODES.indexOf(m.mode));
-        if (m.mode === 'context') writeCausalContext(w, m.context!);
+        w.u8(indexOf(SYNC_MODES, m.mode, 'sync mode'));
+        if (m.mode === 'context') {
+          assert(m.context !== undefined, 'a context-mode welcome needs the context');
+          writeCausalContext(w, m.context);
+        }
         break;
       case 'refuse':
-        w.u8(REFUSE_REASONS.indexOf(m.reason));
+        w.u8(indexOf(REFUSE_REASONS, m.reason, 'refuse reason'));
         w.varuint(m.supportedVersion);
         w.string(m.message);
         break;
@@ -115,7 +118,7 @@ export class SyncEncoder {
         w.bytes(m.bytes);
         break;
       case 'ack':
-        w.u8(ACK_LEVELS.indexOf(m.level));
+        w.u8(indexOf(ACK_LEVELS, m.level, 'ack level'));
         w.varuint(m.seq);
         w.varuint(m.position);
         break;
@@ -125,7 +128,7 @@ export class SyncEncoder {
         break;
       case 'chunk':
         w.varuint(m.seq);
-        w.u8(TRANSFER_KINDS.indexOf(m.kind));
+        w.u8(indexOf(TRANSFER_KINDS, m.kind, 'transfer kind'));
         w.varuint(m.position);
         w.varuint(m.totalBytes);
         w.varuint(m.checksum);
@@ -133,7 +136,7 @@ export class SyncEncoder {
         w.bytes(m.bytes);
         break;
       case 'error':
-        w.u8(SYNC_ERROR_CODES.indexOf(m.code));
+        w.u8(indexOf(SYNC_ERROR_CODES, m.code, 'error code'));
         w.string(m.message);
         break;
       case 'close':
@@ -246,6 +249,13 @@ function readBody(r: Reader, type: SyncMessageType, channel: ChannelId, version:
     case 'close':
       return { type, channel, message: r.string(MAX_TEXT_BYTES) };
   }
+}
+
+/** The wire index of an enum value; a value outside the list is a bug of the caller. */
+function indexOf<T>(values: readonly T[], value: T, what: string): number {
+  const i = values.indexOf(value);
+  assert(i >= 0, `cannot encode ${what} ${String(value)}`);
+  return i;
 }
 
 function writeResume(w: Writer, resume: Resume): void {
