@@ -1,0 +1,59 @@
+// @neuroplex/core/sync: the pure sync protocol (messages, codec, sessions, multiplexer).
+export { SyncErrorCode, SYNC_ERROR_CODES, RefuseReason, REFUSE_REASONS, SyncProtocolError } from './errors.ts';
+export {
+  SYNC_PROTOCOL_VERSION,
+  type ChannelId,
+  type Resume,
+  type PartialTransfer,
+  SyncMode,
+  AckLevel,
+  TransferKind,
+  type HelloMessage,
+  type WelcomeMessage,
+  type RefuseMessage,
+  type DeltaMessage,
+  type AckMessage,
+  type ProgressMessage,
+  type ChunkMessage,
+  type ErrorMessage,
+  type CloseMessage,
+  type SyncMessage,
+  type SyncMessageType,
+  isHello,
+  isWelcome,
+  isRefuse,
+  isDelta,
+  isAck,
+  isProgress,
+  isChunk,
+  isError,
+  isClose,
+} from './messages.ts';
+export {
+  SyncEncoder,
+  encodeMessage,
+  decodeMessage,
+  peekFrameHeader,
+  type FrameHeader,
+  type SyncCodecLimits,
+  DEFAULT_SYNC_CODEC_LIMITS,
+} from './codec.ts';
+export { SyncStatus, DeliverySource, type SyncEffect, type SyncEffectKind } from './effects.ts';
+export { FlowWindow } from './flow-window.ts';
+export { fnv1a32 } from './checksum.ts';
+export { ClientSyncState, TransferBuffer, type PendingDelta } from './client-state.ts';
+export { type KeyspaceSource, type LogEntry, type PositionedBytes } from './keyspace-source.ts';
+export { MemoryKeyspaceLog } from './memory-keyspace-log.ts';
+export {
+  SyncSession,
+  SessionRole,
+  type SessionOptions,
+  DEFAULT_MAX_INFLIGHT_BYTES,
+  DEFAULT_CHUNK_BYTES,
+  DEFAULT_HANDSHAKE_TIMEOUT_TICKS,
+  DEFAULT_MAX_UNSTORED_BYTES,
+  decodeReplicaDelta,
+} from './sync-session.ts';
+export { ClientSyncSession, type ClientSessionOptions, type ClientReplicaView } from './client-session.ts';
+export { ServerSyncSession, type ServerSessionOptions, type Authorize } from './server-session.ts';
+export { Multiplexer, type MultiplexerOptions } from './multiplexer.ts';

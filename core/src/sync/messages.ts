@@ -1,0 +1,173 @@
+// The sync protocol's messages: a discriminated union on `type`. Every message names the
+// channel it belongs to, so many keyspaces share one connection, each with its own
+// handshake and authorization. codec.ts turns these into bytes and back.
+//
+// A session, client's view:
+//   hello ──▶                       (version, keyspace, replica, token, resume cursor)
+//         ◀── welcome | refuse
+//   delta(seq) ──▶  ◀── ack(stored | committed, seq, log position)
+//         ◀── delta(seq, position) | chunk(seq, transfer) | progress(position, caughtUp)
+//   ack(stored, seq) ──▶            (frees the server's in-flight window)
+//   error | close  either way ends the channel.
+import type { CausalContext } from '../clock/causal-context.ts';
+import type { ReplicaId } from '../clock/replica-id.ts';
+import type { RefuseReason, SyncErrorCode } from './errors.ts';
+
+/** The protocol version this build speaks; also the first byte of every frame. */
+export const SYNC_PROTOCOL_VERSION = 1;
+
+export type ChannelId = number;
+
+/**
+ * How a client asks to resume. `cursor` is the common path: the server's log id and the
+ * last log position the client holds; its size does not depend on how many replicas
+ * ever wrote. `context` is the fallback (replica-to-replica, or a client that has state
+ * but lost its cursor): the full causal context.
+ */
+export type Resume =
+  | { readonly mode: 'cursor'; readonly logId: string; readonly position: number }
+  | { readonly mode: 'context'; readonly context: CausalContext };
+
+/** A bulk transfer the client holds part of: it resumes at `receivedBytes`. */
+export interface PartialTransfer {
+  readonly position: number;
+  /** fnv1a32 of the whole transfer: resumed only against the very same bytes. */
+  readonly checksum: number;
+  readonly receivedBytes: number;
+}
+
+/** What the server will send after `welcome`. */
+export const SyncMode = {
+  /** Log entries after the client's cursor. */
+  Log: 'log',
+  /** A snapshot (chunks), then the log after it: the cursor was behind compaction or unknown. */
+  Snapshot: 'snapshot',
+  /** Context exchange: the server's context rides on `welcome`; what the client lacks comes as chunks. */
+  Context: 'context',
+} as const;
+export type SyncMode = (typeof SyncMode)[keyof typeof SyncMode];
+export const SYNC_MODES: readonly SyncMode[] = [SyncMode.Log, SyncMode.Snapshot, SyncMode.Context];
+
+export const AckLevel = {
+  /** The receiving server (edge or origin node) has it durably. */
+  Stored: 'stored',
+  /** The origin quorum has it in the log (implies stored). */
+  Committed: 'committed',
+} as const;
+export type AckLevel = (typeof AckLevel)[keyof typeof AckLevel];
+
+export const TransferKind = { Snapshot: 'snapshot', Delta: 'delta' } as const;
+export type TransferKind = (typeof TransferKind)[keyof typeof TransferKind];
+
+export interface HelloMessage {
+  readonly type: 'hello';
+  readonly channel: ChannelId;
+  readonly version: number;
+  readonly keyspace: string;
+  readonly replica: ReplicaId;
+  /** Credential checked by the server's `authorize`; '' when none. */
+  readonly token: string;
+  readonly resume: Resume;
+  readonly transfer: PartialTransfer | undefined;
+}
+
+export interface WelcomeMessage {
+  readonly type: 'welcome';
+  readonly channel: ChannelId;
+  readonly replica: ReplicaId;
+  /** Identity of the server's log; a cursor is only meaningful within one log. */
+  readonly logId: string;
+  /** The log position the client will have once it has caught up. */
+  readonly head: number;
+  readonly mode: SyncMode;
+  /** The server's context, only in context mode. */
+  readonly context: CausalContext | undefined;
+}
+
+export interface RefuseMessage {
+  readonly type: 'refuse';
+  readonly channel: ChannelId;
+  readonly reason: RefuseReason;
+  readonly supportedVersion: number;
+  readonly message: string;
+}
+
+export interface DeltaMessage {
+  readonly type: 'delta';
+  readonly channel: ChannelId;
+  /** Per session and direction: 1, 2, 3, ... with no gaps. */
+  readonly seq: number;
+  /** The server's log position of this delta; 0 from a client. */
+  readonly position: number;
+  /** An encoded delta (core/src/codec/delta). */
+  readonly bytes: Uint8Array;
+}
+
+export interface AckMessage {
+  readonly type: 'ack';
+  readonly channel: ChannelId;
+  readonly level: AckLevel;
+  /** Every delta or chunk with a sequence number up to this one. */
+  readonly seq: number;
+  /** For committed: the log position at which the last of them is committed; else 0. */
+  readonly position: number;
+}
+
+export interface ProgressMessage {
+  readonly type: 'progress';
+  readonly channel: ChannelId;
+  /** The client now holds everything up to this log position. */
+  readonly position: number;
+  /** True once the client has the server's state as of the handshake. */
+  readonly caughtUp: boolean;
+}
+
+export interface ChunkMessage {
+  readonly type: 'chunk';
+  readonly channel: ChannelId;
+  readonly seq: number;
+  readonly kind: TransferKind;
+  /** Log position the whole transfer brings the client to; identifies the transfer. */
+  readonly position: number;
+  readonly totalBytes: number;
+  /** fnv1a32 of the whole transfer, checked by the receiver once complete. */
+  readonly checksum: number;
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+}
+
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly channel: ChannelId;
+  readonly code: SyncErrorCode;
+  readonly message: string;
+}
+
+export interface CloseMessage {
+  readonly type: 'close';
+  readonly channel: ChannelId;
+  readonly message: string;
+}
+
+export type SyncMessage =
+  | HelloMessage
+  | WelcomeMessage
+  | RefuseMessage
+  | DeltaMessage
+  | AckMessage
+  | ProgressMessage
+  | ChunkMessage
+  | ErrorMessage
+  | CloseMessage;
+
+export type SyncMessageType = SyncMessage['type'];
+
+export const isHello = (m: SyncMessage): m is HelloMessage => m.type === 'hello';
+export const isWelcome = (m: SyncMessage): m is WelcomeMessage => m.type === 'welcome';
+export const isRefuse = (m: SyncMessage): m is RefuseMessage => m.type === 'refuse';
+export const isDelta = (m: SyncMessage): m is DeltaMessage => m.type === 'delta';
+export const isAck = (m: SyncMessage): m is AckMessage => m.type === 'ack';
+export const isProgress = (m: SyncMessage): m is ProgressMessage => m.type === 'progress';
+export const isChunk = (m: SyncMessage): m is ChunkMessage => m.type === 'chunk';
+export const isError = (m: SyncMessage): m is ErrorMessage => m.type === 'error';
+export const isClose = (m: SyncMessage): m is CloseMessage => m.type === 'close';
