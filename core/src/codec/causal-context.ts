@@ -12,10 +12,14 @@ import { ErrorCode } from '../errors.ts';
 import type { Reader } from './reader.ts';
 import type { Writer } from './writer.ts';
 
-export function writeCausalContext(w: Writer, ctx: CausalContext): void {
+/**
+ * Writes `ctx`; `replicaRef` says how a replica is written (its id by default; the delta
+ * codec passes its replica table's index).
+ */
+export function writeCausalContext(w: Writer, ctx: CausalContext, replicaRef: (replica: ReplicaId) => number = (r) => r): void {
   w.varuint(ctx.entries.size);
   for (const [replica, set] of ctx.entries) {
-    w.varuint(replica);
+    w.varuint(replicaRef(replica));
     const r = set.ranges;
     w.varuint(r.length >> 1);
     let prevEnd = 0;

@@ -1,30 +1,14 @@
 // Grow-only set of JSON values.
 import type { Dot } from '../clock/dot.ts';
-import type { ReplicaId } from '../clock/replica-id.ts';
 import type { JsonValue } from '../codec/json-value.ts';
 import { CausalCrdt } from './causal-crdt.ts';
 import type { Delta } from './delta.ts';
-import { SetStore } from './set-store.ts';
+import type { SetStore } from './set-store.ts';
+import { SetCrdt } from './set-crdt.ts';
 
-export class GSet extends CausalCrdt<SetStore> {
-  constructor(replica: ReplicaId) {
-    super(replica, new SetStore());
-  }
-
+export class GSet extends SetCrdt {
   add(value: JsonValue): Delta<SetStore> {
     return addToSet(this, value);
-  }
-
-  has(value: JsonValue): boolean {
-    return this.store.has(value);
-  }
-
-  values(): JsonValue[] {
-    return this.store.values();
-  }
-
-  get size(): number {
-    return this.store.elements.size;
   }
 }
 

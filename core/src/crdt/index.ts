@@ -12,6 +12,7 @@ export { SequenceStore, type SequenceType } from './sequence-store.ts';
 export { createEmptyStore } from './empty-store.ts';
 export { GCounter } from './g-counter.ts';
 export { PNCounter } from './pn-counter.ts';
+export { SetCrdt } from './set-crdt.ts';
 export { GSet } from './g-set.ts';
 export { ORSet } from './or-set.ts';
 export { LWWRegister } from './lww-register.ts';

@@ -10,6 +10,7 @@ import type { MapStore } from '../../crdt/map-store.ts';
 import type { RegisterStore } from '../../crdt/register-store.ts';
 import type { SetStore } from '../../crdt/set-store.ts';
 import { AssertionError } from '../../errors.ts';
+import { writeCausalContext } from '../causal-context.ts';
 import { writeJson } from '../json-value.ts';
 import { Writer } from '../writer.ts';
 import { DELTA_FORMAT_VERSION, DeltaKind } from './layout.ts';
@@ -72,18 +73,7 @@ export function writeDot(w: Writer, d: Dot, table: ReplicaTable): void {
 }
 
 export function writeContext(w: Writer, ctx: CausalContext, table: ReplicaTable): void {
-  w.varuint(ctx.entries.size);
-  for (const [replica, set] of ctx.entries) {
-    w.varuint(table.indexOf(replica));
-    const r = set.ranges;
-    w.varuint(r.length >> 1);
-    let prevEnd = 0;
-    for (let i = 0; i < r.length; i += 2) {
-      w.varuint(r[i]! - prevEnd - 1);
-      w.varuint(r[i + 1]! - r[i]!);
-      prevEnd = r[i + 1]!;
-    }
-  }
+  writeCausalContext(w, ctx, (replica) => table.indexOf(replica));
 }
 
 function writeWatermark(w: Writer, dead: ReadonlyMap<ReplicaId, number>, table: ReplicaTable): void {
