@@ -12,11 +12,13 @@ it('runs the README example', () => {
   alice.counter('views').increment();
   alice.set('tags').add('home');
   alice.map('item:1').set('name', 'milk');
+  alice.text('notes').insert(0, 'Buy oat milk');
   bob.counter('views').increment(2);
   bob.applyDelta(alice.encodeDelta(alice.deltaSince(bob.contextOf())));
   alice.applyDelta(bob.deltaSince(alice.contextOf()));
   expect(alice.counter('views').value).toBe(3);
   expect(bob.counter('views').value).toBe(3);
+  expect(bob.text('notes').toString()).toBe('Buy oat milk');
   const sent: Uint8Array[] = [];
   alice.onLocalDelta((delta) => sent.push(alice.encodeDelta(delta)));
   const seen: [string, unknown, string][] = [];
