@@ -58,7 +58,9 @@ export class DeleteLog {
       const first = dots[k * 3 + 1]!;
       const lastCounter = dots[k * 3 + 2]!;
       if (ctx.hasRange(replica, first, lastCounter)) continue;
-      for (let c = first; c <= lastCounter; c++) if (!ctx.has(replica, c)) outDots.add(replica, c);
+      const have = ctx.entries.get(replica);
+      const missing = have === undefined ? [first, lastCounter] : new RangeSet([first, lastCounter]).subtract(have).ranges;
+      for (let i = 0; i < missing.length; i += 2) outDots.addRange(replica, missing[i]!, missing[i + 1]!);
       const end = k + 1 < n ? this.idStart[k + 1]! : this.ids.length;
       for (let i = this.idStart[k]!; i < end; i += 3) {
         outIds.addRange(this.ids[i]! as ReplicaId, this.ids[i + 1]!, this.ids[i + 2]!);
