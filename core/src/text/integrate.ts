@@ -115,6 +115,7 @@ function integrateRun<C>(
       o = next(o);
     }
   }
+  seq.noteCounter(replica, counter + length - 1);
   const before = dest === null ? lastChunk(seq) : prev(dest);
   const kind = seq.kind;
   let placed: Chunk<C>;

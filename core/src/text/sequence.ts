@@ -57,6 +57,8 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
   pendingDeletes: CausalContext;
   /** Base for the scratch marks of one walk (bumped per walk). */
   markBase: number;
+  /** Invariant: per replica, at least the highest element counter held (lets `since` skip replicas). */
+  readonly maxCounter: Map<number, number>;
 
   constructor(localReplica: ReplicaId, kind: ContentKind<C>) {
     this.localReplica = localReplica;
@@ -68,6 +70,13 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
     this.pending = [];
     this.pendingDeletes = new Context();
     this.markBase = 0;
+    this.maxCounter = new Map();
+  }
+
+  /** Notes that elements of `replica` up to `lastCounter` are held. */
+  noteCounter(replica: number, lastCounter: number): void {
+    const m = this.maxCounter.get(replica);
+    if (m === undefined || m < lastCounter) this.maxCounter.set(replica, lastCounter);
   }
 
   /** Number of visible elements. */
@@ -116,6 +125,7 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
     if (n === 0) return delta;
     const counter = clock.next(n);
     const local = this.localReplica;
+    this.noteCounter(local, counter + n - 1);
     const lr = left === null ? NO_REPLICA : left.replica;
     const lc = left === null ? 0 : left.counter + left.length - 1;
     const rr = right === null ? NO_REPLICA : right.replica;
@@ -276,22 +286,34 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
   clone(localReplica: ReplicaId): Sequence<C> {
     const out = new Sequence<C>(localReplica, this.kind);
     const kind = this.kind;
-    let prevCopy: Chunk<C> | null = null;
+    // Copy both trees with their shapes (no re-balancing): number the originals through
+    // their marks, copy them, then wire each copy's links to the copies of the originals'.
+    const base = this.markBase;
+    const originals: Chunk<C>[] = [];
+    const copies: Chunk<C>[] = [];
     for (let c = first(this); c !== null; c = next(c)) {
-      const copy: Chunk<C> = new Chunk<C>(
-        c.replica,
-        c.counter,
-        c.length,
-        c.content === null ? null : kind.own(c.content),
-        c.leftReplica,
-        c.leftCounter,
-        c.rightReplica,
-        c.rightCounter,
-      );
-      insertAfter(out, prevCopy, copy);
-      idInsert(out, copy);
-      prevCopy = copy;
+      c.mark = base + originals.length;
+      originals.push(c);
+      const copy = new Chunk<C>(c.replica, c.counter, c.length, c.content === null ? null : kind.own(c.content), c.leftReplica, c.leftCounter, c.rightReplica, c.rightCounter);
+      copy.vis = c.vis;
+      copy.tot = c.tot;
+      copies.push(copy);
     }
+    this.markBase = base + originals.length + 1;
+    const at = (c: Chunk<C> | null): Chunk<C> | null => (c === null ? null : copies[c.mark - base]!);
+    for (let i = 0; i < originals.length; i++) {
+      const o = originals[i]!;
+      const copy = copies[i]!;
+      copy.p = at(o.p);
+      copy.l = at(o.l);
+      copy.r = at(o.r);
+      copy.ip = at(o.ip);
+      copy.il = at(o.il);
+      copy.ir = at(o.ir);
+    }
+    out.root = at(this.root);
+    out.idRoot = at(this.idRoot);
+    for (const [r, m] of this.maxCounter) out.maxCounter.set(r, m);
     out.log.dots = this.log.dots.slice();
     out.log.idStart = this.log.idStart.slice();
     out.log.ids = this.log.ids.slice();

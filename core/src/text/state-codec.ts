@@ -9,12 +9,15 @@
 //     u8 flags  bit0 deleted, bit1 same replica as the previous chunk
 //               bits2-4 origin left:  0 none, 1 last element of the previous chunk,
 //                                     2 own predecessor (replica:counter-1),
-//                                     3 last element of the chunk k back, 4 explicit
+//                                     3 last element of the chunk k back, 4 explicit,
+//                                     5 continues the run of the chunk k back (replica and
+//                                       counter follow from it: that chunk's end)
 //               bits5-7 origin right: 0 none, 1 first element of the next chunk,
 //                                     2 same as the previous chunk's,
 //                                     3 first element of the chunk k ahead, 4 explicit
-//     [replica index]                     unless bit1
-//     zigzag varint  counter − (previous chunk's counter + length)   (the first: counter − 0)
+//     [k − 1]                              when origin left is 5, else:
+//       [replica index]                    unless bit1
+//       zigzag varint  counter − (previous chunk's counter + length)   (the first: counter − 0)
 //     length
 //     [k − 2]                              when origin left is 3
 //     [left replica index, left counter]   when origin left is 4
@@ -48,6 +51,7 @@ const L_PREV = 1;
 const L_OWN = 2;
 const L_BACK = 3;
 const L_EXPLICIT = 4;
+const L_RUN = 5;
 const R_NONE = 0;
 const R_NEXT = 1;
 const R_SAME = 2;
@@ -83,12 +87,15 @@ export function writeState<C>(w: Writer, seq: Sequence<C>): void {
     let left: number;
     let leftK = 0;
     if (c.leftReplica === NO_REPLICA) left = L_NONE;
-    else if (prevC !== null && c.leftReplica === prevC.replica && c.leftCounter === prevC.counter + prevC.length - 1) left = L_PREV;
-    else if (c.leftReplica === c.replica && c.leftCounter === c.counter - 1) left = L_OWN;
     else {
       const o = idFind(seq, c.leftReplica, c.leftCounter)!;
       leftK = index - (o.mark - base);
-      left = o.mark > base && leftK >= 2 && c.leftCounter === o.counter + o.length - 1 ? L_BACK : L_EXPLICIT;
+      const isLast = o.mark > base && leftK >= 1 && c.leftCounter === o.counter + o.length - 1;
+      // A chunk split off a run: its id follows from the run's earlier part.
+      if (isLast && o.replica === c.replica && c.counter === o.counter + o.length) left = L_RUN;
+      else if (isLast && leftK === 1) left = L_PREV;
+      else if (c.leftReplica === c.replica && c.leftCounter === c.counter - 1) left = L_OWN;
+      else left = isLast && leftK >= 2 ? L_BACK : L_EXPLICIT;
     }
     let right: number;
     let rightK = 0;
@@ -100,10 +107,13 @@ export function writeState<C>(w: Writer, seq: Sequence<C>): void {
       rightK = o.mark - base - index;
       right = o.mark > base && rightK >= 2 && c.rightCounter === o.counter ? R_AHEAD : R_EXPLICIT;
     }
-    const sameReplica = prevC !== null && prevC.replica === c.replica;
+    const sameReplica = left !== L_RUN && prevC !== null && prevC.replica === c.replica;
     w.u8((c.deleted ? 1 : 0) | (sameReplica ? 2 : 0) | (left << 2) | (right << 5));
-    if (!sameReplica) w.varuint(table.get(c.replica)!);
-    w.varint(c.counter - prevEnd);
+    if (left === L_RUN) w.varuint(leftK - 1);
+    else {
+      if (!sameReplica) w.varuint(table.get(c.replica)!);
+      w.varint(c.counter - prevEnd);
+    }
     w.varuint(c.length);
     if (left === L_BACK) w.varuint(leftK - 2);
     else if (left === L_EXPLICIT) {
@@ -170,18 +180,29 @@ export function readState<C>(r: Reader, localReplica: ReplicaId, kind: ContentKi
     const deleted = (flags & 1) !== 0;
     const left = (flags >> 2) & 7;
     const right = (flags >> 5) & 7;
-    if (left > L_EXPLICIT || right > R_EXPLICIT) r.fail(ErrorCode.DecodeInvalid, `chunk flags ${flags}`);
+    if (left > L_RUN || right > R_EXPLICIT) r.fail(ErrorCode.DecodeInvalid, `chunk flags ${flags}`);
     let replica: number;
-    if ((flags & 2) !== 0) {
-      if (prevC === null) r.fail(ErrorCode.DecodeInvalid, 'first chunk cannot repeat a replica');
-      replica = prevC.replica;
-    } else replica = ids[r.bounded(0, ids.length - 1, 'replica index')]!;
-    const counter = prevEnd + r.varint();
+    let counter: number;
+    if (left === L_RUN) {
+      if ((flags & 2) !== 0) r.fail(ErrorCode.DecodeInvalid, `chunk flags ${flags}`);
+      const o = chunks[i - 1 - r.bounded(0, i - 1, 'chunks back')]!;
+      replica = o.replica;
+      counter = o.counter + o.length;
+    } else {
+      if ((flags & 2) !== 0) {
+        if (prevC === null) r.fail(ErrorCode.DecodeInvalid, 'first chunk cannot repeat a replica');
+        replica = prevC.replica;
+      } else replica = ids[r.bounded(0, ids.length - 1, 'replica index')]!;
+      counter = prevEnd + r.varint();
+    }
     const length = r.bounded(1, MAX_RUN_ELEMENTS, 'chunk length');
     if (counter < 1 || counter + length - 1 > Number.MAX_SAFE_INTEGER) r.fail(ErrorCode.DecodeInvalid, `chunk counter ${counter}`);
     let lr = NO_REPLICA;
     let lc = 0;
-    if (left === L_PREV) {
+    if (left === L_RUN) {
+      lr = replica;
+      lc = counter - 1;
+    } else if (left === L_PREV) {
       if (prevC === null) r.fail(ErrorCode.DecodeInvalid, 'first chunk has no previous chunk');
       lr = prevC.replica;
       lc = prevC.counter + prevC.length - 1;
@@ -219,6 +240,7 @@ export function readState<C>(r: Reader, localReplica: ReplicaId, kind: ContentKi
     if (!deleted) visible += length;
     insertAfter(seq, prevC, c);
     idInsert(seq, c);
+    seq.noteCounter(replica, counter + length - 1);
     chunks[i] = c;
     prevC = c;
     prevEnd = counter + length;
