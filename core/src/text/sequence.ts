@@ -29,6 +29,11 @@ import type { DeltaItem, DotClock, Patch, RelativePosition, SequenceDelta } from
 import { idFind, idInsert, idInsertAfter, idRemove, type IdTree } from './id-tree.ts';
 import { findVisible, first, insertAfter, next, prev, remove, splay, type PositionTree, visibleBefore } from './position-tree.ts';
 import { applyDelta, collectGarbage, deltaSince } from './sync.ts';
+import type { Reader } from '../codec/reader.ts';
+import type { Writer } from '../codec/writer.ts';
+import { readDelta, writeDelta } from './delta-codec.ts';
+import { readState, writeState } from './state-codec.ts';
+import { cloneSequence } from './clone-sequence.ts';
 
 /** One run the local user deleted, with its content (for the undo manager). */
 export interface RemovedRun<C> {
@@ -36,6 +41,9 @@ export interface RemovedRun<C> {
   counter: number;
   content: C;
 }
+
+/** The element type of a content type: string for text, the value type for a list. */
+export type ElementOf<C> = C extends string ? string : C extends readonly (infer E)[] ? E : never;
 
 /** A run of element ids: replica:counter .. counter+length-1. */
 export interface IdRun {
@@ -50,7 +58,7 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
   root: Chunk<C> | null;
   offset: number;
   idRoot: Chunk<C> | null;
-  readonly log: DeleteLog;
+  log: DeleteLog;
   /** Items whose origins are not known yet. */
   pending: DeltaItem<C>[];
   /** Ids named by a delete operation before their item arrived. */
@@ -58,7 +66,7 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
   /** Base for the scratch marks of one walk (bumped per walk). */
   markBase: number;
   /** Invariant: per replica, at least the highest element counter held (lets `since` skip replicas). */
-  readonly maxCounter: Map<number, number>;
+  maxCounter: Map<number, number>;
 
   constructor(localReplica: ReplicaId, kind: ContentKind<C>) {
     this.localReplica = localReplica;
@@ -77,6 +85,53 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
   noteCounter(replica: number, lastCounter: number): void {
     const m = this.maxCounter.get(replica);
     if (m === undefined || m < lastCounter) this.maxCounter.set(replica, lastCounter);
+  }
+
+  /** Visible text (for a text sequence; a list's values are joined as strings). */
+  toString(): string {
+    return this.content().join('');
+  }
+
+  /** Visible elements, one per entry (a text gives its UTF-16 code units). */
+  toArray(): ElementOf<C>[] {
+    const out: ElementOf<C>[] = [];
+    for (let c = first(this); c !== null; c = next(c)) {
+      if (c.deleted) continue;
+      const content = c.content as unknown as ArrayLike<ElementOf<C>>;
+      for (let i = 0; i < content.length; i++) out.push(content[i]!);
+    }
+    return out;
+  }
+
+  writeDelta(w: Writer, delta: SequenceDelta<C>): void {
+    writeDelta(w, this.kind, delta);
+  }
+
+  /** Decodes a delta of this sequence's content kind; throws DecodeError. */
+  readDelta(r: Reader): SequenceDelta<C> {
+    return readDelta(r, this.kind);
+  }
+
+  writeState(w: Writer): void {
+    writeState(w, this);
+  }
+
+  /**
+   * Replaces this sequence with a decoded state and returns the dots it holds (element ids
+   * and delete dots) for the owner's context. Throws DecodeError and changes nothing when
+   * the input is malformed. Items waiting in the pending buffer are dropped (`since` from
+   * any peer brings them again, as their dots are not in any context).
+   */
+  readState(r: Reader): CausalContext {
+    const { sequence, dots } = readState(r, this.localReplica, this.kind);
+    this.root = sequence.root;
+    this.idRoot = sequence.idRoot;
+    this.log = sequence.log;
+    this.pending = sequence.pending;
+    this.pendingDeletes = sequence.pendingDeletes;
+    this.maxCounter = sequence.maxCounter;
+    this.markBase = 0;
+    return dots;
   }
 
   /** Number of visible elements. */
@@ -284,43 +339,7 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
 
   /** A structural copy owned by `localReplica` (a fork: same elements, same delete log). */
   clone(localReplica: ReplicaId): Sequence<C> {
-    const out = new Sequence<C>(localReplica, this.kind);
-    const kind = this.kind;
-    // Copy both trees with their shapes (no re-balancing): number the originals through
-    // their marks, copy them, then wire each copy's links to the copies of the originals'.
-    const base = this.markBase;
-    const originals: Chunk<C>[] = [];
-    const copies: Chunk<C>[] = [];
-    for (let c = first(this); c !== null; c = next(c)) {
-      c.mark = base + originals.length;
-      originals.push(c);
-      const copy = new Chunk<C>(c.replica, c.counter, c.length, c.content === null ? null : kind.own(c.content), c.leftReplica, c.leftCounter, c.rightReplica, c.rightCounter);
-      copy.vis = c.vis;
-      copy.tot = c.tot;
-      copies.push(copy);
-    }
-    this.markBase = base + originals.length + 1;
-    const at = (c: Chunk<C> | null): Chunk<C> | null => (c === null ? null : copies[c.mark - base]!);
-    for (let i = 0; i < originals.length; i++) {
-      const o = originals[i]!;
-      const copy = copies[i]!;
-      copy.p = at(o.p);
-      copy.l = at(o.l);
-      copy.r = at(o.r);
-      copy.ip = at(o.ip);
-      copy.il = at(o.il);
-      copy.ir = at(o.ir);
-    }
-    out.root = at(this.root);
-    out.idRoot = at(this.idRoot);
-    for (const [r, m] of this.maxCounter) out.maxCounter.set(r, m);
-    out.log.dots = this.log.dots.slice();
-    out.log.idStart = this.log.idStart.slice();
-    out.log.ids = this.log.ids.slice();
-    out.log.unattributed = this.log.unattributed.clone();
-    out.pending = this.pending.slice();
-    out.pendingDeletes = this.pendingDeletes.clone();
-    return out;
+    return cloneSequence(this, new Sequence<C>(localReplica, this.kind));
   }
 
   /** Number of chunks (runs) held, visible or not: a measure of memory. */

@@ -143,3 +143,30 @@ describe('Sequence', () => {
     expect(a.resolve(onC)).toBe(2);
   });
 });
+
+describe('Sequence API for the Replica', () => {
+  it('text and list factories, toString/toArray, codec methods and readState', async () => {
+    const { textSequence, listSequence } = await import('../../../core/src/text/make-sequence.ts');
+    const ctx = new CausalContext();
+    const clock = clockFor(1, ctx);
+    const t = textSequence(replicaId(1));
+    const d = t.insert(0, 'hey', clock);
+    t.delete(1, 1, clock);
+    expect(t.toString()).toBe('hy');
+    expect(t.toArray()).toEqual(['h', 'y']);
+    const w = new Writer();
+    t.writeDelta(w, d);
+    const other = textSequence(replicaId(2));
+    const otherCtx = new CausalContext();
+    other.apply(other.readDelta(new Reader(w.finish())), otherCtx);
+    expect(other.toString()).toBe('hey');
+    const ws = new Writer();
+    t.writeState(ws);
+    const dots = other.readState(new Reader(ws.finish()));
+    expect(other.toString()).toBe('hy');
+    expect(dots.equals(ctx)).toBe(true);
+    const l = listSequence(replicaId(3));
+    l.insert(0, [1, 2, 3], clockFor(3, new CausalContext()));
+    expect(l.toArray()).toEqual([1, 2, 3]);
+  });
+});
