@@ -6,19 +6,19 @@
 //   replicaCount, replicaCount × replica id
 //   chunkCount
 //   chunkCount × chunk:
-//     u8 flags  bit0 deleted, bit1 same replica as the previous chunk
-//               bits2-4 origin left:  0 none, 1 last element of the previous chunk,
-//                                     2 own predecessor (replica:counter-1),
-//                                     3 last element of the chunk k back, 4 explicit,
-//                                     5 continues the run of the chunk k back (replica and
-//                                       counter follow from it: that chunk's end)
-//               bits5-7 origin right: 0 none, 1 first element of the next chunk,
-//                                     2 same as the previous chunk's,
-//                                     3 first element of the chunk k ahead, 4 explicit
+//     varuint head = flags + 120 × (length − 1), where
+//       flags = deleted (0/1) + 2 × same replica as the previous chunk (0/1) + 4 × (left + 6 × right)
+//       left, origin left:  0 none, 1 last element of the previous chunk,
+//                           2 own predecessor (replica:counter-1),
+//                           3 last element of the chunk k back, 4 explicit,
+//                           5 continues the run of the chunk k back (replica and counter
+//                             follow from it: that chunk's end)
+//       right, origin right: 0 none, 1 first element of the next chunk,
+//                           2 same as the previous chunk's,
+//                           3 first element of the chunk k ahead, 4 explicit
 //     [k − 1]                              when origin left is 5, else:
-//       [replica index]                    unless bit1
+//       [replica index]                    unless same replica
 //       zigzag varint  counter − (previous chunk's counter + length)   (the first: counter − 0)
-//     length
 //     [k − 2]                              when origin left is 3
 //     [left replica index, left counter]   when origin left is 4
 //     [k − 2]                              when origin right is 3
@@ -52,6 +52,8 @@ const L_OWN = 2;
 const L_BACK = 3;
 const L_EXPLICIT = 4;
 const L_RUN = 5;
+/** Distinct flag values (2 × 2 × 6 left kinds × 5 right kinds); the length rides above them. */
+const FLAG_VALUES = 120;
 const R_NONE = 0;
 const R_NEXT = 1;
 const R_SAME = 2;
@@ -108,13 +110,13 @@ export function writeState<C>(w: Writer, seq: Sequence<C>): void {
       right = o.mark > base && rightK >= 2 && c.rightCounter === o.counter ? R_AHEAD : R_EXPLICIT;
     }
     const sameReplica = left !== L_RUN && prevC !== null && prevC.replica === c.replica;
-    w.u8((c.deleted ? 1 : 0) | (sameReplica ? 2 : 0) | (left << 2) | (right << 5));
+    const flags = (c.deleted ? 1 : 0) + (sameReplica ? 2 : 0) + 4 * (left + 6 * right);
+    w.varuint(flags + FLAG_VALUES * (c.length - 1));
     if (left === L_RUN) w.varuint(leftK - 1);
     else {
       if (!sameReplica) w.varuint(table.get(c.replica)!);
       w.varint(c.counter - prevEnd);
     }
-    w.varuint(c.length);
     if (left === L_BACK) w.varuint(leftK - 2);
     else if (left === L_EXPLICIT) {
       w.varuint(table.get(c.leftReplica)!);
@@ -176,11 +178,14 @@ export function readState<C>(r: Reader, localReplica: ReplicaId, kind: ContentKi
   let prevEnd = 0;
   let visible = 0;
   for (let i = 0; i < n; i++) {
-    const flags = r.u8();
+    const head = r.varuint();
+    const flags = head % FLAG_VALUES;
+    const length = (head - flags) / FLAG_VALUES + 1;
+    if (length > MAX_RUN_ELEMENTS) r.fail(ErrorCode.DecodeTooLarge, `chunk of ${length} elements`);
     const deleted = (flags & 1) !== 0;
-    const left = (flags >> 2) & 7;
-    const right = (flags >> 5) & 7;
-    if (left > L_RUN || right > R_EXPLICIT) r.fail(ErrorCode.DecodeInvalid, `chunk flags ${flags}`);
+    const left = (flags >> 2) % 6;
+    const right = Math.floor((flags >> 2) / 6);
+    if (right > R_EXPLICIT) r.fail(ErrorCode.DecodeInvalid, `chunk flags ${flags}`);
     let replica: number;
     let counter: number;
     if (left === L_RUN) {
@@ -195,7 +200,6 @@ export function readState<C>(r: Reader, localReplica: ReplicaId, kind: ContentKi
       } else replica = ids[r.bounded(0, ids.length - 1, 'replica index')]!;
       counter = prevEnd + r.varint();
     }
-    const length = r.bounded(1, MAX_RUN_ELEMENTS, 'chunk length');
     if (counter < 1 || counter + length - 1 > Number.MAX_SAFE_INTEGER) r.fail(ErrorCode.DecodeInvalid, `chunk counter ${counter}`);
     let lr = NO_REPLICA;
     let lc = 0;
