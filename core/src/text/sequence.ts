@@ -25,7 +25,7 @@ import { InvalidArgumentError } from '../errors.ts';
 import { Chunk, NO_REPLICA } from './chunk.ts';
 import type { ContentKind } from './content.ts';
 import { DeleteLog } from './delete-log.ts';
-import type { DeltaItem, DotClock, Patch, RelativePosition, SequenceDelta } from './delta.ts';
+import { type DeltaItem, type DotClock, EMPTY_CONTEXT, type Patch, type RelativePosition, type SequenceDelta } from './delta.ts';
 import { idFind, idInsert, idInsertAfter, idRemove, type IdTree } from './id-tree.ts';
 import { findVisible, first, insertAfter, next, prev, remove, splay, type PositionTree, visibleBefore } from './position-tree.ts';
 import { applyDelta, collectGarbage, deltaSince } from './sync.ts';
@@ -176,7 +176,8 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
   /** Inserts between two adjacent chunks (null: the start or the end). */
   private insertBetween(left: Chunk<C> | null, right: Chunk<C> | null, content: C, n: number, clock: DotClock): SequenceDelta<C> {
     const kind = this.kind;
-    const delta: SequenceDelta<C> = { items: [], deleteDots: new Context(), deletedIds: new Context() };
+    // Insert deltas carry no deletes: they share one read-only empty context (no allocation).
+    const delta: SequenceDelta<C> = { items: [], deleteDots: EMPTY_CONTEXT, deletedIds: EMPTY_CONTEXT };
     if (n === 0) return delta;
     const counter = clock.next(n);
     const local = this.localReplica;
