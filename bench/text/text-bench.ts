@@ -262,6 +262,12 @@ function main(): void {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...keys.map((k) => `| ${k.engine} | ${k.docLength} | ${k.keystrokes} | ${k.localMedianUs.toFixed(1)} | ${k.localP99Us.toFixed(1)} | ${k.localMaxUs.toFixed(1)} | ${k.deltaBytesMedian} | ${k.remoteMedianUs.toFixed(1)} | ${k.remoteP99Us.toFixed(1)} |`),
     '',
+    '## Notes',
+    '',
+    ...rows.filter((r) => !r.ok).map((r) => `- ${r.engine} does not read endContent on ${r.trace} (ok = NO): its figures are measured as they are.`),
+    '- Automerge keeps its document in WebAssembly memory, which only grows: its heap figure is right for the first trace it replays and undercounts later ones.',
+    '- Timings come from a machine shared with other jobs; compare engines within one run (the ratios), not across runs.',
+    '',
     ATTRIBUTION,
     '',
   ].join('\n');

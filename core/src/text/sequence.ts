@@ -13,7 +13,8 @@
 //     and the undo manager keeps its own copy of what the local user deleted).
 //  2. The id skeleton of deleted elements (a tombstone chunk) is kept forever, because any
 //     replica may still send an element whose origin is that id; adjacent tombstones of one
-//     run merge back into one chunk, so a tombstone costs a chunk per deleted run, not per
+//     run merge back into one chunk as soon as they touch (and collectGarbage re-merges
+//     any chunks that form one run), so a tombstone costs a chunk per deleted run, not per
 //     keystroke.
 //  3. Which delete operation deleted which ids is kept until the operation's dot is
 //     causally stable (in `stable`: every known replica has it); then it is folded into
