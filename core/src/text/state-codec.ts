@@ -41,8 +41,8 @@ import { ErrorCode } from '../errors.ts';
 import { Chunk, NO_REPLICA } from './chunk.ts';
 import { type ContentKind, ContentTag, MAX_RUN_ELEMENTS } from './content.ts';
 import { readReplicaTable } from './delta-codec.ts';
-import { idFind, idFirst, idInsert, idNext, idNextStart } from './id-tree.ts';
-import { first, insertAfter, next } from './position-tree.ts';
+import { idBuildBalanced, idFirst, idNext } from './id-tree.ts';
+import { buildBalanced, first, next } from './position-tree.ts';
 import { Sequence } from './sequence.ts';
 
 export const STATE_VERSION = 1;
@@ -79,6 +79,9 @@ export function writeState<C>(w: Writer, seq: Sequence<C>): void {
   w.varuint(ids.length);
   for (let i = 0; i < ids.length; i++) w.varuint(ids[i]!);
   w.varuint(count);
+  // Chunks in id order, for origin lookups by binary search (no splaying while encoding).
+  const byId: Chunk<C>[] = [];
+  for (let c = idFirst(seq); c !== null; c = idNext(c)) byId.push(c);
   const elementIds = new CausalContext();
   let prevC: Chunk<C> | null = null;
   let prevEnd = 0;
@@ -90,7 +93,7 @@ export function writeState<C>(w: Writer, seq: Sequence<C>): void {
     let leftK = 0;
     if (c.leftReplica === NO_REPLICA) left = L_NONE;
     else {
-      const o = idFind(seq, c.leftReplica, c.leftCounter)!;
+      const o = holder(byId, c.leftReplica, c.leftCounter)!;
       leftK = index - (o.mark - base);
       const isLast = o.mark > base && leftK >= 1 && c.leftCounter === o.counter + o.length - 1;
       // A chunk split off a run: its id follows from the run's earlier part.
@@ -105,7 +108,7 @@ export function writeState<C>(w: Writer, seq: Sequence<C>): void {
     else if (nx !== null && c.rightReplica === nx.replica && c.rightCounter === nx.counter) right = R_NEXT;
     else if (prevC !== null && c.rightReplica === prevC.rightReplica && c.rightCounter === prevC.rightCounter) right = R_SAME;
     else {
-      const o = idFind(seq, c.rightReplica, c.rightCounter)!;
+      const o = holder(byId, c.rightReplica, c.rightCounter)!;
       rightK = o.mark - base - index;
       right = o.mark > base && rightK >= 2 && c.rightCounter === o.counter ? R_AHEAD : R_EXPLICIT;
     }
@@ -131,7 +134,7 @@ export function writeState<C>(w: Writer, seq: Sequence<C>): void {
     prevEnd = c.counter + c.length;
   }
   // In id order the ranges arrive sorted, so each addRange is an append.
-  for (let c = idFirst(seq); c !== null; c = idNext(c)) elementIds.addRange(c.replica, c.counter, c.counter + c.length - 1);
+  for (let i = 0; i < byId.length; i++) elementIds.addRange(byId[i]!.replica, byId[i]!.counter, byId[i]!.counter + byId[i]!.length - 1);
   writeContent(w, seq);
   const cover = seq.log.allDots();
   cover.merge(elementIds);
@@ -234,16 +237,11 @@ export function readState<C>(r: Reader, localReplica: ReplicaId, kind: ContentKi
       rr = ids[r.bounded(0, ids.length - 1, 'replica index')]!;
       rc = r.bounded(1, Number.MAX_SAFE_INTEGER, 'origin counter');
     }
-    if (idFind(seq, replica, counter) !== null) r.fail(ErrorCode.DecodeInvalid, `chunk ${replica}:${counter} overlaps another`);
-    const after = idNextStart(seq, replica, counter);
-    if (after !== null && after.counter < counter + length) r.fail(ErrorCode.DecodeInvalid, `chunk ${replica}:${counter} overlaps another`);
     // Content is filled in below, once the content section is reached.
     const c = new Chunk<C>(replica as ReplicaId, counter, length, deleted ? null : (null as unknown as C), lr, lc, rr, rc);
     c.deleted = deleted;
     c.vis = deleted ? 0 : length;
     if (!deleted) visible += length;
-    insertAfter(seq, prevC, c);
-    idInsert(seq, c);
     seq.noteCounter(replica, counter + length - 1);
     chunks[i] = c;
     prevC = c;
@@ -267,17 +265,40 @@ export function readState<C>(r: Reader, localReplica: ReplicaId, kind: ContentKi
     }
   }
   readContent(r, kind, chunks, visible);
-  for (let c = idFirst(seq); c !== null; c = idNext(c)) elementIds.addRange(c.replica, c.counter, c.counter + c.length - 1);
+  // Both trees are built balanced in O(n) from sorted arrays (no splaying per chunk).
+  const byId = chunks.slice().sort((a, b) => a.replica - b.replica || a.counter - b.counter);
+  for (let i = 1; i < n; i++) {
+    const a = byId[i - 1]!;
+    const b = byId[i]!;
+    if (a.replica === b.replica && a.counter + a.length > b.counter) r.fail(ErrorCode.DecodeInvalid, `chunk ${b.replica}:${b.counter} overlaps another`);
+  }
   for (let i = 0; i < n; i++) {
     const c = chunks[i]!;
-    if (c.leftReplica !== NO_REPLICA && idFind(seq, c.leftReplica, c.leftCounter) === null) r.fail(ErrorCode.DecodeInvalid, 'unknown origin left');
-    if (c.rightReplica !== NO_REPLICA && idFind(seq, c.rightReplica, c.rightCounter) === null) r.fail(ErrorCode.DecodeInvalid, 'unknown origin right');
+    if (c.leftReplica !== NO_REPLICA && holder(byId, c.leftReplica, c.leftCounter) === null) r.fail(ErrorCode.DecodeInvalid, 'unknown origin left');
+    if (c.rightReplica !== NO_REPLICA && holder(byId, c.rightReplica, c.rightCounter) === null) r.fail(ErrorCode.DecodeInvalid, 'unknown origin right');
   }
+  buildBalanced(seq, chunks);
+  idBuildBalanced(seq, byId);
+  for (let i = 0; i < n; i++) elementIds.addRange(byId[i]!.replica, byId[i]!.counter, byId[i]!.counter + byId[i]!.length - 1);
   const cover = readCausalContext(r);
   if (!cover.includes(elementIds)) r.fail(ErrorCode.DecodeInvalid, 'cover lacks element ids');
   seq.pendingDeletes = readCausalContext(r);
   seq.log.unattributed = cover.subtract(elementIds);
   return { sequence: seq, dots: cover };
+}
+
+/** The chunk of `byId` (sorted by id) holding element replica:counter, or null. */
+function holder<C>(byId: Chunk<C>[], replica: number, counter: number): Chunk<C> | null {
+  let lo = 0;
+  let hi = byId.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = byId[mid]!;
+    if (c.replica < replica || (c.replica === replica && c.counter + c.length <= counter)) lo = mid + 1;
+    else if (c.replica > replica || c.counter > counter) hi = mid - 1;
+    else return c;
+  }
+  return null;
 }
 
 function readContent<C>(r: Reader, kind: ContentKind<C>, chunks: Chunk<C>[], visible: number): void {
