@@ -2,7 +2,8 @@
 // by side (replay, encode, encoded bytes, decode and read, heap), plus one keystroke on a
 // ~100k-character document (apply locally and encode its delta; decode and apply remotely).
 //
-//   npm run bench:text                                  all traces, all engines
+//   npm run bench:text                                  all traces, all engines (5 rounds;
+//                                                       3 on the concurrent trace)
 //   npm run bench:text -- --runs 5 --peer-runs 1        runs of Neuroplex and Yjs / of Automerge
 //   npm run bench:text -- --automerge-concurrent        also replay the concurrent trace with
 //                                                       Automerge (thousands of clones: very slow)
@@ -204,26 +205,46 @@ function main(): void {
     return;
   }
   if (gc === undefined) console.warn('note: run with --expose-gc (npm run bench:text does) for heap figures');
-  const runs = Number(flag('--runs') ?? 3);
+  const runs = Number(flag('--runs') ?? 5);
   // Automerge takes minutes per replay of automerge-paper on this machine: one run by default.
   const automergeRuns = Number(flag('--peer-runs') ?? 1);
   const engineNames = (flag('--engines') ?? 'Neuroplex,Yjs,Automerge').split(',');
   const engines = [neuroplex, yjs, automerge].filter((e) => engineNames.includes(e.name)) as Engine<unknown>[];
   const files = readdirSync(TRACES_DIR).filter((f) => f.endsWith('.json.gz')).sort();
+  // Warm every engine's code up once (untimed) on the smallest sequential trace, so the
+  // first timed run of the first trace does not pay for the JIT alone.
+  const warmFile = files.find((f) => f.startsWith('sveltecomponent'));
+  if (warmFile !== undefined) {
+    const warm = loadTrace(join(TRACES_DIR, warmFile));
+    for (const engine of engines) engine.decodeText(engine.encode(replay(engine, warm)));
+  }
   const rows: Row[] = [];
+  const samplesByRow: Record<string, number[]> = {};
   for (const file of files) {
     const trace = loadTrace(join(TRACES_DIR, file));
     const name = file.replace('.json.gz', '');
-    for (const engine of engines) {
+    // Runs are interleaved (Neuroplex, Yjs, Automerge, Neuroplex, Yjs, ...) so that every
+    // engine sees the same machine load over time; Automerge runs only in the first round.
+    const todo = engines.filter((engine) => {
       if (engine === (automerge as Engine<unknown>) && isConcurrent(trace) && !args.includes('--automerge-concurrent')) {
         console.error(`${name} ${engine.name}: skipped (fork and merge of thousands of clones takes many minutes; --automerge-concurrent runs it)`);
-        continue;
+        return false;
       }
-      const samples: Row[] = [];
-      const n = engine === (automerge as Engine<unknown>) ? automergeRuns : runs;
-      for (let i = 0; i < n; i++) samples.push(measure(engine, name, trace));
-      const row = medianRow(samples);
+      return true;
+    });
+    const samples = new Map<string, Row[]>(todo.map((e) => [e.name, []]));
+    const rounds = isConcurrent(trace) ? Math.min(runs, 3) : runs;
+    for (let i = 0; i < rounds; i++) {
+      for (const engine of todo) {
+        if (engine === (automerge as Engine<unknown>) && i >= automergeRuns) continue;
+        samples.get(engine.name)!.push(measure(engine, name, trace));
+      }
+    }
+    for (const engine of todo) {
+      const list = samples.get(engine.name)!;
+      const row = medianRow(list);
       rows.push(row);
+      samplesByRow[`${name} ${engine.name}`] = list.map((x) => Math.round(x.replayMs));
       console.error(`${name} ${engine.name}: replay ${fmtMs(row.replayMs)} ms, ${row.docBytes} bytes${isConcurrent(trace) ? ' (concurrent)' : ''}`);
     }
   }
@@ -242,13 +263,15 @@ function main(): void {
   }
   const paper = files.find((f) => f.startsWith('automerge-paper'));
   const keys = paper !== undefined && engineNames.includes('Yjs') ? keystrokes(loadTrace(join(TRACES_DIR, paper)), 2000) : [];
-  const result = { date: new Date().toISOString(), node: process.version, runs, automergeRuns, attribution: ATTRIBUTION, rows, ratios, keystroke: keys };
+  const result = { date: new Date().toISOString(), node: process.version, runs, automergeRuns, attribution: ATTRIBUTION, rows, replayMsSamples: samplesByRow, ratios, keystroke: keys };
   const md = [
     '# Text CRDT benchmark',
     '',
-    `Medians of ${runs} runs each (Automerge: ${automergeRuns}, and not on the concurrent trace unless asked), ${result.date}, Node ${process.version}, on a shared 2-core machine. Yjs bytes are \`Y.encodeStateAsUpdateV2\`; Automerge bytes are \`save()\`. Heap is JS heap plus external memory (WebAssembly memory included) held by the replayed document, after GC. Concurrent traces replay with fork and merge (one replica per branch).`,
+    `Medians of ${runs} interleaved runs per engine (3 on the concurrent trace; Automerge: ${automergeRuns}, and not on the concurrent trace unless asked), ${result.date}, Node ${process.version}, on a shared 2-core machine. Yjs bytes are \`Y.encodeStateAsUpdateV2\`; Automerge bytes are \`save()\`. Heap is JS heap plus external memory (WebAssembly memory included) held by the replayed document, after GC. Concurrent traces replay with fork and merge (one replica per branch).`,
     '',
     table(rows),
+    '',
+    `Replay samples (ms): ${Object.entries(samplesByRow).map(([k, v]) => `${k} ${v.join(' / ')}`).join('; ')}.`,
     '',
     '## Neuroplex against Yjs',
     '',
@@ -266,7 +289,8 @@ function main(): void {
     '',
     ...rows.filter((r) => !r.ok).map((r) => `- ${r.engine} does not read endContent on ${r.trace} (ok = NO): its figures are measured as they are.`),
     '- Automerge keeps its document in WebAssembly memory, which only grows: its heap figure is right for the first trace it replays and undercounts later ones.',
-    '- Timings come from a machine shared with other jobs; compare engines within one run (the ratios), not across runs.',
+    '- Heap is a difference of two readings after GC; small figures (and the concurrent trace, whose thousands of forks leave garbage behind) are within noise and can even come out negative.',
+    '- Timings come from a machine shared with other jobs; compare engines within one run (the ratios), not across runs. Every engine first replays sveltecomponent once, untimed, to warm its code up.',
     '',
     ATTRIBUTION,
     '',
