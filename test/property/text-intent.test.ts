@@ -94,6 +94,15 @@ describe('text CRDT intent', () => {
   });
 
   it('undo after concurrent remote edits removes exactly the local change; redo brings it back', () => {
+    undoLaw(1000);
+  });
+
+  it('the same, one step per edit, undone step by step and redone step by step', () => {
+    undoLaw(0);
+  });
+});
+
+function undoLaw(captureTimeoutMs: number): void {
     const edit = fc.record({ ins: fc.boolean(), at: fc.nat(100), len: fc.integer({ min: 1, max: 3 }), text: fc.string({ unit: fc.constantFrom('p', 'q', 'r'), minLength: 1, maxLength: 3 }) });
     fc.assert(
       fc.property(fc.array(edit, { minLength: 1, maxLength: 10 }), fc.array(edit, { maxLength: 10 }), (localEdits, remoteEdits) => {
@@ -103,7 +112,7 @@ describe('text CRDT intent', () => {
         const [a, b] = pair(base, 1, 2);
         const expectB = new TextDocument(replicaId(3));
         expectB.mergeFrom(a);
-        const undo = new UndoManager(a.sequence, a, { captureTimeoutMs: 1000 });
+        const undo = new UndoManager(a.sequence, a, { captureTimeoutMs });
         let regionA = 10;
         let t = 0;
         for (const e of localEdits) {
@@ -130,17 +139,13 @@ describe('text CRDT intent', () => {
         syncAll([a, b]);
         const withBoth = a.toString();
         expect(undo.canUndo).toBe(true);
-        const undoDelta = undo.undo()!;
-        expect(undo.canUndo).toBe(false);
+        while (undo.canUndo) b.apply(undo.undo()!);
         expect(a.toString()).toBe(expectB.toString());
-        b.apply(undoDelta);
         expect(b.toString()).toBe(expectB.toString());
-        const redoDelta = undo.redo()!;
+        while (undo.canRedo) b.apply(undo.redo()!);
         expect(a.toString()).toBe(withBoth);
-        b.apply(redoDelta);
         expect(b.toString()).toBe(withBoth);
       }),
       { seed: SEED, numRuns: 200 },
     );
-  });
-});
+}

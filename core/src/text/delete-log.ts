@@ -34,6 +34,21 @@ export class DeleteLog {
 
   /** Records one delete of a single id range (the local fast path). */
   addSimple(replica: number, counter: number, idReplica: number, first: number, lastCounter: number): void {
+    // A run of deletes (holding backspace or delete) becomes one record: its dots are
+    // consecutive and its ids one range. Merging only over-approximates which of the
+    // record's dots deleted which id, and a peer missing any of them gets all of them.
+    const k = this.idStart.length - 1;
+    const dots = this.dots;
+    if (k >= 0 && dots[k * 3] === replica && dots[k * 3 + 2]! + 1 === counter) {
+      const ids = this.ids;
+      const t = ids.length - 3;
+      if (t >= this.idStart[k]! && ids[t] === idReplica && first <= ids[t + 2]! + 1 && lastCounter >= ids[t + 1]! - 1) {
+        if (first < ids[t + 1]!) ids[t + 1] = first;
+        if (lastCounter > ids[t + 2]!) ids[t + 2] = lastCounter;
+        dots[k * 3 + 2] = counter;
+        return;
+      }
+    }
     this.dots.push(replica, counter, counter);
     this.idStart.push(this.ids.length);
     this.ids.push(idReplica, first, lastCounter);
@@ -58,7 +73,9 @@ export class DeleteLog {
       const first = dots[k * 3 + 1]!;
       const lastCounter = dots[k * 3 + 2]!;
       if (ctx.hasRange(replica, first, lastCounter)) continue;
-      for (let c = first; c <= lastCounter; c++) if (!ctx.has(replica, c)) outDots.add(replica, c);
+      const have = ctx.entries.get(replica);
+      const missing = have === undefined ? [first, lastCounter] : new RangeSet([first, lastCounter]).subtract(have).ranges;
+      for (let i = 0; i < missing.length; i += 2) outDots.addRange(replica, missing[i]!, missing[i + 1]!);
       const end = k + 1 < n ? this.idStart[k + 1]! : this.ids.length;
       for (let i = this.idStart[k]!; i < end; i += 3) {
         outIds.addRange(this.ids[i]! as ReplicaId, this.ids[i + 1]!, this.ids[i + 2]!);

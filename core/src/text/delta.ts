@@ -2,7 +2,8 @@
 // delete operations), index-based patches, relative positions, and the dot clock the
 // sequence draws its counters from (it owns none: one counter sequence per replica is
 // shared by every key of a Replica).
-import type { CausalContext } from '../clock/causal-context.ts';
+import { CausalContext } from '../clock/causal-context.ts';
+import { AssertionError } from '../errors.ts';
 import type { ReplicaId } from '../clock/replica-id.ts';
 
 /** Hands out fresh counters of the local replica; the owner records them in its context. */
@@ -28,7 +29,7 @@ export interface DeltaItem<C> {
 
 export interface SequenceDelta<C> {
   items: DeltaItem<C>[];
-  /** Dots of the delete operations carried (each local delete takes one dot). */
+  /** Dots of the delete operations carried (each local delete takes one dot). Insert deltas share a read-only empty context here and in `deletedIds`. */
   deleteDots: CausalContext;
   /** Element ids deleted by those operations (may name more: deletion is idempotent). */
   deletedIds: CausalContext;
@@ -51,3 +52,21 @@ export interface RelativePosition {
   replica: number;
   counter: number;
 }
+
+/**
+ * The empty context that every insert delta shares as its (empty) delete dots and ids, so
+ * a keystroke allocates no Maps. It refuses to change.
+ */
+class FrozenEmptyContext extends CausalContext {
+  override add(): void {
+    throw new AssertionError('the shared empty context of a delta is read-only');
+  }
+  override addRange(): void {
+    throw new AssertionError('the shared empty context of a delta is read-only');
+  }
+  override merge(): void {
+    throw new AssertionError('the shared empty context of a delta is read-only');
+  }
+}
+
+export const EMPTY_CONTEXT: CausalContext = new FrozenEmptyContext();

@@ -168,3 +168,18 @@ export function idNext<C>(n: Chunk<C>): Chunk<C> | null {
   }
   return p;
 }
+
+/** Replaces the tree with a balanced one over `nodes`, which must be sorted by id. O(n). */
+export function idBuildBalanced<C>(t: IdTree<C>, nodes: Chunk<C>[]): void {
+  t.idRoot = idBuildRange(nodes, 0, nodes.length - 1, null);
+}
+
+function idBuildRange<C>(nodes: Chunk<C>[], lo: number, hi: number, parent: Chunk<C> | null): Chunk<C> | null {
+  if (lo > hi) return null;
+  const mid = (lo + hi) >>> 1;
+  const n = nodes[mid]!;
+  n.ip = parent;
+  n.il = idBuildRange(nodes, lo, mid - 1, n);
+  n.ir = idBuildRange(nodes, mid + 1, hi, n);
+  return n;
+}

@@ -54,7 +54,7 @@ export function integrateItem<C>(seq: Sequence<C>, item: DeltaItem<C>, ctx: Caus
     const lc = pos === start ? item.leftCounter : pos - 1;
     const content = item.content === null ? null : whole ? item.content : kind.slice(item.content, pos - start, stop - start);
     if (!isKnown(seq, lr, lc) || !isKnown(seq, item.rightReplica, item.rightCounter)) {
-      seq.pending.push(
+      if (!isPending(seq, replica, pos, stop - pos)) seq.pending.push(
         whole
           ? item
           : { replica, counter: pos, length: stop - pos, content, leftReplica: lr, leftCounter: lc, rightReplica: item.rightReplica, rightCounter: item.rightCounter },
@@ -67,6 +67,13 @@ export function integrateItem<C>(seq: Sequence<C>, item: DeltaItem<C>, ctx: Caus
     pos = stop;
   }
   return progress;
+}
+
+/** True when a run starting at replica:counter already waits (duplicates need not wait twice). */
+function isPending<C>(seq: Sequence<C>, replica: number, counter: number, length: number): boolean {
+  const p = seq.pending;
+  for (let i = 0; i < p.length; i++) if (p[i]!.replica === replica && p[i]!.counter === counter && p[i]!.length >= length) return true;
+  return false;
 }
 
 /** Places one run whose ids are new and whose origins are known. */
@@ -115,6 +122,7 @@ function integrateRun<C>(
       o = next(o);
     }
   }
+  seq.noteCounter(replica, counter + length - 1);
   const before = dest === null ? lastChunk(seq) : prev(dest);
   const kind = seq.kind;
   let placed: Chunk<C>;

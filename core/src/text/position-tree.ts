@@ -214,3 +214,19 @@ export function remove<C>(t: PositionTree<C>, n: Chunk<C>): void {
   if (r !== null) r.p = m;
   updateCounts(m);
 }
+
+/** Replaces the tree with a balanced one over `nodes` (in document order). O(n). */
+export function buildBalanced<C>(t: PositionTree<C>, nodes: Chunk<C>[]): void {
+  t.root = buildRange(nodes, 0, nodes.length - 1, null);
+}
+
+function buildRange<C>(nodes: Chunk<C>[], lo: number, hi: number, parent: Chunk<C> | null): Chunk<C> | null {
+  if (lo > hi) return null;
+  const mid = (lo + hi) >>> 1;
+  const n = nodes[mid]!;
+  n.p = parent;
+  n.l = buildRange(nodes, lo, mid - 1, n);
+  n.r = buildRange(nodes, mid + 1, hi, n);
+  updateCounts(n);
+  return n;
+}

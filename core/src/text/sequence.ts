@@ -13,7 +13,8 @@
 //     and the undo manager keeps its own copy of what the local user deleted).
 //  2. The id skeleton of deleted elements (a tombstone chunk) is kept forever, because any
 //     replica may still send an element whose origin is that id; adjacent tombstones of one
-//     run merge back into one chunk, so a tombstone costs a chunk per deleted run, not per
+//     run merge back into one chunk as soon as they touch (and collectGarbage re-merges
+//     any chunks that form one run), so a tombstone costs a chunk per deleted run, not per
 //     keystroke.
 //  3. Which delete operation deleted which ids is kept until the operation's dot is
 //     causally stable (in `stable`: every known replica has it); then it is folded into
@@ -25,10 +26,15 @@ import { InvalidArgumentError } from '../errors.ts';
 import { Chunk, NO_REPLICA } from './chunk.ts';
 import type { ContentKind } from './content.ts';
 import { DeleteLog } from './delete-log.ts';
-import type { DeltaItem, DotClock, Patch, RelativePosition, SequenceDelta } from './delta.ts';
+import { type DeltaItem, type DotClock, EMPTY_CONTEXT, type Patch, type RelativePosition, type SequenceDelta } from './delta.ts';
 import { idFind, idInsert, idInsertAfter, idRemove, type IdTree } from './id-tree.ts';
 import { findVisible, first, insertAfter, next, prev, remove, splay, type PositionTree, visibleBefore } from './position-tree.ts';
 import { applyDelta, collectGarbage, deltaSince } from './sync.ts';
+import type { Reader } from '../codec/reader.ts';
+import type { Writer } from '../codec/writer.ts';
+import { readDelta, writeDelta } from './delta-codec.ts';
+import { readState, writeState } from './state-codec.ts';
+import { cloneSequence } from './clone-sequence.ts';
 
 /** One run the local user deleted, with its content (for the undo manager). */
 export interface RemovedRun<C> {
@@ -36,6 +42,9 @@ export interface RemovedRun<C> {
   counter: number;
   content: C;
 }
+
+/** The element type of a content type: string for text, the value type for a list. */
+export type ElementOf<C> = C extends string ? string : C extends readonly (infer E)[] ? E : never;
 
 /** A run of element ids: replica:counter .. counter+length-1. */
 export interface IdRun {
@@ -50,13 +59,15 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
   root: Chunk<C> | null;
   offset: number;
   idRoot: Chunk<C> | null;
-  readonly log: DeleteLog;
+  log: DeleteLog;
   /** Items whose origins are not known yet. */
   pending: DeltaItem<C>[];
   /** Ids named by a delete operation before their item arrived. */
   pendingDeletes: CausalContext;
   /** Base for the scratch marks of one walk (bumped per walk). */
   markBase: number;
+  /** Invariant: per replica, at least the highest element counter held (lets `since` skip replicas). */
+  maxCounter: Map<number, number>;
 
   constructor(localReplica: ReplicaId, kind: ContentKind<C>) {
     this.localReplica = localReplica;
@@ -68,6 +79,60 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
     this.pending = [];
     this.pendingDeletes = new Context();
     this.markBase = 0;
+    this.maxCounter = new Map();
+  }
+
+  /** Notes that elements of `replica` up to `lastCounter` are held. */
+  noteCounter(replica: number, lastCounter: number): void {
+    const m = this.maxCounter.get(replica);
+    if (m === undefined || m < lastCounter) this.maxCounter.set(replica, lastCounter);
+  }
+
+  /** Visible text (for a text sequence; a list's values are joined as strings). */
+  toString(): string {
+    return this.content().join('');
+  }
+
+  /** Visible elements, one per entry (a text gives its UTF-16 code units). */
+  toArray(): ElementOf<C>[] {
+    const out: ElementOf<C>[] = [];
+    for (let c = first(this); c !== null; c = next(c)) {
+      if (c.deleted) continue;
+      const content = c.content as unknown as ArrayLike<ElementOf<C>>;
+      for (let i = 0; i < content.length; i++) out.push(content[i]!);
+    }
+    return out;
+  }
+
+  writeDelta(w: Writer, delta: SequenceDelta<C>): void {
+    writeDelta(w, this.kind, delta);
+  }
+
+  /** Decodes a delta of this sequence's content kind; throws DecodeError. */
+  readDelta(r: Reader): SequenceDelta<C> {
+    return readDelta(r, this.kind);
+  }
+
+  writeState(w: Writer): void {
+    writeState(w, this);
+  }
+
+  /**
+   * Replaces this sequence with a decoded state and returns the dots it holds (element ids
+   * and delete dots) for the owner's context. Throws DecodeError and changes nothing when
+   * the input is malformed. Items waiting in the pending buffer are dropped (`since` from
+   * any peer brings them again, as their dots are not in any context).
+   */
+  readState(r: Reader): CausalContext {
+    const { sequence, dots } = readState(r, this.localReplica, this.kind);
+    this.root = sequence.root;
+    this.idRoot = sequence.idRoot;
+    this.log = sequence.log;
+    this.pending = sequence.pending;
+    this.pendingDeletes = sequence.pendingDeletes;
+    this.maxCounter = sequence.maxCounter;
+    this.markBase = 0;
+    return dots;
   }
 
   /** Number of visible elements. */
@@ -112,10 +177,12 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
   /** Inserts between two adjacent chunks (null: the start or the end). */
   private insertBetween(left: Chunk<C> | null, right: Chunk<C> | null, content: C, n: number, clock: DotClock): SequenceDelta<C> {
     const kind = this.kind;
-    const delta: SequenceDelta<C> = { items: [], deleteDots: new Context(), deletedIds: new Context() };
+    // Insert deltas carry no deletes: they share one read-only empty context (no allocation).
+    const delta: SequenceDelta<C> = { items: [], deleteDots: EMPTY_CONTEXT, deletedIds: EMPTY_CONTEXT };
     if (n === 0) return delta;
     const counter = clock.next(n);
     const local = this.localReplica;
+    this.noteCounter(local, counter + n - 1);
     const lr = left === null ? NO_REPLICA : left.replica;
     const lc = left === null ? 0 : left.counter + left.length - 1;
     const rr = right === null ? NO_REPLICA : right.replica;
@@ -274,31 +341,7 @@ export class Sequence<C> implements PositionTree<C>, IdTree<C> {
 
   /** A structural copy owned by `localReplica` (a fork: same elements, same delete log). */
   clone(localReplica: ReplicaId): Sequence<C> {
-    const out = new Sequence<C>(localReplica, this.kind);
-    const kind = this.kind;
-    let prevCopy: Chunk<C> | null = null;
-    for (let c = first(this); c !== null; c = next(c)) {
-      const copy: Chunk<C> = new Chunk<C>(
-        c.replica,
-        c.counter,
-        c.length,
-        c.content === null ? null : kind.own(c.content),
-        c.leftReplica,
-        c.leftCounter,
-        c.rightReplica,
-        c.rightCounter,
-      );
-      insertAfter(out, prevCopy, copy);
-      idInsert(out, copy);
-      prevCopy = copy;
-    }
-    out.log.dots = this.log.dots.slice();
-    out.log.idStart = this.log.idStart.slice();
-    out.log.ids = this.log.ids.slice();
-    out.log.unattributed = this.log.unattributed.clone();
-    out.pending = this.pending.slice();
-    out.pendingDeletes = this.pendingDeletes.clone();
-    return out;
+    return cloneSequence(this, new Sequence<C>(localReplica, this.kind));
   }
 
   /** Number of chunks (runs) held, visible or not: a measure of memory. */

@@ -6,16 +6,19 @@
 //   replicaCount, replicaCount × replica id
 //   chunkCount
 //   chunkCount × chunk:
-//     u8 flags  bit0 deleted, bit1 same replica as the previous chunk
-//               bits2-4 origin left:  0 none, 1 last element of the previous chunk,
-//                                     2 own predecessor (replica:counter-1),
-//                                     3 last element of the chunk k back, 4 explicit
-//               bits5-7 origin right: 0 none, 1 first element of the next chunk,
-//                                     2 same as the previous chunk's,
-//                                     3 first element of the chunk k ahead, 4 explicit
-//     [replica index]                     unless bit1
-//     zigzag varint  counter − (previous chunk's counter + length)   (the first: counter − 0)
-//     length
+//     varuint head = flags + 120 × (length − 1), where
+//       flags = deleted (0/1) + 2 × same replica as the previous chunk (0/1) + 4 × (left + 6 × right)
+//       left, origin left:  0 none, 1 last element of the previous chunk,
+//                           2 own predecessor (replica:counter-1),
+//                           3 last element of the chunk k back, 4 explicit,
+//                           5 continues the run of the chunk k back (replica and counter
+//                             follow from it: that chunk's end)
+//       right, origin right: 0 none, 1 first element of the next chunk,
+//                           2 same as the previous chunk's,
+//                           3 first element of the chunk k ahead, 4 explicit
+//     [k − 1]                              when origin left is 5, else:
+//       [replica index]                    unless same replica
+//       zigzag varint  counter − (previous chunk's counter + length)   (the first: counter − 0)
 //     [k − 2]                              when origin left is 3
 //     [left replica index, left counter]   when origin left is 4
 //     [k − 2]                              when origin right is 3
@@ -38,8 +41,8 @@ import { ErrorCode } from '../errors.ts';
 import { Chunk, NO_REPLICA } from './chunk.ts';
 import { type ContentKind, ContentTag, MAX_RUN_ELEMENTS } from './content.ts';
 import { readReplicaTable } from './delta-codec.ts';
-import { idFind, idFirst, idInsert, idNext, idNextStart } from './id-tree.ts';
-import { first, insertAfter, next } from './position-tree.ts';
+import { idBuildBalanced, idFirst, idNext } from './id-tree.ts';
+import { buildBalanced, first, next } from './position-tree.ts';
 import { Sequence } from './sequence.ts';
 
 export const STATE_VERSION = 1;
@@ -48,6 +51,9 @@ const L_PREV = 1;
 const L_OWN = 2;
 const L_BACK = 3;
 const L_EXPLICIT = 4;
+const L_RUN = 5;
+/** Distinct flag values (2 × 2 × 6 left kinds × 5 right kinds); the length rides above them. */
+const FLAG_VALUES = 120;
 const R_NONE = 0;
 const R_NEXT = 1;
 const R_SAME = 2;
@@ -73,6 +79,9 @@ export function writeState<C>(w: Writer, seq: Sequence<C>): void {
   w.varuint(ids.length);
   for (let i = 0; i < ids.length; i++) w.varuint(ids[i]!);
   w.varuint(count);
+  // Chunks in id order, for origin lookups by binary search (no splaying while encoding).
+  const byId: Chunk<C>[] = [];
+  for (let c = idFirst(seq); c !== null; c = idNext(c)) byId.push(c);
   const elementIds = new CausalContext();
   let prevC: Chunk<C> | null = null;
   let prevEnd = 0;
@@ -83,12 +92,15 @@ export function writeState<C>(w: Writer, seq: Sequence<C>): void {
     let left: number;
     let leftK = 0;
     if (c.leftReplica === NO_REPLICA) left = L_NONE;
-    else if (prevC !== null && c.leftReplica === prevC.replica && c.leftCounter === prevC.counter + prevC.length - 1) left = L_PREV;
-    else if (c.leftReplica === c.replica && c.leftCounter === c.counter - 1) left = L_OWN;
     else {
-      const o = idFind(seq, c.leftReplica, c.leftCounter)!;
+      const o = holder(byId, c.leftReplica, c.leftCounter)!;
       leftK = index - (o.mark - base);
-      left = o.mark > base && leftK >= 2 && c.leftCounter === o.counter + o.length - 1 ? L_BACK : L_EXPLICIT;
+      const isLast = o.mark > base && leftK >= 1 && c.leftCounter === o.counter + o.length - 1;
+      // A chunk split off a run: its id follows from the run's earlier part.
+      if (isLast && o.replica === c.replica && c.counter === o.counter + o.length) left = L_RUN;
+      else if (isLast && leftK === 1) left = L_PREV;
+      else if (c.leftReplica === c.replica && c.leftCounter === c.counter - 1) left = L_OWN;
+      else left = isLast && leftK >= 2 ? L_BACK : L_EXPLICIT;
     }
     let right: number;
     let rightK = 0;
@@ -96,15 +108,18 @@ export function writeState<C>(w: Writer, seq: Sequence<C>): void {
     else if (nx !== null && c.rightReplica === nx.replica && c.rightCounter === nx.counter) right = R_NEXT;
     else if (prevC !== null && c.rightReplica === prevC.rightReplica && c.rightCounter === prevC.rightCounter) right = R_SAME;
     else {
-      const o = idFind(seq, c.rightReplica, c.rightCounter)!;
+      const o = holder(byId, c.rightReplica, c.rightCounter)!;
       rightK = o.mark - base - index;
       right = o.mark > base && rightK >= 2 && c.rightCounter === o.counter ? R_AHEAD : R_EXPLICIT;
     }
-    const sameReplica = prevC !== null && prevC.replica === c.replica;
-    w.u8((c.deleted ? 1 : 0) | (sameReplica ? 2 : 0) | (left << 2) | (right << 5));
-    if (!sameReplica) w.varuint(table.get(c.replica)!);
-    w.varint(c.counter - prevEnd);
-    w.varuint(c.length);
+    const sameReplica = left !== L_RUN && prevC !== null && prevC.replica === c.replica;
+    const flags = (c.deleted ? 1 : 0) + (sameReplica ? 2 : 0) + 4 * (left + 6 * right);
+    w.varuint(flags + FLAG_VALUES * (c.length - 1));
+    if (left === L_RUN) w.varuint(leftK - 1);
+    else {
+      if (!sameReplica) w.varuint(table.get(c.replica)!);
+      w.varint(c.counter - prevEnd);
+    }
     if (left === L_BACK) w.varuint(leftK - 2);
     else if (left === L_EXPLICIT) {
       w.varuint(table.get(c.leftReplica)!);
@@ -119,7 +134,7 @@ export function writeState<C>(w: Writer, seq: Sequence<C>): void {
     prevEnd = c.counter + c.length;
   }
   // In id order the ranges arrive sorted, so each addRange is an append.
-  for (let c = idFirst(seq); c !== null; c = idNext(c)) elementIds.addRange(c.replica, c.counter, c.counter + c.length - 1);
+  for (let i = 0; i < byId.length; i++) elementIds.addRange(byId[i]!.replica, byId[i]!.counter, byId[i]!.counter + byId[i]!.length - 1);
   writeContent(w, seq);
   const cover = seq.log.allDots();
   cover.merge(elementIds);
@@ -166,22 +181,35 @@ export function readState<C>(r: Reader, localReplica: ReplicaId, kind: ContentKi
   let prevEnd = 0;
   let visible = 0;
   for (let i = 0; i < n; i++) {
-    const flags = r.u8();
+    const head = r.varuint();
+    const flags = head % FLAG_VALUES;
+    const length = (head - flags) / FLAG_VALUES + 1;
+    if (length > MAX_RUN_ELEMENTS) r.fail(ErrorCode.DecodeTooLarge, `chunk of ${length} elements`);
     const deleted = (flags & 1) !== 0;
-    const left = (flags >> 2) & 7;
-    const right = (flags >> 5) & 7;
-    if (left > L_EXPLICIT || right > R_EXPLICIT) r.fail(ErrorCode.DecodeInvalid, `chunk flags ${flags}`);
+    const left = (flags >> 2) % 6;
+    const right = Math.floor((flags >> 2) / 6);
+    if (right > R_EXPLICIT) r.fail(ErrorCode.DecodeInvalid, `chunk flags ${flags}`);
     let replica: number;
-    if ((flags & 2) !== 0) {
-      if (prevC === null) r.fail(ErrorCode.DecodeInvalid, 'first chunk cannot repeat a replica');
-      replica = prevC.replica;
-    } else replica = ids[r.bounded(0, ids.length - 1, 'replica index')]!;
-    const counter = prevEnd + r.varint();
-    const length = r.bounded(1, MAX_RUN_ELEMENTS, 'chunk length');
+    let counter: number;
+    if (left === L_RUN) {
+      if ((flags & 2) !== 0) r.fail(ErrorCode.DecodeInvalid, `chunk flags ${flags}`);
+      const o = chunks[i - 1 - r.bounded(0, i - 1, 'chunks back')]!;
+      replica = o.replica;
+      counter = o.counter + o.length;
+    } else {
+      if ((flags & 2) !== 0) {
+        if (prevC === null) r.fail(ErrorCode.DecodeInvalid, 'first chunk cannot repeat a replica');
+        replica = prevC.replica;
+      } else replica = ids[r.bounded(0, ids.length - 1, 'replica index')]!;
+      counter = prevEnd + r.varint();
+    }
     if (counter < 1 || counter + length - 1 > Number.MAX_SAFE_INTEGER) r.fail(ErrorCode.DecodeInvalid, `chunk counter ${counter}`);
     let lr = NO_REPLICA;
     let lc = 0;
-    if (left === L_PREV) {
+    if (left === L_RUN) {
+      lr = replica;
+      lc = counter - 1;
+    } else if (left === L_PREV) {
       if (prevC === null) r.fail(ErrorCode.DecodeInvalid, 'first chunk has no previous chunk');
       lr = prevC.replica;
       lc = prevC.counter + prevC.length - 1;
@@ -209,16 +237,12 @@ export function readState<C>(r: Reader, localReplica: ReplicaId, kind: ContentKi
       rr = ids[r.bounded(0, ids.length - 1, 'replica index')]!;
       rc = r.bounded(1, Number.MAX_SAFE_INTEGER, 'origin counter');
     }
-    if (idFind(seq, replica, counter) !== null) r.fail(ErrorCode.DecodeInvalid, `chunk ${replica}:${counter} overlaps another`);
-    const after = idNextStart(seq, replica, counter);
-    if (after !== null && after.counter < counter + length) r.fail(ErrorCode.DecodeInvalid, `chunk ${replica}:${counter} overlaps another`);
     // Content is filled in below, once the content section is reached.
     const c = new Chunk<C>(replica as ReplicaId, counter, length, deleted ? null : (null as unknown as C), lr, lc, rr, rc);
     c.deleted = deleted;
     c.vis = deleted ? 0 : length;
     if (!deleted) visible += length;
-    insertAfter(seq, prevC, c);
-    idInsert(seq, c);
+    seq.noteCounter(replica, counter + length - 1);
     chunks[i] = c;
     prevC = c;
     prevEnd = counter + length;
@@ -241,17 +265,40 @@ export function readState<C>(r: Reader, localReplica: ReplicaId, kind: ContentKi
     }
   }
   readContent(r, kind, chunks, visible);
-  for (let c = idFirst(seq); c !== null; c = idNext(c)) elementIds.addRange(c.replica, c.counter, c.counter + c.length - 1);
+  // Both trees are built balanced in O(n) from sorted arrays (no splaying per chunk).
+  const byId = chunks.slice().sort((a, b) => a.replica - b.replica || a.counter - b.counter);
+  for (let i = 1; i < n; i++) {
+    const a = byId[i - 1]!;
+    const b = byId[i]!;
+    if (a.replica === b.replica && a.counter + a.length > b.counter) r.fail(ErrorCode.DecodeInvalid, `chunk ${b.replica}:${b.counter} overlaps another`);
+  }
   for (let i = 0; i < n; i++) {
     const c = chunks[i]!;
-    if (c.leftReplica !== NO_REPLICA && idFind(seq, c.leftReplica, c.leftCounter) === null) r.fail(ErrorCode.DecodeInvalid, 'unknown origin left');
-    if (c.rightReplica !== NO_REPLICA && idFind(seq, c.rightReplica, c.rightCounter) === null) r.fail(ErrorCode.DecodeInvalid, 'unknown origin right');
+    if (c.leftReplica !== NO_REPLICA && holder(byId, c.leftReplica, c.leftCounter) === null) r.fail(ErrorCode.DecodeInvalid, 'unknown origin left');
+    if (c.rightReplica !== NO_REPLICA && holder(byId, c.rightReplica, c.rightCounter) === null) r.fail(ErrorCode.DecodeInvalid, 'unknown origin right');
   }
+  buildBalanced(seq, chunks);
+  idBuildBalanced(seq, byId);
+  for (let i = 0; i < n; i++) elementIds.addRange(byId[i]!.replica, byId[i]!.counter, byId[i]!.counter + byId[i]!.length - 1);
   const cover = readCausalContext(r);
   if (!cover.includes(elementIds)) r.fail(ErrorCode.DecodeInvalid, 'cover lacks element ids');
   seq.pendingDeletes = readCausalContext(r);
   seq.log.unattributed = cover.subtract(elementIds);
   return { sequence: seq, dots: cover };
+}
+
+/** The chunk of `byId` (sorted by id) holding element replica:counter, or null. */
+function holder<C>(byId: Chunk<C>[], replica: number, counter: number): Chunk<C> | null {
+  let lo = 0;
+  let hi = byId.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = byId[mid]!;
+    if (c.replica < replica || (c.replica === replica && c.counter + c.length <= counter)) lo = mid + 1;
+    else if (c.replica > replica || c.counter > counter) hi = mid - 1;
+    else return c;
+  }
+  return null;
 }
 
 function readContent<C>(r: Reader, kind: ContentKind<C>, chunks: Chunk<C>[], visible: number): void {

@@ -3,9 +3,10 @@
 // item and delete operation whose dot a context lacks, origins first) and the GC rule.
 import { CausalContext } from '../clock/causal-context.ts';
 import { RangeSet } from '../clock/range-set.ts';
+import type { ReplicaId } from '../clock/replica-id.ts';
 import type { Chunk } from './chunk.ts';
 import type { DeltaItem, Patch, SequenceDelta } from './delta.ts';
-import { idFind, idFirst, idNext } from './id-tree.ts';
+import { idFind, idNext, idNextStart } from './id-tree.ts';
 import { integrateItem, markIdsDeleted } from './integrate.ts';
 import { first, next } from './position-tree.ts';
 import { continuesRun, type Sequence } from './sequence.ts';
@@ -80,10 +81,14 @@ function itemsSince<C>(seq: Sequence<C>, ctx: CausalContext): DeltaItem<C>[] {
   const VISITING = base + 2;
   const DONE = base + 3;
   const needed: Chunk<C>[] = [];
-  for (let c = idFirst(seq); c !== null; c = idNext(c)) {
-    if (ctx.hasRange(c.replica, c.counter, c.counter + c.length - 1)) continue;
-    c.mark = NEEDED;
-    needed.push(c);
+  // Only replicas whose counters `ctx` does not cover from 1 up are walked.
+  for (const [replica, max] of seq.maxCounter) {
+    if (ctx.hasRange(replica as ReplicaId, 1, max)) continue;
+    for (let c = idNextStart(seq, replica, 0); c !== null && c.replica === replica; c = idNext(c)) {
+      if (ctx.hasRange(c.replica, c.counter, c.counter + c.length - 1)) continue;
+      c.mark = NEEDED;
+      needed.push(c);
+    }
   }
   const stack: Chunk<C>[] = [];
   for (let i = 0; i < needed.length; i++) {

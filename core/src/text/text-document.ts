@@ -32,7 +32,9 @@ export class TextDocument implements DotClock {
   next(count: number): number {
     const c = this.counter + 1;
     this.counter += count;
-    this.context.addRange(this.replica, c, this.counter);
+    // One dot (a keystroke) takes the context's append fast path.
+    if (count === 1) this.context.add(this.replica, c);
+    else this.context.addRange(this.replica, c, this.counter);
     return c;
   }
 
