@@ -12,6 +12,8 @@ import { describeCrdt } from '../../core/src/testing/describe-crdt.ts';
 import { type CrdtModel, models, type Op, type OpEvent, opDot } from '../support/crdt-models.ts';
 
 const RUNS = Number(process.env.CRDT_LAW_RUNS ?? 150);
+// Replays a failing run: CRDT_LAW_SEED=<seed> CRDT_LAW_PATH=<path> (as fast-check prints them).
+const REPLAY = process.env.CRDT_LAW_SEED === undefined ? {} : { seed: Number(process.env.CRDT_LAW_SEED), path: process.env.CRDT_LAW_PATH, endOnFailure: true };
 
 type Step =
   | { t: 'op'; replica: number; op: Op }
@@ -104,7 +106,7 @@ describe.each(models.map((m) => [m.name, m] as const))('%s', (_name, model) => {
         for (const node of nodes) expect(describeCrdt(node)).toBe(first);
         if (model.expected !== undefined) expect(model.value(nodes[0]!)).toEqual(model.expected(events));
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...REPLAY },
     );
   });
 
@@ -130,7 +132,7 @@ describe.each(models.map((m) => [m.name, m] as const))('%s', (_name, model) => {
         expect(describeCrdt(aa)).toBe(describeCrdt(cloneOf(model, a, 96)));
         expect(model.value(aa)).toEqual(model.value(a));
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...REPLAY },
     );
   });
 
@@ -154,7 +156,7 @@ describe.each(models.map((m) => [m.name, m] as const))('%s', (_name, model) => {
         expect(viaDeltas.store.isEmpty()).toBe(viaStates.store.isEmpty());
         expect(viaDeltas.context.equals(viaStates.context)).toBe(true);
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...REPLAY },
     );
   });
 });

@@ -6,7 +6,8 @@
 // replica that increments concurrently builds on its old cumulative total, so the
 // removal leaves a *base* per replica: the cumulative amounts it removed, subtracted from
 // any later contribution of that replica. Bases only grow (max by counter), so they
-// join like everything else, and they travel inside the removal record.
+// join like everything else, and they travel with the counter's store (they are never
+// garbage-collected; see collectGarbage).
 import type { CausalContext } from '../clock/causal-context.ts';
 import { type Dot, dot } from '../clock/dot.ts';
 import type { ReplicaId } from '../clock/replica-id.ts';
@@ -129,20 +130,19 @@ export class CounterStore implements DotStore {
       out ??= new Map();
       out.set(replica, e);
     }
-    // Bases always travel (until collected): a receiver holding a contribution that a
+    // Bases always travel: a receiver holding a contribution that a
     // removal covered must subtract them, whatever else it has seen.
     if (out === undefined && this.bases.size === 0) return undefined;
     return new CounterStore(out ?? new Map(), new Map(this.bases));
   }
 
-  /** Forgets bases once every known replica has seen all of that replica's dots. */
-  collectGarbage(stable: CausalContext, ctx: CausalContext): void {
-    if (this.entries.size > 0) return;
-    for (const replica of [...this.bases.keys()]) {
-      const known = ctx.entries.get(replica);
-      if (known === undefined || stable.hasRange(replica, 1, known.max)) this.bases.delete(replica);
-    }
-  }
+  /**
+   * Bases are never collected. A replica that incremented concurrently with a removal keeps
+   * building its cumulative contribution on the removed amounts, and such a contribution may
+   * arrive anywhere at any later time: only the base keeps it from counting them twice. The
+   * cost is one small record per replica whose contribution to this counter was removed.
+   */
+  collectGarbage(): void {}
 
   collectDots(out: Dot[]): void {
     for (const [replica, e] of this.entries) out.push(dot(replica, e.counter));
