@@ -27,7 +27,13 @@ export class GCounter extends CausalCrdt<CounterStore> {
 /** Shared by GCounter and PNCounter: one local change of `by`, returned as a delta. */
 export function addToCounter(crdt: CausalCrdt<CounterStore>, by: number, scratch: Dot[]): Delta<CounterStore> {
   const d = crdt.nextDot();
-  scratch.length = 0;
+  // At most one dot is superseded (this replica's previous one); reuse one slot for it
+  // rather than truncating the array on every call (`length = 0` is a slow builtin).
   const part = crdt.store.add(d.replica, d.counter, by, scratch);
-  return crdt.localDelta(d, part, scratch);
+  const superseded = scratch.length === 0 ? NONE : scratch;
+  const delta = crdt.localDelta(d, part, superseded);
+  if (scratch.length !== 0) scratch.pop();
+  return delta;
 }
+
+const NONE: readonly Dot[] = [];
