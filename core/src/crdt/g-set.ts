@@ -15,11 +15,14 @@ export class GSet extends SetCrdt {
 /** Shared by GSet and ORSet: a local add, returned as a delta. */
 export function addToSet(crdt: CausalCrdt<SetStore>, value: JsonValue): Delta<SetStore> {
   const d = crdt.nextDot();
-  const seen = scratch;
-  seen.length = 0;
-  const part = crdt.store.add(value, d, seen);
-  return crdt.localDelta(d, part, seen);
+  // At most one dot is superseded (this replica's earlier add of the value).
+  const part = crdt.store.add(value, d, scratch);
+  const delta = crdt.localDelta(d, part, scratch.length === 0 ? NONE : scratch);
+  if (scratch.length !== 0) scratch.pop();
+  return delta;
 }
+
+const NONE: readonly Dot[] = [];
 
 /** Reused by addToSet: localDelta copies what it needs out of it. */
 const scratch: Dot[] = [];
