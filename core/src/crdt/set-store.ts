@@ -3,6 +3,7 @@
 // (a replica's re-add supersedes its own earlier add). A remove drops the dots it
 // observed; an add concurrent with it has a dot the remover never saw, so it wins.
 import type { CausalContext } from '../clock/causal-context.ts';
+import type { RangeSet } from '../clock/range-set.ts';
 import type { Dot } from '../clock/dot.ts';
 import { elementKey, type JsonValue } from '../codec/json-value.ts';
 import { coveredBy, CrdtType, type DotStore, type RemovedSlot } from './dot-store.ts';
@@ -105,22 +106,31 @@ export class SetStore implements DotStore {
       if (e !== undefined && this.removeFrom(key, e, [])) changed = true;
     }
     const anyDead = this.dead.size > 0;
-    for (const [key, e] of other.elements) {
-      let mine = this.elements.get(key);
+    const elements = this.elements;
+    // The context does not change during a join: remember the last replica's RangeSet,
+    // misses included (a delta usually carries one writer's dots).
+    let lastReplica = -1;
+    let lastSet: RangeSet | undefined;
+    other.elements.forEach((e, key) => {
+      let mine = elements.get(key);
       const dead = anyDead ? this.dead.get(key) : undefined;
       const dots = e.dots;
       for (let i = 0; i < dots.length; i++) {
         const d = dots[i]!;
-        if (ctx.has(d.replica, d.counter) || isDead(dead, d)) continue;
+        if (d.replica !== lastReplica) {
+          lastReplica = d.replica;
+          lastSet = ctx.entries.get(d.replica);
+        }
+        if ((lastSet !== undefined && lastSet.has(d.counter)) || isDead(dead, d)) continue;
         if (mine === undefined) {
           mine = new SetElement(e.value, [d]);
-          this.elements.set(key, mine);
+          elements.set(key, mine);
           changed = true;
           continue;
         }
         if (joinDot(mine.dots, d)) changed = true;
       }
-    }
+    });
     return changed;
   }
 
