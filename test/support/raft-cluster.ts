@@ -22,8 +22,15 @@ export interface ClusterMember {
 
 export const SECRET = 'test-cluster-secret';
 
+export interface ClusterOptions {
+  readonly tickMs?: number;
+  readonly snapshotEveryEntries?: number;
+  /** WAL segment size (small ones let compaction delete files in tests). */
+  readonly walSegmentBytes?: number;
+}
+
 /** Binds one HTTP server per member first (so every URL is known), then starts the nodes. */
-export async function startCluster(size: number, options: { tickMs?: number } = {}): Promise<ClusterMember[]> {
+export async function startCluster(size: number, options: ClusterOptions = {}): Promise<ClusterMember[]> {
   const root = mkdtempSync(join(tmpdir(), 'neuroplex-raft-'));
   const members: ClusterMember[] = [];
   for (let i = 1; i <= size; i++) {
@@ -42,8 +49,8 @@ export async function startCluster(size: number, options: { tickMs?: number } = 
   return members;
 }
 
-export async function startMember(m: ClusterMember, all: readonly ClusterMember[], options: { tickMs?: number } = {}): Promise<void> {
-  m.wal = await WriteAheadLog.open(join(m.dir, 'wal'));
+export async function startMember(m: ClusterMember, all: readonly ClusterMember[], options: ClusterOptions = {}): Promise<void> {
+  m.wal = await WriteAheadLog.open(join(m.dir, 'wal'), options.walSegmentBytes === undefined ? {} : { segmentBytes: options.walSegmentBytes });
   m.storage = new LmdbKvStorage({ path: join(m.dir, 'kv') });
   m.node = await RaftNode.open({
     self: m.info,
@@ -52,6 +59,7 @@ export async function startMember(m: ClusterMember, all: readonly ClusterMember[
     storage: m.storage,
     clusterSecret: SECRET,
     tickMs: options.tickMs ?? 20,
+    ...(options.snapshotEveryEntries === undefined ? {} : { snapshotEveryEntries: options.snapshotEveryEntries }),
   });
 }
 

@@ -46,6 +46,7 @@ export function createOriginApp(options: OriginAppOptions): { app: Hono; metrics
   // enforced on the encoded command (413 VALUE_TOO_LARGE), this only stops huge bodies early.
   const maxBodyBytes = 2 * maxCommandBytes(maxValueBytes);
   const m = createOriginMetrics(node, options.metrics);
+  node.onLeaderChange?.(() => m.leaderChanges.inc());
   const app = new Hono();
 
   app.onError(toErrorResponse);
