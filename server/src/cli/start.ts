@@ -125,7 +125,9 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
           wal,
           storage,
           clusterSecret: secret!,
+          snapshotDir: join(dir, 'snapshots'),
           ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
+          ...(snapshotEveryEntries === undefined ? {} : { snapshotEveryEntries }),
         })
       : await LocalNode.open({
       id,
