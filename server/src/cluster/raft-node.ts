@@ -168,7 +168,8 @@ export class RaftNode implements OriginNode {
     if (rd.hardState !== null) this.commitIndex = rd.hardState.commit;
     if (rd.softState !== null && rd.softState.lead !== this.lastLeader) {
       this.lastLeader = rd.softState.lead;
-      const name = this.members.get(rd.softState.lead)?.id ?? null;
+      const lead = rd.softState.lead;
+      const name = lead === NONE ? null : (this.members.get(lead)?.id ?? String(lead));
       for (const l of this.leaderListeners) l(name);
     }
     if (rd.snapshot !== null) this.installSnapshot(rd.snapshot.metadata.index, rd.snapshot.data);

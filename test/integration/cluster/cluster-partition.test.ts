@@ -74,6 +74,9 @@ it('a leader cut off in a minority steps down and acknowledges nothing; the hist
   await until(async () => ((await leaderSeenBy(old)) !== old.id ? true : undefined), 'the isolated leader to step down', 10_000);
   const fresh = await until(() => agreedLeader(cl, majority), 'a leader in the majority', 15_000);
   expect(fresh.id).not.toBe(old.id);
+  // The leader-change counter saw at least the first election and this one.
+  const metrics = await (await fetch(`http://127.0.0.1:${fresh.port}/metrics`)).text();
+  expect(Number(/^neuroplex_raft_leader_changes_total (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(2);
   // A write sent to the isolated node is not acknowledged.
   const isolatedWrite = await api(old, 'PUT', '/v1/kv/isolated', { value: 'never' }, 3_000).catch(() => ({ status: 0 }));
   expect(isolatedWrite.status).not.toBe(200);
