@@ -39,6 +39,9 @@ export interface BinaryClientOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/** How long a client stays on a follower before it looks for the leader again. */
+const FALLBACK_RECHECK_MS = 1_000;
+
 interface Pending {
   readonly resolve: (r: ClientResponse) => void;
   readonly reject: (e: unknown) => void;
@@ -136,6 +139,8 @@ export class BinaryClient {
   private readonly connectTimeoutMs: number;
   private conn: Promise<Connection> | null = null;
   private leaderUrl: string | null = null;
+  /** Set while connected to a non-leader because the leader was not reachable. */
+  private fallbackSince: number | null = null;
   private closed = false;
   /** Times this client (re)connected (tests). */
   connects = 0;
@@ -203,6 +208,14 @@ export class BinaryClient {
 
   private connection(): Promise<Connection> {
     if (this.closed) return Promise.reject(new ClientError(ClientErrorCode.ConnectionClosed, 'client closed'));
+    if (this.conn !== null && this.fallbackSince !== null && Date.now() - this.fallbackSince > FALLBACK_RECHECK_MS) {
+      // Connected to a follower: try for the leader again; the old connection finishes what
+      // it carries and is closed after the longest wait.
+      const old = this.conn;
+      this.conn = null;
+      this.fallbackSince = null;
+      setTimeout(() => void old.then((c) => c.close(), () => undefined), this.timeoutMs + 1_000).unref();
+    }
     if (this.conn === null) {
       const p = this.discover();
       this.conn = p;
@@ -223,6 +236,7 @@ export class BinaryClient {
    */
   private async discover(): Promise<Connection> {
     this.connects++;
+    this.fallbackSince = null;
     const order = this.leaderUrl === null ? this.urls : [this.leaderUrl, ...this.urls.filter((u) => u !== this.leaderUrl)];
     let lastError: unknown;
     for (const url of order) {
@@ -258,9 +272,11 @@ export class BinaryClient {
           this.leaderUrl = info.leaderUrl;
           return leader;
         } catch {
-          // The leader is not reachable from here: this node forwards for us.
+          // The leader is not reachable from here (or that node is out of date about it).
         }
       }
+      // This node forwards for us, but look for the leader again soon.
+      this.fallbackSince = Date.now();
       return c;
     }
     const code = lastError instanceof ClientError && lastError.code === ClientErrorCode.NoLeader ? ClientErrorCode.NoLeader : ClientErrorCode.Unreachable;

@@ -83,6 +83,11 @@ describe('binary client protocol', () => {
     // Typed errors only: the lost connection, then no leader until the election ends.
     for (const c of codes) expect(['CONNECTION_CLOSED', 'NO_LEADER', 'NO_QUORUM', 'NO_NODE_REACHABLE', 'TIMEOUT', 'CLIENT_TIMEOUT']).toContain(c);
     const second = await eventually(() => leaderOf(cluster.filter((m) => m !== first)), 'a new leader');
+    // If it settled on a follower during the election, it moves to the leader within a second or so.
+    for (let i = 0; i < 40 && (await client.connectedUrl()) !== second.info.url; i++) {
+      await client.read('default', 'after', 'eventual');
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(await client.connectedUrl()).toBe(second.info.url);
     expect((await client.read('default', 'before'))?.value).toBe(1);
     expect((await client.read('default', 'after'))?.value).toBe(2);
