@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLIENT_PATH, ClientProtocolServer } from '../../server/src/client/client-server.ts';
 import { PEER_PATH } from '../../server/src/cluster/peer-transport.ts';
 import { RaftNode } from '../../server/src/cluster/raft-node.ts';
 import type { MemberInfo } from '../../server/src/node/origin-node.ts';
@@ -18,23 +19,33 @@ export interface ClusterMember {
   node: RaftNode | null;
   wal: WriteAheadLog | null;
   storage: LmdbKvStorage | null;
+  /** The binary client protocol endpoint of the running node. */
+  clients: ClientProtocolServer | null;
 }
 
 export const SECRET = 'test-cluster-secret';
 
+export interface ClusterOptions {
+  readonly tickMs?: number;
+  readonly snapshotEveryEntries?: number;
+  /** WAL segment size (small ones let compaction delete files in tests). */
+  readonly walSegmentBytes?: number;
+}
+
 /** Binds one HTTP server per member first (so every URL is known), then starts the nodes. */
-export async function startCluster(size: number, options: { tickMs?: number } = {}): Promise<ClusterMember[]> {
+export async function startCluster(size: number, options: ClusterOptions = {}): Promise<ClusterMember[]> {
   const root = mkdtempSync(join(tmpdir(), 'neuroplex-raft-'));
   const members: ClusterMember[] = [];
   for (let i = 1; i <= size; i++) {
     const server = createServer((_req, res) => res.writeHead(404).end());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
-    members.push({ info: { id: `n${i}`, url: `http://127.0.0.1:${port}`, learner: false }, dir: join(root, `n${i}`), server, node: null, wal: null, storage: null });
+    members.push({ info: { id: `n${i}`, url: `http://127.0.0.1:${port}`, learner: false }, dir: join(root, `n${i}`), server, node: null, wal: null, storage: null, clients: null });
   }
   for (const m of members) {
     m.server.on('upgrade', (req, socket, head) => {
       if (req.url === PEER_PATH && m.node !== null) m.node.transport.handleUpgrade(req, socket, head);
+      else if (req.url === CLIENT_PATH && m.clients !== null) m.clients.handleUpgrade(req, socket, head);
       else socket.destroy();
     });
   }
@@ -42,8 +53,8 @@ export async function startCluster(size: number, options: { tickMs?: number } = 
   return members;
 }
 
-export async function startMember(m: ClusterMember, all: readonly ClusterMember[], options: { tickMs?: number } = {}): Promise<void> {
-  m.wal = await WriteAheadLog.open(join(m.dir, 'wal'));
+export async function startMember(m: ClusterMember, all: readonly ClusterMember[], options: ClusterOptions = {}): Promise<void> {
+  m.wal = await WriteAheadLog.open(join(m.dir, 'wal'), options.walSegmentBytes === undefined ? {} : { segmentBytes: options.walSegmentBytes });
   m.storage = new LmdbKvStorage({ path: join(m.dir, 'kv') });
   m.node = await RaftNode.open({
     self: m.info,
@@ -52,11 +63,15 @@ export async function startMember(m: ClusterMember, all: readonly ClusterMember[
     storage: m.storage,
     clusterSecret: SECRET,
     tickMs: options.tickMs ?? 20,
+    ...(options.snapshotEveryEntries === undefined ? {} : { snapshotEveryEntries: options.snapshotEveryEntries }),
   });
+  m.clients = new ClientProtocolServer({ node: m.node });
 }
 
 /** Stops a member's node and closes its files, as a crash would (nothing more is written). */
 export async function stopMember(m: ClusterMember): Promise<void> {
+  m.clients?.close();
+  m.clients = null;
   m.node?.stop('stopped by test');
   m.node = null;
   await m.wal?.close();

@@ -21,6 +21,7 @@ import { WalCorruptError } from '../wal/errors.ts';
 import { NeuroplexError } from '../../../core/src/errors.ts';
 import { CliError, ExitCode, int, noExtraPositionals, parse, str } from './args.ts';
 import { HELP } from './help.ts';
+import { CLIENT_PATH, ClientProtocolServer } from '../client/client-server.ts';
 import type { Output } from './kv.ts';
 
 export function parseListen(raw: string): { host: string; port: number } {
@@ -125,7 +126,9 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
           wal,
           storage,
           clusterSecret: secret!,
+          snapshotDir: join(dir, 'snapshots'),
           ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
+          ...(snapshotEveryEntries === undefined ? {} : { snapshotEveryEntries }),
         })
       : await LocalNode.open({
       id,
@@ -156,14 +159,14 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
   });
   const port = (server.address() as AddressInfo).port;
   if (node instanceof LocalNode) node.url = `http://${listen.host}:${port}`;
-  else {
-    const raftNode = node;
-    // Peer links arrive as WebSocket upgrades on the same port.
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (req.url === PEER_PATH) raftNode.transport.handleUpgrade(req, socket, head);
-      else socket.destroy();
-    });
-  }
+  const clients = new ClientProtocolServer({ node, ...(maxValueBytes === undefined ? {} : { maxValueBytes }) });
+  const raftNode = node instanceof RaftNode ? node : null;
+  // Peer links and binary-protocol clients arrive as WebSocket upgrades on the same port.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (req.url === CLIENT_PATH) clients.handleUpgrade(req, socket, head);
+    else if (req.url === PEER_PATH && raftNode !== null) raftNode.transport.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
   const applied = node instanceof LocalNode ? node.appliedIndex : node.stateMachine.appliedIndex;
   const role = peers.length > 0 ? `member of a ${peers.length + 1}-node cluster` : 'single node';
   io.out(`neuroplex node ${id} listening on http://${listen.host}:${port} (${role}, data: ${dir}, applied index ${applied})`);
@@ -176,6 +179,7 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
   io.out(`neuroplex node ${id} stopping`);
   // Stop the node first: its peer links are upgraded sockets the HTTP server would wait on.
   if (node instanceof RaftNode) node.stop('shutting down');
+  clients.close();
   const closed = new Promise<void>((r) => server.close(() => r()));
   (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
   await closed;

@@ -15,6 +15,8 @@ export interface RaftDriverOptions {
   readonly storage: MemoryStorage;
   readonly transport: PeerTransport;
   readonly tickMs: number;
+  /** Where snapshot files go (a snapshot installed from the leader is written here). */
+  readonly snapshotDir: string;
   /** Applies committed entries and answers reads (after persisting, before advance). */
   readonly onReady: (rd: Ready) => void;
   /** The loop failed (the disk did): the node must stop serving. */
@@ -68,7 +70,7 @@ export class RaftDriver {
         const rd = node.ready();
         // 1. Durable before anything of this Ready leaves the node.
         const t0 = performance.now();
-        await persist(this.o.wal, this.o.storage, rd.hardState, rd.entries, rd.mustSync);
+        await persist(this.o.wal, this.o.storage, this.o.snapshotDir, rd);
         if (rd.mustSync) this.syncLatenciesMs.push(performance.now() - t0);
         if (this.stopped) return;
         // 2. Send.

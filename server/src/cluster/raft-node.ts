@@ -5,11 +5,14 @@
 //
 // Entries carry an envelope: u8 version (1) | string requestId | command bytes.
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Reader } from '../../../core/src/codec/reader.ts';
 import { Writer } from '../../../core/src/codec/writer.ts';
 import { decodeCommand, encodeCommand } from '../../../core/src/kv/command-codec.ts';
 import type { KvChange, KvCommand, KvEntry, KvResult } from '../../../core/src/kv/commands.ts';
 import { DEFAULT_MAX_VALUE_BYTES } from '../../../core/src/kv/limits.ts';
+import { restoreSnapshot } from '../../../core/src/kv/snapshot.ts';
 import { KvStateMachine } from '../../../core/src/kv/state-machine.ts';
 import type { KvStorage } from '../../../core/src/kv/storage.ts';
 import { decodeConfChangeData } from '../../../core/src/raft/codec.ts';
@@ -27,6 +30,7 @@ import { decodeMember, encodeMember, raftIdOf } from './members.ts';
 import { PeerTransport } from './peer-transport.ts';
 import { RaftDriver } from './raft-driver.ts';
 import { openRaftLog } from './raft-log.ts';
+import { decodeRaftSnapshotData, RaftSnapshotter } from './raft-snapshot.ts';
 
 export interface RaftNodeOptions {
   /** This node's name (`n1`) and the URL peers and clients reach it at. */
@@ -44,6 +48,10 @@ export interface RaftNodeOptions {
   readonly feedCapacity?: number;
   /** Pending requests (proposals and reads) at most; default 100,000. */
   readonly maxPendingRequests?: number;
+  /** Where snapshot files go; default `snapshots` next to the WAL directory. */
+  readonly snapshotDir?: string;
+  /** Take a Raft snapshot (and compact the log) every this many applied entries; default 10,000. */
+  readonly snapshotEveryEntries?: number;
 }
 
 interface Waiter<T> {
@@ -57,6 +65,7 @@ export class RaftNode implements OriginNode {
   readonly id: string;
   readonly url: string;
   readonly stateMachine: KvStateMachine;
+  private readonly kvStorage: KvStorage;
   readonly transport: PeerTransport;
   private readonly raft: RawNode;
   private readonly driver: RaftDriver;
@@ -73,6 +82,9 @@ export class RaftNode implements OriginNode {
   private readonly requestPrefix: string;
   private stopped: string | null = null;
   private commitIndex = 0;
+  private snapshotter!: RaftSnapshotter;
+  private lastLeader: NodeId = NONE;
+  private readonly leaderListeners: ((leader: string | null) => void)[] = [];
 
   private constructor(options: RaftNodeOptions, raft: RawNode, transport: PeerTransport, driver: RaftDriver, sm: KvStateMachine) {
     this.id = options.self.id;
@@ -81,6 +93,7 @@ export class RaftNode implements OriginNode {
     this.transport = transport;
     this.driver = driver;
     this.stateMachine = sm;
+    this.kvStorage = options.storage;
     this.feed = new ChangeFeed(options.feedCapacity ?? 10_000, sm.appliedIndex);
     this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     this.maxPending = options.maxPendingRequests ?? 100_000;
@@ -90,9 +103,15 @@ export class RaftNode implements OriginNode {
   static async open(options: RaftNodeOptions): Promise<RaftNode> {
     const selfId = raftIdOf(options.self.id);
     const voters = options.initialMembers.filter((m) => !m.learner).map((m) => raftIdOf(m.id));
-    const { storage } = await openRaftLog(options.wal, voters);
+    const snapshotDir = options.snapshotDir ?? join(dirname(options.wal.dir), 'snapshots');
+    mkdirSync(snapshotDir, { recursive: true });
+    const { storage, snapshot } = await openRaftLog(options.wal, voters, snapshotDir);
     const sm = new KvStateMachine(options.storage, { limits: { maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES } });
-    const applied = Math.min(sm.appliedIndex, storage.initialState().hardState.commit);
+    const snapData = snapshot === null ? null : decodeRaftSnapshotData(snapshot.data);
+    const snapIndex = snapshot?.metadata.index ?? 0;
+    // The state machine lost what the compacted log held (e.g. its store was replaced).
+    if (snapData !== null && sm.appliedIndex < snapIndex) restoreSnapshot(sm, options.storage, snapData.kv);
+    const applied = Math.max(snapIndex, Math.min(sm.appliedIndex, storage.initialState().hardState.commit));
     const raft = new RawNode({
       id: selfId,
       storage,
@@ -116,11 +135,23 @@ export class RaftNode implements OriginNode {
       storage,
       transport,
       tickMs: options.tickMs ?? 100,
+      snapshotDir,
       onReady: (rd) => node!.onReady(rd),
       onFatal: (cause) => node!.stop(`Raft loop failed: ${(cause as Error).message}`),
     });
     node = new RaftNode(options, raft, transport, driver, sm);
+    node.snapshotter = new RaftSnapshotter({
+      dir: snapshotDir,
+      everyEntries: options.snapshotEveryEntries ?? 10_000,
+      raft,
+      log: storage,
+      wal: options.wal,
+      kv: options.storage,
+      members: () => [...node!.members.values()],
+      onFatal: (cause) => node!.stop(`snapshot failed: ${(cause as Error).message}`),
+    });
     for (const m of options.initialMembers) node.addKnownMember(m);
+    for (const m of snapData?.members ?? []) node.addKnownMember(m);
     driver.start();
     return node;
   }
@@ -135,6 +166,13 @@ export class RaftNode implements OriginNode {
 
   private onReady(rd: Ready): void {
     if (rd.hardState !== null) this.commitIndex = rd.hardState.commit;
+    if (rd.softState !== null && rd.softState.lead !== this.lastLeader) {
+      this.lastLeader = rd.softState.lead;
+      const lead = rd.softState.lead;
+      const name = lead === NONE ? null : (this.members.get(lead)?.id ?? String(lead));
+      for (const l of this.leaderListeners) l(name);
+    }
+    if (rd.snapshot !== null) this.installSnapshot(rd.snapshot.metadata.index, rd.snapshot.data);
     const batch: { index: number; command: KvCommand; requestId: string }[] = [];
     const flush = (): void => {
       if (batch.length === 0) return;
@@ -167,6 +205,7 @@ export class RaftNode implements OriginNode {
       batch.push({ index: e.index, command, requestId });
     }
     flush();
+    this.snapshotter.maybeSnapshot(this.stateMachine.appliedIndex);
     for (const rs of rd.readStates) {
       const key = Buffer.from(rs.context).toString('hex');
       const w = this.reads.get(key);
@@ -175,6 +214,32 @@ export class RaftNode implements OriginNode {
       this.readsAt.push({ index: rs.index, resolve: () => w.resolve() });
     }
     this.releaseWaiters();
+  }
+
+  /** A follower behind the leader's compacted log: its state is replaced by the snapshot's. */
+  private installSnapshot(index: number, data: Uint8Array): void {
+    if (index <= this.stateMachine.appliedIndex) return;
+    const snap = decodeRaftSnapshotData(data);
+    restoreSnapshot(this.stateMachine, this.kvStorage, snap.kv);
+    for (const m of snap.members) if (!this.members.has(raftIdOf(m.id))) this.addKnownMember(m);
+    // Changes inside the snapshot were never published: watchers from before it get current values.
+    this.feed.floorVersion = Math.max(this.feed.floorVersion, index);
+    this.snapshotter.installed(index);
+  }
+
+  /** Calls `listener` with the new leader's name (null: none) whenever this node sees a change. */
+  onLeaderChange(listener: (leader: string | null) => void): void {
+    this.leaderListeners.push(listener);
+  }
+
+  /** Snapshots taken or installed so far, and the latest one's index (tests, metrics). */
+  snapshotStatus(): { taken: number; installed: number; lastIndex: number } {
+    return { taken: this.snapshotter.taken, installed: this.snapshotter.installs, lastIndex: this.snapshotter.lastIndex };
+  }
+
+  /** Waits until a snapshot being written in the background is durable. */
+  async snapshotSettled(): Promise<void> {
+    await this.snapshotter.settled();
   }
 
   private applyConfChange(data: Uint8Array): void {

@@ -46,6 +46,10 @@ export function createOriginApp(options: OriginAppOptions): { app: Hono; metrics
   // enforced on the encoded command (413 VALUE_TOO_LARGE), this only stops huge bodies early.
   const maxBodyBytes = 2 * maxCommandBytes(maxValueBytes);
   const m = createOriginMetrics(node, options.metrics);
+  // A change counts when a (new) leader is known; losing one is not a change yet.
+  node.onLeaderChange?.((leader) => {
+    if (leader !== null) m.leaderChanges.inc();
+  });
   const app = new Hono();
 
   app.onError(toErrorResponse);

@@ -58,4 +58,6 @@ export interface OriginNode {
   watch(ks: string, prefix: string, fromVersion: number | undefined, onChange: (change: KvChange) => void): WatchSubscription;
   addMember(member: MemberInfo): Promise<ClusterInfo>;
   removeMember(id: string): Promise<ClusterInfo>;
+  /** Calls `listener` on every leader change this node observes (absent on a single node). */
+  onLeaderChange?(listener: (leader: string | null) => void): void;
 }

@@ -1,0 +1,97 @@
+// The load generator of the cluster benchmark, run as its own process (so it does not share
+// an event loop with any node): binary-protocol clients connected to the leader. Prints one
+// JSON line with its measurements. Usage: cluster-driver.ts <url,url,url>
+import { performance } from 'node:perf_hooks';
+import { BinaryClient } from '../../server/src/client/binary-client.ts';
+
+const urls = (process.argv[2] ?? '').split(',').filter((u) => u !== '');
+const SEQ_CLIENTS = 64;
+const PIPE_CONNECTIONS = 8;
+const MAX_IN_FLIGHT = 1_000;
+const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 4_000);
+const VALUE = { n: 1, s: 'some payload' };
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return +sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!.toFixed(2);
+}
+
+async function sequential(clients: BinaryClient[]): Promise<{ perSec: number; p50: number; p99: number }> {
+  const lat: number[] = [];
+  const end = performance.now() + PHASE_MS;
+  await Promise.all(
+    clients.map(async (c, i) => {
+      for (let n = 0; performance.now() < end; n++) {
+        const t0 = performance.now();
+        await c.put('bench', `s${i}:${n % 1000}`, VALUE);
+        lat.push(performance.now() - t0);
+      }
+    }),
+  );
+  lat.sort((a, b) => a - b);
+  return { perSec: Math.round(lat.length / (PHASE_MS / 1000)), p50: pct(lat, 50), p99: pct(lat, 99) };
+}
+
+/** Keeps MAX_IN_FLIGHT requests in flight (split over the connections) for PHASE_MS. */
+async function pipelined(clients: BinaryClient[], op: (c: BinaryClient, n: number) => Promise<unknown>): Promise<number> {
+  let done = 0;
+  const end = performance.now() + PHASE_MS;
+  const perConn = Math.floor(MAX_IN_FLIGHT / clients.length);
+  await Promise.all(
+    clients.flatMap((c, i) =>
+      Array.from({ length: perConn }, async (_, k) => {
+        for (let n = 0; performance.now() < end; n++) {
+          await op(c, i * 1_000_000 + k * 10_000 + n);
+          done++;
+        }
+      }),
+    ),
+  );
+  return Math.round(done / (PHASE_MS / 1000));
+}
+
+/** Open loop at `rate` writes/s (paced every 5 ms); the p99 latency. */
+async function paced(clients: BinaryClient[], rate: number): Promise<number> {
+  const lat: number[] = [];
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  let issued = 0;
+  let inFlight = 0;
+  let dropped = 0;
+  while (performance.now() - start < PHASE_MS) {
+    const due = Math.floor(((performance.now() - start) / 1000) * rate);
+    for (; issued < due; issued++) {
+      if (inFlight >= 10 * MAX_IN_FLIGHT) {
+        dropped++; // the cluster cannot keep up with this rate; counted, not queued forever
+        continue;
+      }
+      const c = clients[issued % clients.length]!;
+      const t0 = performance.now();
+      inFlight++;
+      pending.push(
+        c.put('bench', `h${issued % 5000}`, VALUE).then(() => {
+          inFlight--;
+          lat.push(performance.now() - t0);
+        }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await Promise.all(pending);
+  if (dropped > 0) process.stderr.write(`paced: ${dropped} writes not issued (over 10,000 in flight)\n`);
+  lat.sort((a, b) => a - b);
+  return pct(lat, 99);
+}
+
+const seqClients = Array.from({ length: SEQ_CLIENTS }, () => new BinaryClient({ urls, timeoutMs: 10_000 }));
+const pipeClients = Array.from({ length: PIPE_CONNECTIONS }, () => new BinaryClient({ urls, timeoutMs: 10_000 }));
+try {
+  await Promise.all([...seqClients, ...pipeClients].map((c) => c.connectedUrl()));
+  const seq = await sequential(seqClients);
+  const pipelinedWritesPerSec = await pipelined(pipeClients, (c, n) => c.put('bench', `p${n % 100_000}`, VALUE));
+  const strongReadsPerSec = await pipelined(pipeClients, (c, n) => c.read('bench', `p${n % 100_000}`, 'strong'));
+  const p99AtHalfLoadMs = await paced(pipeClients, pipelinedWritesPerSec / 2);
+  console.log(JSON.stringify({ seqWritesPerSec: seq.perSec, seqP50Ms: seq.p50, seqP99Ms: seq.p99, pipelinedWritesPerSec, strongReadsPerSec, p99AtHalfLoadMs }));
+} finally {
+  for (const c of [...seqClients, ...pipeClients]) c.close();
+}
