@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import { PEER_PATH } from '../cluster/peer-transport.ts';
 import { RaftNode } from '../cluster/raft-node.ts';
 import { LocalNode } from '../node/local-node.ts';
+import { SyncEndpoint } from '../sync/sync-endpoint.ts';
 import type { MemberInfo } from '../node/origin-node.ts';
 import { CachedKvStorage } from '../storage/cached-storage.ts';
 import { LmdbKvStorage } from '../storage/lmdb-storage.ts';
@@ -75,6 +76,7 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
       'snapshot-every': { type: 'string' },
       'cache-entries': { type: 'string' },
       'cluster-secret': { type: 'string' },
+      'sync-token': { type: 'string' },
     },
     'start',
   );
@@ -143,6 +145,8 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
     if (cause instanceof NeuroplexError) throw new CliError(`start: refusing to start: ${cause.message}`);
     throw cause;
   }
+  const syncToken = str(p, 'sync-token') ?? process.env.NEUROPLEX_SYNC_TOKEN;
+  const sync = new SyncEndpoint({ node, ...(syncToken === undefined || syncToken === '' ? {} : { token: syncToken }) });
   const { app } = createOriginApp({ node, metrics: registry, ...(maxValueBytes === undefined ? {} : { maxValueBytes }) });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolvePromise, reject) => {
@@ -156,14 +160,13 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
   });
   const port = (server.address() as AddressInfo).port;
   if (node instanceof LocalNode) node.url = `http://${listen.host}:${port}`;
-  else {
-    const raftNode = node;
-    // Peer links arrive as WebSocket upgrades on the same port.
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (req.url === PEER_PATH) raftNode.transport.handleUpgrade(req, socket, head);
-      else socket.destroy();
-    });
-  }
+  const raftNode = node instanceof RaftNode ? node : undefined;
+  // Peer links and sync clients arrive as WebSocket upgrades on the same port.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (raftNode !== undefined && req.url === PEER_PATH) raftNode.transport.handleUpgrade(req, socket, head);
+    else if (SyncEndpoint.matches(req)) sync.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
   const applied = node instanceof LocalNode ? node.appliedIndex : node.stateMachine.appliedIndex;
   const role = peers.length > 0 ? `member of a ${peers.length + 1}-node cluster` : 'single node';
   io.out(`neuroplex node ${id} listening on http://${listen.host}:${port} (${role}, data: ${dir}, applied index ${applied})`);
@@ -175,6 +178,7 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
   });
   io.out(`neuroplex node ${id} stopping`);
   // Stop the node first: its peer links are upgraded sockets the HTTP server would wait on.
+  sync.close();
   if (node instanceof RaftNode) node.stop('shutting down');
   const closed = new Promise<void>((r) => server.close(() => r()));
   (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
