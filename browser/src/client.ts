@@ -222,6 +222,20 @@ export class NeuroplexClient {
     throw new NotSupportedError('beginDistributedTransaction is not yet supported (it arrives with the transactions work)');
   }
 
+  /**
+   * Goes offline on purpose: local reads and writes go on, strong operations fail fast,
+   * nothing is sent until goOnline(). Browsers call these from `offline`/`online` events.
+   */
+  goOffline(): void {
+    this.checkOpen();
+    this.connection.pause();
+  }
+
+  goOnline(): void {
+    this.checkOpen();
+    this.connection.resume();
+  }
+
   /** Cuts the sync connection as a network failure would; the client reconnects by itself. */
   disconnectForTest(): void {
     this.connection.drop();

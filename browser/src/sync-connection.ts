@@ -46,6 +46,7 @@ export class SyncConnection {
   /** Highest delivery seq applied and not yet confirmed stored to the session. */
   private unstoredSeq = 0;
   private stopped = false;
+  private paused = false;
   status: ClientStatus = ClientStatus.Offline;
   /** The URL of the open socket, if any. */
   connectedUrl: string | undefined;
@@ -81,6 +82,24 @@ export class SyncConnection {
     this.lost();
   }
 
+  /** Goes offline on purpose (e.g. the browser's `offline` event): no socket, no retries. */
+  pause(): void {
+    if (this.stopped || this.paused) return;
+    this.paused = true;
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.teardown();
+    this.setStatus(ClientStatus.Offline);
+  }
+
+  /** Back online (e.g. the browser's `online` event): connects at once. */
+  resume(): void {
+    if (this.stopped || !this.paused) return;
+    this.paused = false;
+    this.o.backoff.reset();
+    this.open();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
@@ -94,7 +113,7 @@ export class SyncConnection {
   // ---- internals ---------------------------------------------------------------------
 
   private open(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.paused) return;
     const url = this.o.urls[this.urlIndex % this.o.urls.length]!;
     this.urlIndex++;
     let ws: WebSocketLike;
@@ -162,7 +181,7 @@ export class SyncConnection {
   }
 
   private scheduleReconnect(): void {
-    if (this.stopped || this.reconnectTimer !== undefined) return;
+    if (this.stopped || this.paused || this.reconnectTimer !== undefined) return;
     const delay = this.o.backoff.next();
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;

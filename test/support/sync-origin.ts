@@ -47,10 +47,10 @@ export async function startOrigin(options: { port?: number; token?: string; node
 }
 
 /** Waits (bounded) until `check` holds. */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000, explain?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${explain === undefined ? '' : `: ${explain()}`}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -19,7 +19,12 @@ import { CommittedKeyspaceSource } from './committed-keyspace-source.ts';
 export interface SyncCommitter {
   readonly stateMachine: KvStateMachine;
   propose(command: KvCommand, options: { timeoutMs: number }): Promise<KvResult>;
+  /** The current Raft term: a proposal outlived by its term may be lost, so it is not awaited. */
+  cluster?(): { readonly term: number };
 }
+
+/** How often an outstanding batch checks for a new term. */
+const TERM_POLL_MS = 50;
 
 /** A transport for one connection: ordered binary frames. */
 export interface FrameSink {
@@ -157,7 +162,8 @@ export class OriginSync {
     let result: KvResult | undefined;
     let failure = '';
     try {
-      result = await this.node.propose({ type: 'crdt', ks: hub.source.keyspace, deltas: batch.map((w) => w.item) }, { timeoutMs: this.commitTimeoutMs });
+      const proposal = this.node.propose({ type: 'crdt', ks: hub.source.keyspace, deltas: batch.map((w) => w.item) }, { timeoutMs: this.commitTimeoutMs });
+      result = await this.unlessTermChanges(proposal);
     } catch (e) {
       failure = (e as Error).message;
     }
@@ -181,6 +187,24 @@ export class OriginSync {
     }
     if (hub.queue.length > 0) setImmediate(() => void this.commitNext(hub));
     else hub.inFlight = false;
+  }
+
+  /**
+   * The proposal's answer, or a rejection once the term moves on (a proposal forwarded to a
+   * leader that died is dropped without an answer; waiting for the timeout would stall the
+   * keyspace). The clients resend; a delta that did commit is then skipped as already held.
+   */
+  private unlessTermChanges(proposal: Promise<KvResult>): Promise<KvResult> {
+    const cluster = this.node.cluster?.bind(this.node);
+    if (cluster === undefined) return proposal;
+    const term = cluster().term;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const moved = new Promise<never>((_resolve, reject) => {
+      timer = setInterval(() => {
+        if (cluster().term !== term) reject(new Error(`term moved on from ${term} before the batch committed`));
+      }, TERM_POLL_MS);
+    });
+    return Promise.race([proposal, moved]).finally(() => clearInterval(timer));
   }
 
   private onApplied(a: CrdtApplied): void {
