@@ -20,6 +20,8 @@ export class CommittedKeyspaceSource implements KeyspaceSource {
   private entries: CrdtLogEntry[] = [];
   private retainedBytes = 0;
   private compacted: number;
+  /** The head the kept entries lead up to; a different head means the state was replaced. */
+  private knownHead: number;
   private snap: PositionedBytes | undefined;
   /** An empty replica for keyspaces without state yet. */
   private readonly empty: Replica;
@@ -31,6 +33,7 @@ export class CommittedKeyspaceSource implements KeyspaceSource {
     this.empty = new Replica({ replicaId: ORIGIN_REPLICA_ID, keyspace });
     // Entries committed before this node started are not kept: they are in the snapshot.
     this.compacted = this.state()?.position ?? 0;
+    this.knownHead = this.compacted;
   }
 
   private state(): CrdtKeyspace | undefined {
@@ -54,6 +57,7 @@ export class CommittedKeyspaceSource implements KeyspaceSource {
     for (const e of entries) {
       this.entries.push(e);
       this.retainedBytes += e.bytes.length;
+      this.knownHead = e.position;
     }
     while (this.retainedBytes > this.maxRetainedBytes && this.entries.length > 1) {
       const dropped = this.entries.shift()!;
@@ -67,14 +71,20 @@ export class CommittedKeyspaceSource implements KeyspaceSource {
     this.entries = [];
     this.retainedBytes = 0;
     this.compacted = this.state()?.position ?? 0;
+    this.knownHead = this.compacted;
     this.snap = undefined;
   }
 
   head(): number {
-    return this.state()?.position ?? 0;
+    const h = this.state()?.position ?? 0;
+    // The state moved without entries reaching us (a Raft snapshot was installed): what
+    // lies between is only in the snapshot now.
+    if (h !== this.knownHead) this.reset();
+    return h;
   }
 
   compactedThrough(): number {
+    this.head();
     return this.compacted;
   }
 
