@@ -18,10 +18,10 @@ const FANOUT_CHANGES = 30;
 
 /** Counts bytes the client sends and receives. */
 const wire = { sent: 0, received: 0 };
-class CountingWebSocket extends (WebSocket as unknown as new (url: string) => WebSocketLike & { on(ev: string, f: (d: Buffer) => void): void }) {
+class CountingWebSocket extends (WebSocket as unknown as new (url: string) => WebSocketLike & { on(ev: string, f: (d: ArrayBuffer | Buffer) => void): void }) {
   constructor(url: string) {
     super(url);
-    this.on('message', (d: Buffer) => (wire.received += d.length));
+    this.on('message', (d) => (wire.received += d.byteLength));
   }
   override send(data: Uint8Array): void {
     wire.sent += data.length;

@@ -23,6 +23,8 @@ export interface SyncCommitter {
   cluster?(): { readonly term: number };
 }
 
+/** Batches of one keyspace proposed at once. */
+const MAX_BATCHES_IN_FLIGHT = 4;
 /** How often an outstanding batch checks for a new term. */
 const TERM_POLL_MS = 50;
 
@@ -54,7 +56,11 @@ interface KeyspaceHub {
   readonly source: CommittedKeyspaceSource;
   readonly sessions: Map<ServerSyncSession, OriginConnection>;
   queue: Waiting[];
-  inFlight: boolean;
+  /** Batches proposed and not yet answered. */
+  inFlight: number;
+  scheduled: boolean;
+  /** Answers are handled in proposal order along this chain. */
+  answers: Promise<void>;
 }
 
 export class OriginSync {
@@ -129,11 +135,7 @@ export class OriginSync {
   enqueue(conn: OriginConnection, session: ServerSyncSession, seq: number, bytes: Uint8Array, from: ReplicaId): void {
     const hub = this.hub(session.source.keyspace);
     hub.queue.push({ conn, session, seq, item: { origin: from, bytes } });
-    if (!hub.inFlight) {
-      hub.inFlight = true;
-      // One turn of the event loop gathers what other connections deliver meanwhile.
-      setImmediate(() => void this.commitNext(hub));
-    }
+    this.schedule(hub);
   }
 
   // ---- internals ---------------------------------------------------------------------
@@ -141,33 +143,57 @@ export class OriginSync {
   private hub(ks: string): KeyspaceHub {
     let hub = this.hubs.get(ks);
     if (hub === undefined) {
-      hub = { source: new CommittedKeyspaceSource(this.node.stateMachine, ks), sessions: new Map(), queue: [], inFlight: false };
+      hub = { source: new CommittedKeyspaceSource(this.node.stateMachine, ks), sessions: new Map(), queue: [], inFlight: 0, scheduled: false, answers: Promise.resolve() };
       this.hubs.set(ks, hub);
     }
     return hub;
   }
 
-  private async commitNext(hub: KeyspaceHub): Promise<void> {
-    let bytes = 0;
-    let n = 0;
-    while (n < hub.queue.length && n < MAX_CRDT_DELTAS && (n === 0 || bytes + hub.queue[n]!.item.bytes.length <= this.maxBatchBytes)) {
-      bytes += hub.queue[n]!.item.bytes.length;
-      n++;
+  /** One turn of the event loop gathers what other connections deliver meanwhile. */
+  private schedule(hub: KeyspaceHub): void {
+    if (hub.scheduled || hub.inFlight >= MAX_BATCHES_IN_FLIGHT || hub.queue.length === 0) return;
+    hub.scheduled = true;
+    setImmediate(() => {
+      hub.scheduled = false;
+      this.proposeQueued(hub);
+    });
+  }
+
+  /**
+   * Proposes queued deltas in batches, several in flight (Raft pipelines them); answers are
+   * handled strictly in proposal order, so each session's acknowledgements only grow.
+   */
+  private proposeQueued(hub: KeyspaceHub): void {
+    while (hub.inFlight < MAX_BATCHES_IN_FLIGHT && hub.queue.length > 0) {
+      let bytes = 0;
+      let n = 0;
+      while (n < hub.queue.length && n < MAX_CRDT_DELTAS && (n === 0 || bytes + hub.queue[n]!.item.bytes.length <= this.maxBatchBytes)) {
+        bytes += hub.queue[n]!.item.bytes.length;
+        n++;
+      }
+      const batch = hub.queue.splice(0, n);
+      hub.inFlight++;
+      const outcome = this.propose(hub, batch);
+      hub.answers = hub.answers.then(async () => {
+        this.settle(hub, batch, await outcome);
+        hub.inFlight--;
+        this.schedule(hub);
+      });
     }
-    const batch = hub.queue.splice(0, n);
-    if (batch.length === 0) {
-      hub.inFlight = false;
-      return;
-    }
-    let result: KvResult | undefined;
-    let failure = '';
+  }
+
+  /** The batch's result, or the reason it failed (never rejects). */
+  private async propose(hub: KeyspaceHub, batch: readonly Waiting[]): Promise<KvResult | string> {
     try {
       const proposal = this.node.propose({ type: 'crdt', ks: hub.source.keyspace, deltas: batch.map((w) => w.item) }, { timeoutMs: this.commitTimeoutMs });
-      result = await this.unlessTermChanges(proposal);
+      return await this.unlessTermChanges(proposal);
     } catch (e) {
-      failure = (e as Error).message;
+      return (e as Error).message;
     }
-    if (result !== undefined && result.status === 'ok') {
+  }
+
+  private settle(hub: KeyspaceHub, batch: readonly Waiting[], outcome: KvResult | string): void {
+    if (typeof outcome !== 'string' && outcome.status === 'ok') {
       this.committedBatches++;
       this.committedDeltas += batch.length;
       // Every delta of this batch is in the log (or was already held): acknowledge the
@@ -177,16 +203,14 @@ export class OriginSync {
       const position = hub.source.head();
       for (const [s, w] of last) if (!s.closed && w.conn.live) s.committedUpTo(w.seq, position);
       for (const w of last.values()) w.conn.flush();
-    } else {
-      // Not committed (no quorum, timeout): end those connections; their clients keep the
-      // changes pending and resend them after reconnecting (a resend is joined idempotently).
-      const reason = failure || `commit refused: ${result?.status}`;
-      const conns = new Set(batch.map((w) => w.conn));
-      hub.queue = hub.queue.filter((w) => !conns.has(w.conn));
-      for (const c of conns) c.end(`changes not committed: ${reason}`);
+      return;
     }
-    if (hub.queue.length > 0) setImmediate(() => void this.commitNext(hub));
-    else hub.inFlight = false;
+    // Not committed (no quorum, timeout, new term): end those connections; their clients
+    // keep the changes pending and resend them after reconnecting (joined idempotently).
+    const reason = typeof outcome === 'string' ? outcome : `commit refused: ${outcome.status}`;
+    const conns = new Set(batch.map((w) => w.conn));
+    hub.queue = hub.queue.filter((w) => !conns.has(w.conn));
+    for (const c of conns) c.end(`changes not committed: ${reason}`);
   }
 
   /**
