@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { CLIENT_PATH, ClientProtocolServer } from '../../server/src/client/client-server.ts';
 import { PEER_PATH } from '../../server/src/cluster/peer-transport.ts';
 import { RaftNode } from '../../server/src/cluster/raft-node.ts';
+import { SyncEndpoint } from '../../server/src/sync/sync-endpoint.ts';
 import type { MemberInfo } from '../../server/src/node/origin-node.ts';
 import { LmdbKvStorage } from '../../server/src/storage/lmdb-storage.ts';
 import { WriteAheadLog } from '../../server/src/wal/wal.ts';
@@ -21,6 +22,8 @@ export interface ClusterMember {
   storage: LmdbKvStorage | null;
   /** The binary client protocol endpoint of the running node. */
   clients: ClientProtocolServer | null;
+  /** The member's /v1/sync endpoint while its node runs. */
+  sync: SyncEndpoint | null;
 }
 
 export const SECRET = 'test-cluster-secret';
@@ -40,12 +43,13 @@ export async function startCluster(size: number, options: ClusterOptions = {}): 
     const server = createServer((_req, res) => res.writeHead(404).end());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
-    members.push({ info: { id: `n${i}`, url: `http://127.0.0.1:${port}`, learner: false }, dir: join(root, `n${i}`), server, node: null, wal: null, storage: null, clients: null });
+    members.push({ info: { id: `n${i}`, url: `http://127.0.0.1:${port}`, learner: false }, dir: join(root, `n${i}`), server, node: null, wal: null, storage: null, clients: null, sync: null });
   }
   for (const m of members) {
     m.server.on('upgrade', (req, socket, head) => {
       if (req.url === PEER_PATH && m.node !== null) m.node.transport.handleUpgrade(req, socket, head);
       else if (req.url === CLIENT_PATH && m.clients !== null) m.clients.handleUpgrade(req, socket, head);
+      else if (SyncEndpoint.matches(req) && m.sync !== null) m.sync.handleUpgrade(req, socket, head);
       else socket.destroy();
     });
   }
@@ -66,12 +70,15 @@ export async function startMember(m: ClusterMember, all: readonly ClusterMember[
     ...(options.snapshotEveryEntries === undefined ? {} : { snapshotEveryEntries: options.snapshotEveryEntries }),
   });
   m.clients = new ClientProtocolServer({ node: m.node });
+  m.sync = new SyncEndpoint({ node: m.node });
 }
 
 /** Stops a member's node and closes its files, as a crash would (nothing more is written). */
 export async function stopMember(m: ClusterMember): Promise<void> {
   m.clients?.close();
   m.clients = null;
+  m.sync?.close();
+  m.sync = null;
   m.node?.stop('stopped by test');
   m.node = null;
   await m.wal?.close();

@@ -1,7 +1,7 @@
 // Binary encoding of key-value commands: what a Raft log entry carries.
 //
 //   u8 format version (1)
-//   u8 opcode            1 put · 2 delete · 3 counter · 4 set · 5 batch
+//   u8 opcode            1 put · 2 delete · 3 counter · 4 set · 5 batch · 6 crdt
 //   u8 has session       0 | 1, then: string clientId, varuint seq
 //   string keyspace
 //   put:     string key, varuint ifVersion+1 (0 = none), json value
@@ -10,6 +10,7 @@
 //   set:     string key, varuint n, json*n (add), varuint m, json*m (remove)
 //   batch:   varuint n, n * (u8 op 1 put|2 delete|3 get, string key, varuint ifVersion+1,
 //                            put only: json value)
+//   crdt:    varuint n (1..MAX_CRDT_DELTAS), n * (varuint origin replica id, bytes delta)
 //
 // encodeCommand validates limits (typed KvLimitError); decodeCommand validates everything and
 // throws DecodeError, so a command from the log or the wire is either whole or rejected.
@@ -17,7 +18,7 @@ import { Reader } from '../codec/reader.ts';
 import { Writer } from '../codec/writer.ts';
 import { isJsonValue, readJson, writeJson, type JsonValue } from '../codec/json-value.ts';
 import { ErrorCode } from '../errors.ts';
-import type { BatchOp, KvCommand, KvSession } from './commands.ts';
+import type { BatchOp, CrdtDeltaItem, KvCommand, KvSession } from './commands.ts';
 import { KvErrorCode, KvLimitError } from './errors.ts';
 import {
   DEFAULT_MAX_VALUE_BYTES,
@@ -34,7 +35,10 @@ import {
 
 export const COMMAND_FORMAT_VERSION = 1;
 
-const Op = { Put: 1, Delete: 2, Counter: 3, Set: 4, Batch: 5 } as const;
+const Op = { Put: 1, Delete: 2, Counter: 3, Set: 4, Batch: 5, Crdt: 6 } as const;
+
+/** Most CRDT deltas in one command (also spaces the keyspace log positions of one entry). */
+export const MAX_CRDT_DELTAS = 1024;
 const BatchOpCode = { Put: 1, Delete: 2, Get: 3 } as const;
 
 export interface CommandLimits {
@@ -141,6 +145,22 @@ export function encodeCommand(cmd: KvCommand, limits: CommandLimits = {}, w = ne
       }
       w.varuint(cmd.ops.length);
       for (const op of cmd.ops) writeBatchOp(w, op, maxValueBytes);
+      break;
+    case 'crdt':
+      w.u8(Op.Crdt);
+      writeSession(w, cmd.session);
+      w.string(cmd.ks);
+      if (!Array.isArray(cmd.deltas) || cmd.deltas.length === 0 || cmd.deltas.length > MAX_CRDT_DELTAS) {
+        throw new KvLimitError(KvErrorCode.CommandInvalid, `a crdt command has 1-${MAX_CRDT_DELTAS} deltas`);
+      }
+      w.varuint(cmd.deltas.length);
+      for (const d of cmd.deltas) {
+        if (!Number.isSafeInteger(d.origin) || d.origin <= 0 || !(d.bytes instanceof Uint8Array)) {
+          throw new KvLimitError(KvErrorCode.CommandInvalid, 'a crdt delta needs a replica id and bytes');
+        }
+        w.varuint(d.origin);
+        w.bytes(d.bytes);
+      }
       break;
     default:
       throw new KvLimitError(KvErrorCode.CommandInvalid, `unknown command type ${String((cmd as { type: unknown }).type)}`);
@@ -258,6 +278,18 @@ export function decodeCommand(bytes: Uint8Array, limits: CommandLimits = {}): Kv
       const ops: BatchOp[] = new Array(n);
       for (let i = 0; i < n; i++) ops[i] = readBatchOp(r, maxValueBytes);
       cmd = { type: 'batch', ...base, ops };
+      break;
+    }
+    case Op.Crdt: {
+      const n = r.count('crdt delta', 2);
+      if (n === 0 || n > MAX_CRDT_DELTAS) r.fail(ErrorCode.DecodeInvalid, `crdt command of ${n} deltas`);
+      const deltas: CrdtDeltaItem[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const origin = r.varuint();
+        if (origin === 0) r.fail(ErrorCode.DecodeInvalid, 'crdt delta from replica 0');
+        deltas[i] = { origin, bytes: r.bytes(maxCommandBytes(maxValueBytes)) };
+      }
+      cmd = { type: 'crdt', ...base, deltas };
       break;
     }
     default:

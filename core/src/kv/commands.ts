@@ -14,7 +14,7 @@ export interface KvSession {
   readonly seq: number;
 }
 
-export const KvCommandType = { Put: 'put', Delete: 'delete', Counter: 'counter', Set: 'set', Batch: 'batch' } as const;
+export const KvCommandType = { Put: 'put', Delete: 'delete', Counter: 'counter', Set: 'set', Batch: 'batch', Crdt: 'crdt' } as const;
 export type KvCommandType = (typeof KvCommandType)[keyof typeof KvCommandType];
 
 interface CommandBase {
@@ -62,7 +62,22 @@ export interface BatchCommand extends CommandBase {
   readonly ops: readonly BatchOp[];
 }
 
-export type KvCommand = PutCommand | DeleteCommand | CounterCommand | SetCommand | BatchCommand;
+/** One CRDT delta from a sync client: the encoded replica delta and the replica that made it. */
+export interface CrdtDeltaItem {
+  readonly origin: number;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * CRDT deltas of one keyspace, batched by the origin's sync shell: joined into the
+ * keyspace's replicated Replica in order (core/src/kv/crdt-keyspaces.ts).
+ */
+export interface CrdtCommand extends CommandBase {
+  readonly type: 'crdt';
+  readonly deltas: readonly CrdtDeltaItem[];
+}
+
+export type KvCommand = PutCommand | DeleteCommand | CounterCommand | SetCommand | BatchCommand | CrdtCommand;
 
 /** One key's state as readers see it. */
 export interface KvEntry {

@@ -20,8 +20,21 @@ export {
   type KvTypeMismatch,
   type KvResult,
   type KvChange,
+  type CrdtCommand,
+  type CrdtDeltaItem,
 } from './commands.ts';
-export { COMMAND_FORMAT_VERSION, type CommandLimits, encodeCommand, decodeCommand, maxCommandBytes } from './command-codec.ts';
+export {
+  CrdtKeyspaces,
+  type CrdtKeyspace,
+  type CrdtApplied,
+  type CrdtLogEntry,
+  CRDT_PREFIX,
+  ORIGIN_REPLICA_ID,
+  crdtKey,
+  encodeCrdtRecord,
+  decodeCrdtRecord,
+} from './crdt-keyspaces.ts';
+export { COMMAND_FORMAT_VERSION, MAX_CRDT_DELTAS, type CommandLimits, encodeCommand, decodeCommand, maxCommandBytes } from './command-codec.ts';
 export { KvErrorCode, KvLimitError } from './errors.ts';
 export {
   MAX_KEY_BYTES,

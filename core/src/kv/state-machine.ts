@@ -9,6 +9,7 @@ import { Writer } from '../codec/writer.ts';
 import { assert } from '../errors.ts';
 import type { BatchCommand, BatchOpResult, KvChange, KvCommand, KvEntry, KvResult } from './commands.ts';
 import { decodeCommand, type CommandLimits } from './command-codec.ts';
+import { type CrdtApplied, type CrdtKeyspace, CrdtKeyspaces } from './crdt-keyspaces.ts';
 import { decodeEntry, encodeEntry } from './record-codec.ts';
 import { DEFAULT_MAX_SESSIONS, SessionTable, sessionKey } from './session-table.ts';
 import { prefixEnd, type KvStorage, type StorageOp } from './storage.ts';
@@ -84,6 +85,8 @@ export class KvStateMachine {
   private readonly sessions: SessionTable;
   private readonly limits: CommandLimits;
   private readonly writer = new Writer();
+  private readonly crdt: CrdtKeyspaces;
+  private readonly crdtListeners = new Set<(applied: CrdtApplied) => void>();
   /** Invariant: equals the applied index stored under META_APPLIED_KEY. */
   private applied: number;
 
@@ -91,7 +94,19 @@ export class KvStateMachine {
     this.storage = storage;
     this.limits = options.limits ?? {};
     this.sessions = new SessionTable(storage, options.maxSessions ?? DEFAULT_MAX_SESSIONS);
+    this.crdt = new CrdtKeyspaces(storage);
     this.applied = readApplied(storage);
+  }
+
+  /** A keyspace's replicated CRDT state, undefined before its first committed delta. */
+  crdtKeyspace(ks: string): CrdtKeyspace | undefined {
+    return this.crdt.get(ks);
+  }
+
+  /** Called after each stored apply batch with the CRDT deltas it joined, per keyspace. */
+  onCrdtApplied(listener: (applied: CrdtApplied) => void): () => void {
+    this.crdtListeners.add(listener);
+    return () => this.crdtListeners.delete(listener);
   }
 
   /** Log index of the last applied command (0 before any). */
@@ -107,6 +122,7 @@ export class KvStateMachine {
   reload(): void {
     this.applied = readApplied(this.storage);
     this.sessions.reload();
+    this.crdt.reload();
   }
 
   /** Decodes a log entry's bytes (DecodeError when malformed) and applies it. */
@@ -147,6 +163,11 @@ export class KvStateMachine {
           continue;
         }
       }
+      if (command.type === 'crdt') {
+        this.crdt.apply(command, index);
+        outcomes.push({ result: { status: 'ok', version: index }, changes: [], duplicate: false });
+        continue;
+      }
       const tx = new Overlay(this.storage, pending, command.ks);
       const result = execute(command, index, tx);
       const ok = result.status === 'ok';
@@ -163,9 +184,11 @@ export class KvStateMachine {
       ops.push(entry === null ? { type: 'delete', key } : { type: 'put', key, value: encodeEntry(entry, this.writer) });
     }
     for (const op of sessionOps) ops.push(op);
+    this.crdt.takeOps(ops);
     ops.push(metaOp(last));
     this.storage.batch(ops);
     this.applied = last;
+    for (const a of this.crdt.takeApplied()) for (const l of this.crdtListeners) l(a);
     return outcomes;
   }
 
@@ -241,6 +264,8 @@ function execute(cmd: KvCommand, index: number, tx: Overlay): KvResult {
     }
     case 'batch':
       return executeBatch(cmd, index, tx);
+    case 'crdt':
+      throw new Error('crdt commands are applied by CrdtKeyspaces');
   }
 }
 

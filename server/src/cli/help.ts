@@ -29,6 +29,7 @@ Flags:
   --data <dir>              data directory, created if missing (required)
   --peers <id=host:port,...>  the other members: with it the node joins a Raft cluster
   --cluster-secret <s>      shared secret authenticating peer links (or $NEUROPLEX_CLUSTER_SECRET; 16+ chars)
+  --sync-token <t>          token sync clients must present on GET /v1/sync (or $NEUROPLEX_SYNC_TOKEN; default: none)
   --max-value-bytes <n>     largest value (default 1048576)
   --snapshot-every <n>      snapshot and compact the WAL every n entries (default 10000)
   --cache-entries <n>       ARC read cache size in keys (default 100000)`,

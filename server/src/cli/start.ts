@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import { PEER_PATH } from '../cluster/peer-transport.ts';
 import { RaftNode } from '../cluster/raft-node.ts';
 import { LocalNode } from '../node/local-node.ts';
+import { SyncEndpoint } from '../sync/sync-endpoint.ts';
 import type { MemberInfo } from '../node/origin-node.ts';
 import { CachedKvStorage } from '../storage/cached-storage.ts';
 import { LmdbKvStorage } from '../storage/lmdb-storage.ts';
@@ -76,6 +77,7 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
       'snapshot-every': { type: 'string' },
       'cache-entries': { type: 'string' },
       'cluster-secret': { type: 'string' },
+      'sync-token': { type: 'string' },
     },
     'start',
   );
@@ -146,6 +148,8 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
     if (cause instanceof NeuroplexError) throw new CliError(`start: refusing to start: ${cause.message}`);
     throw cause;
   }
+  const syncToken = str(p, 'sync-token') ?? process.env.NEUROPLEX_SYNC_TOKEN;
+  const sync = new SyncEndpoint({ node, ...(syncToken === undefined || syncToken === '' ? {} : { token: syncToken }) });
   const { app } = createOriginApp({ node, metrics: registry, ...(maxValueBytes === undefined ? {} : { maxValueBytes }) });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolvePromise, reject) => {
@@ -161,10 +165,12 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
   if (node instanceof LocalNode) node.url = `http://${listen.host}:${port}`;
   const clients = new ClientProtocolServer({ node, ...(maxValueBytes === undefined ? {} : { maxValueBytes }) });
   const raftNode = node instanceof RaftNode ? node : null;
-  // Peer links and binary-protocol clients arrive as WebSocket upgrades on the same port.
+  // Peer links, binary-protocol clients and sync clients arrive as WebSocket upgrades on
+  // the same port.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (req.url === CLIENT_PATH) clients.handleUpgrade(req, socket, head);
     else if (req.url === PEER_PATH && raftNode !== null) raftNode.transport.handleUpgrade(req, socket, head);
+    else if (SyncEndpoint.matches(req)) sync.handleUpgrade(req, socket, head);
     else socket.destroy();
   });
   const applied = node instanceof LocalNode ? node.appliedIndex : node.stateMachine.appliedIndex;
@@ -178,6 +184,7 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
   });
   io.out(`neuroplex node ${id} stopping`);
   // Stop the node first: its peer links are upgraded sockets the HTTP server would wait on.
+  sync.close();
   if (node instanceof RaftNode) node.stop('shutting down');
   clients.close();
   const closed = new Promise<void>((r) => server.close(() => r()));

@@ -76,9 +76,8 @@ export function createOriginApp(options: OriginAppOptions): { app: Hono; metrics
     keepaliveMs: options.watchKeepaliveMs ?? 15_000,
   });
 
-  app.get('/v1/sync', (c) =>
-    errorResponse(c, HttpErrorCode.NotImplemented, 'the sync protocol over WebSocket is not served by this node yet'),
-  );
+  // A WebSocket upgrade never reaches the app (the server hands it to the sync endpoint).
+  app.get('/v1/sync', (c) => c.json({ error: { code: 'UPGRADE_REQUIRED', message: 'GET /v1/sync is a WebSocket upgrade (the sync protocol)' } }, 426));
 
   app.get('/v1/cluster', (c) => c.json(node.cluster()));
   app.post('/v1/cluster/members', async (c) => {

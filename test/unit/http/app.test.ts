@@ -168,7 +168,7 @@ describe('Origin HTTP API over LocalNode', () => {
     expectError(await req('POST', '/v1/cluster/members', { id: 'n2', url: 'http://127.0.0.1:2' }), 503, 'MEMBERSHIP_UNAVAILABLE');
     expectError(await req('POST', '/v1/cluster/members', { id: 7 }), 400, 'BAD_REQUEST');
     expectError(await req('DELETE', '/v1/cluster/members/n2'), 503, 'MEMBERSHIP_UNAVAILABLE');
-    expectError(await req('GET', '/v1/sync'), 501, 'NOT_IMPLEMENTED');
+    expectError(await req('GET', '/v1/sync'), 426, 'UPGRADE_REQUIRED');
     node.stop('maintenance');
     expectError(await req('GET', '/ready'), 503, 'NOT_READY');
     expectError(await req('PUT', '/v1/kv/k', { value: 2 }), 503, 'NODE_STOPPED');

@@ -1,0 +1,288 @@
+// The client's sync shell: one WebSocket at a time (to one of several origin URLs, in
+// turn), one multiplexer and one ClientSyncSession for the keyspace on it; the session's
+// effects are carried out against the replica and the LocalStore, and a lost connection
+// is retried with exponential backoff and jitter. The ClientSyncState outlives sessions:
+// a reconnect resumes from the stored cursor and resends only unacknowledged changes.
+import type { Replica } from '../../core/src/doc/replica.ts';
+import type { ClientSyncState } from '../../core/src/sync/client-state.ts';
+import { ClientSyncSession } from '../../core/src/sync/client-session.ts';
+import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
+import type { Backoff } from './backoff.ts';
+import type { LocalStore } from './local-store.ts';
+import { frameBytes, WS_CONNECTING, WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './transport.ts';
+
+export const ClientStatus = { Offline: 'offline', Connecting: 'connecting', Syncing: 'syncing', Synced: 'synced' } as const;
+export type ClientStatus = (typeof ClientStatus)[keyof typeof ClientStatus];
+
+export interface SyncConnectionOptions {
+  readonly urls: readonly string[];
+  readonly keyspace: string;
+  readonly token: string;
+  readonly replica: Replica;
+  readonly state: ClientSyncState;
+  readonly store: LocalStore;
+  readonly WebSocket: WebSocketConstructor;
+  readonly backoff: Backoff;
+  /** Handshake timeout in ms (default 10,000). */
+  readonly handshakeTimeoutMs?: number;
+  readonly onStatus: (status: ClientStatus) => void;
+  /** Local changes up to this lsn are committed by the origin (and dropped from storage). */
+  readonly onCommitted: () => void;
+  /** A session or socket error, for diagnostics. */
+  readonly onError?: (error: Error) => void;
+}
+
+const TICK_MS = 250;
+
+export class SyncConnection {
+  private readonly o: SyncConnectionOptions;
+  private ws: WebSocketLike | undefined;
+  private mux: Multiplexer | undefined;
+  private session: ClientSyncSession | undefined;
+  private urlIndex = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private tickTimer: ReturnType<typeof setInterval> | undefined;
+  private saveScheduled = false;
+  /** Highest delivery seq applied and not yet confirmed stored to the session. */
+  private unstoredSeq = 0;
+  private stopped = false;
+  private paused = false;
+  status: ClientStatus = ClientStatus.Offline;
+  /** The URL of the open socket, if any. */
+  connectedUrl: string | undefined;
+  /** Sockets opened so far (a reconnect counts). */
+  connects = 0;
+
+  constructor(options: SyncConnectionOptions) {
+    this.o = options;
+  }
+
+  start(): void {
+    this.open();
+    this.tickTimer = setInterval(() => {
+      this.session?.tick();
+      this.drain();
+    }, TICK_MS);
+  }
+
+  /** A stored local change: hand it to the live session, or keep it for the next one. */
+  localChange(bytes: Uint8Array): void {
+    const s = this.session;
+    if (s !== undefined && !s.closed) {
+      s.localDelta(bytes);
+      this.drain();
+    } else {
+      this.o.state.addLocal(bytes);
+    }
+  }
+
+  /** Cuts the current socket (as a network failure would) and reconnects after a backoff. */
+  drop(): void {
+    if (this.ws !== undefined) closeQuietly(this.ws, 4000, 'dropped by the client');
+    this.lost();
+  }
+
+  /** Goes offline on purpose (e.g. the browser's `offline` event): no socket, no retries. */
+  pause(): void {
+    if (this.stopped || this.paused) return;
+    this.paused = true;
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.teardown();
+    this.setStatus(ClientStatus.Offline);
+  }
+
+  /** Back online (e.g. the browser's `online` event): connects at once. */
+  resume(): void {
+    if (this.stopped || !this.paused) return;
+    this.paused = false;
+    this.o.backoff.reset();
+    this.open();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    this.session?.close('client closed');
+    this.flushFrames();
+    this.teardown();
+    this.setStatus(ClientStatus.Offline);
+  }
+
+  // ---- internals ---------------------------------------------------------------------
+
+  private open(): void {
+    if (this.stopped || this.paused) return;
+    const url = this.o.urls[this.urlIndex % this.o.urls.length]!;
+    this.urlIndex++;
+    let ws: WebSocketLike;
+    try {
+      ws = new this.o.WebSocket(url);
+    } catch (e) {
+      this.o.onError?.(e as Error);
+      return this.scheduleReconnect();
+    }
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    this.setStatus(ClientStatus.Connecting);
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      this.connects++;
+      this.connectedUrl = url;
+      const mux = new Multiplexer();
+      const session = new ClientSyncSession({
+        channel: mux.allocateChannel(),
+        keyspace: this.o.keyspace,
+        replica: this.o.replica,
+        state: this.o.state,
+        token: this.o.token,
+        localStoreLoaded: true,
+        handshakeTimeoutTicks: Math.ceil((this.o.handshakeTimeoutMs ?? 10_000) / TICK_MS),
+      });
+      this.mux = mux;
+      this.session = session;
+      this.unstoredSeq = 0;
+      mux.add(session);
+      session.start();
+      this.drain();
+    };
+    ws.onmessage = (ev) => {
+      if (this.ws !== ws || this.mux === undefined) return;
+      const bytes = frameBytes(ev.data);
+      if (bytes === undefined) return this.drop();
+      this.mux.receive(bytes);
+      this.drain();
+    };
+    ws.onclose = () => {
+      if (this.ws === ws) this.lost();
+    };
+    ws.onerror = (ev) => {
+      if (this.ws !== ws) return;
+      this.o.onError?.(new Error(`sync socket to ${url} failed: ${String((ev as { message?: string }).message ?? 'error')}`));
+    };
+  }
+
+  private lost(): void {
+    if (this.ws === undefined) return;
+    this.teardown();
+    if (this.stopped) return;
+    this.setStatus(ClientStatus.Offline);
+    this.scheduleReconnect();
+  }
+
+  private teardown(): void {
+    const ws = this.ws;
+    this.ws = undefined;
+    this.mux = undefined;
+    this.session = undefined;
+    this.connectedUrl = undefined;
+    if (ws !== undefined) closeQuietly(ws, 1000, 'closing');
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.paused || this.reconnectTimer !== undefined) return;
+    const delay = this.o.backoff.next();
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.open();
+    }, delay);
+  }
+
+  /** Carries out the session's effects and sends its frames. */
+  private drain(): void {
+    const s = this.session;
+    if (s === undefined) return;
+    let dirty = false;
+    let committed = 0;
+    for (const e of s.takeEffects()) {
+      switch (e.kind) {
+        case 'status':
+          if (e.status === 'synced') this.o.backoff.reset();
+          if (e.status !== 'closed') this.setStatus(e.status);
+          break;
+        case 'deliver':
+          this.o.replica.applyDelta(e.delta);
+          this.unstoredSeq = e.seq;
+          dirty = true;
+          break;
+        case 'chunk':
+          // Parts of a bulk transfer are kept in memory only: after a restart it starts over.
+          this.unstoredSeq = e.seq;
+          dirty = true;
+          break;
+        case 'cursor':
+          dirty = true;
+          break;
+        case 'acknowledged':
+          if (e.level === 'committed') committed = Math.max(committed, e.lsn);
+          break;
+        case 'closed':
+          if (e.error !== undefined) this.o.onError?.(e.error);
+          this.flushFrames();
+          this.drop();
+          return;
+      }
+    }
+    this.flushFrames();
+    if (committed > 0) {
+      // The snapshot saved first includes the committed changes; then they can go.
+      void this.o.store.saveReplica(this.o.replica, this.o.state).then(() => this.o.store.dropPendingThrough(committed)).then(
+        () => this.o.onCommitted(),
+        (e: unknown) => this.o.onError?.(e as Error),
+      );
+    }
+    if (dirty) this.scheduleSave();
+  }
+
+  /** Saves the replica and cursor once per turn, then confirms the deliveries stored. */
+  private scheduleSave(): void {
+    if (this.saveScheduled) return;
+    this.saveScheduled = true;
+    setTimeout(() => {
+      this.saveScheduled = false;
+      const session = this.session;
+      const seq = this.unstoredSeq;
+      this.o.store.saveReplica(this.o.replica, this.o.state).then(
+        () => {
+          if (this.session !== session || session === undefined || session.closed) return;
+          if (seq > 0) session.storedUpTo(seq);
+          this.drain();
+        },
+        (e: unknown) => this.o.onError?.(e as Error),
+      );
+    }, 0);
+  }
+
+  private flushFrames(): void {
+    const ws = this.ws;
+    const mux = this.mux;
+    if (ws === undefined || mux === undefined) return;
+    for (const f of mux.takeFrames()) if (ws.readyState === WS_OPEN) ws.send(f);
+  }
+
+  private setStatus(status: ClientStatus): void {
+    if (this.stopped && status !== ClientStatus.Offline) return;
+    if (this.status === status) return;
+    this.status = status;
+    this.o.onStatus(status);
+  }
+}
+
+/** Closes a socket in any state without its late events reaching us (or throwing). */
+function closeQuietly(ws: WebSocketLike, code: number, reason: string): void {
+  const ignore = (): void => {};
+  ws.onmessage = ignore;
+  ws.onclose = ignore;
+  ws.onerror = ignore;
+  // Closing a socket still connecting aborts it: close it once it opens instead.
+  if (ws.readyState === WS_CONNECTING) ws.onopen = () => ws.close(code, reason);
+  else {
+    ws.onopen = ignore;
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Already closing or closed.
+    }
+  }
+}

@@ -1,0 +1,125 @@
+// A KeyspaceSource over the origin's committed CRDT stream: the keyspace's replica lives in
+// the replicated state machine (core/src/kv/crdt-keyspaces.ts); this keeps the deltas
+// committed since this node started (or since the last compaction) in memory, in log order.
+// Anything older is served as a snapshot of the replica: a node that restarted, or a client
+// further behind than `maxRetainedBytes`, gets the whole state instead of a replay.
+import { CausalContext } from '../../../core/src/clock/causal-context.ts';
+import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
+import { Replica } from '../../../core/src/doc/replica.ts';
+import { type CrdtKeyspace, type CrdtLogEntry, ORIGIN_REPLICA_ID } from '../../../core/src/kv/crdt-keyspaces.ts';
+import type { KvStateMachine } from '../../../core/src/kv/state-machine.ts';
+import type { KeyspaceSource, LogEntry, PositionedBytes } from '../../../core/src/sync/keyspace-source.ts';
+
+/** logId of a keyspace no delta was committed to yet (its head is 0). */
+export const EMPTY_LOG_ID = 'empty';
+
+export class CommittedKeyspaceSource implements KeyspaceSource {
+  readonly keyspace: string;
+  private readonly sm: KvStateMachine;
+  private readonly maxRetainedBytes: number;
+  private entries: CrdtLogEntry[] = [];
+  private retainedBytes = 0;
+  private compacted: number;
+  /** The head the kept entries lead up to; a different head means the state was replaced. */
+  private knownHead: number;
+  private snap: PositionedBytes | undefined;
+  /** An empty replica for keyspaces without state yet. */
+  private readonly empty: Replica;
+
+  constructor(sm: KvStateMachine, keyspace: string, maxRetainedBytes = 8 << 20) {
+    this.sm = sm;
+    this.keyspace = keyspace;
+    this.maxRetainedBytes = maxRetainedBytes;
+    this.empty = new Replica({ replicaId: ORIGIN_REPLICA_ID, keyspace });
+    // Entries committed before this node started are not kept: they are in the snapshot.
+    this.compacted = this.state()?.position ?? 0;
+    this.knownHead = this.compacted;
+  }
+
+  private state(): CrdtKeyspace | undefined {
+    return this.sm.crdtKeyspace(this.keyspace);
+  }
+
+  private replica(): Replica {
+    return this.state()?.replica ?? this.empty;
+  }
+
+  get replicaId(): ReplicaId {
+    return ORIGIN_REPLICA_ID;
+  }
+
+  get logId(): string {
+    return this.state()?.logId ?? EMPTY_LOG_ID;
+  }
+
+  /** The state machine joined and stored these entries (in order, after the current head). */
+  append(entries: readonly CrdtLogEntry[]): void {
+    for (const e of entries) {
+      this.entries.push(e);
+      this.retainedBytes += e.bytes.length;
+      this.knownHead = e.position;
+    }
+    while (this.retainedBytes > this.maxRetainedBytes && this.entries.length > 1) {
+      const dropped = this.entries.shift()!;
+      this.retainedBytes -= dropped.bytes.length;
+      this.compacted = dropped.position;
+    }
+  }
+
+  /** Storage was replaced (snapshot restore): everything before the new head is a snapshot. */
+  reset(): void {
+    this.entries = [];
+    this.retainedBytes = 0;
+    this.compacted = this.state()?.position ?? 0;
+    this.knownHead = this.compacted;
+    this.snap = undefined;
+  }
+
+  head(): number {
+    const h = this.state()?.position ?? 0;
+    // The state moved without entries reaching us (a Raft snapshot was installed): what
+    // lies between is only in the snapshot now.
+    if (h !== this.knownHead) this.reset();
+    return h;
+  }
+
+  compactedThrough(): number {
+    this.head();
+    return this.compacted;
+  }
+
+  read(position: number, maxBytes: number, maxEntries: number): readonly LogEntry[] {
+    const out: LogEntry[] = [];
+    let bytes = 0;
+    // Binary search for the first entry after `position`.
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.entries[mid]!.position <= position) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.entries.length && out.length < maxEntries; i++) {
+      const e = this.entries[i]!;
+      if (out.length > 0 && bytes + e.bytes.length > maxBytes) break;
+      out.push(e);
+      bytes += e.bytes.length;
+    }
+    return out;
+  }
+
+  snapshot(): PositionedBytes {
+    const head = this.head();
+    if (this.snap === undefined || this.snap.position !== head) this.snap = { position: head, bytes: this.replica().encode() };
+    return this.snap;
+  }
+
+  context(): CausalContext {
+    return this.state()?.replica.contextOf() ?? new CausalContext();
+  }
+
+  deltaSince(context: CausalContext): PositionedBytes {
+    const r = this.replica();
+    return { position: this.head(), bytes: r.encodeDelta(r.deltaSince(context)) };
+  }
+}

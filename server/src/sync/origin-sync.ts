@@ -1,0 +1,297 @@
+// The origin's sync shell: serves the pure sync sessions (core/src/sync) over any ordered
+// frame transport. Clients' deltas are committed through the node's replicated log as
+// batched `crdt` commands (one in flight per keyspace) and acknowledged only once applied;
+// every node streams what its state machine applies to every session subscribed to that
+// keyspace, whichever node the change was written on.
+import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
+import { MAX_CRDT_DELTAS } from '../../../core/src/kv/command-codec.ts';
+import type { CrdtDeltaItem, KvCommand, KvResult } from '../../../core/src/kv/commands.ts';
+import type { CrdtApplied } from '../../../core/src/kv/crdt-keyspaces.ts';
+import { isKeyspace } from '../../../core/src/kv/limits.ts';
+import type { KvStateMachine } from '../../../core/src/kv/state-machine.ts';
+import { RefuseReason } from '../../../core/src/sync/errors.ts';
+import type { HelloMessage } from '../../../core/src/sync/messages.ts';
+import { Multiplexer } from '../../../core/src/sync/multiplexer.ts';
+import { type Authorize, ServerSyncSession } from '../../../core/src/sync/server-session.ts';
+import { CommittedKeyspaceSource } from './committed-keyspace-source.ts';
+
+/** What the shell needs of a node (RaftNode and LocalNode both fit). */
+export interface SyncCommitter {
+  readonly stateMachine: KvStateMachine;
+  propose(command: KvCommand, options: { timeoutMs: number }): Promise<KvResult>;
+  /** The current Raft term: a proposal outlived by its term may be lost, so it is not awaited. */
+  cluster?(): { readonly term: number };
+}
+
+/** Batches of one keyspace proposed at once. */
+const MAX_BATCHES_IN_FLIGHT = 4;
+/** How often an outstanding batch checks for a new term. */
+const TERM_POLL_MS = 50;
+
+/** A transport for one connection: ordered binary frames. */
+export interface FrameSink {
+  send(frame: Uint8Array): void;
+  /** Ends the connection (the client reconnects and resends what was not acknowledged). */
+  close(reason: string): void;
+}
+
+export interface OriginSyncOptions {
+  readonly node: SyncCommitter;
+  /** Checked at each channel's handshake; without it every token is accepted. */
+  readonly authorize?: Authorize;
+  /** How long a batch may wait for its commit before its connections are closed. */
+  readonly commitTimeoutMs?: number;
+  /** Payload bytes of one committed batch at most (default 4 MiB). */
+  readonly maxBatchBytes?: number;
+}
+
+interface Waiting {
+  readonly conn: OriginConnection;
+  readonly session: ServerSyncSession;
+  readonly seq: number;
+  readonly item: CrdtDeltaItem;
+}
+
+interface KeyspaceHub {
+  readonly source: CommittedKeyspaceSource;
+  readonly sessions: Map<ServerSyncSession, OriginConnection>;
+  queue: Waiting[];
+  /** Batches proposed and not yet answered. */
+  inFlight: number;
+  scheduled: boolean;
+  /** Answers are handled in proposal order along this chain. */
+  answers: Promise<void>;
+}
+
+export class OriginSync {
+  private readonly node: SyncCommitter;
+  private readonly authorize: Authorize | undefined;
+  private readonly commitTimeoutMs: number;
+  private readonly maxBatchBytes: number;
+  private readonly hubs = new Map<string, KeyspaceHub>();
+  private readonly connections = new Set<OriginConnection>();
+  private readonly unlisten: () => void;
+  /** Deltas committed and acknowledged (for metrics and tests). */
+  committedDeltas = 0;
+  committedBatches = 0;
+
+  constructor(options: OriginSyncOptions) {
+    this.node = options.node;
+    this.authorize = options.authorize;
+    this.commitTimeoutMs = options.commitTimeoutMs ?? 10_000;
+    this.maxBatchBytes = options.maxBatchBytes ?? 4 << 20;
+    this.unlisten = this.node.stateMachine.onCrdtApplied((a) => this.onApplied(a));
+  }
+
+  /** A new transport connection; feed its frames to `receive`, call `closed` when it ends. */
+  open(sink: FrameSink): OriginConnection {
+    const conn = new OriginConnection(this, sink);
+    this.connections.add(conn);
+    return conn;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Ends every connection and stops listening. */
+  close(): void {
+    this.unlisten();
+    for (const c of [...this.connections]) c.end('origin shutting down');
+  }
+
+  /** Storage was replaced under the state machine (snapshot restore). */
+  reset(): void {
+    for (const hub of this.hubs.values()) {
+      hub.source.reset();
+      for (const s of hub.sessions.keys()) s.logAdvanced();
+    }
+    this.flushAll();
+  }
+
+  // ---- for connections ---------------------------------------------------------------
+
+  accept(conn: OriginConnection, hello: HelloMessage): ServerSyncSession | RefuseReason {
+    if (!isKeyspace(hello.keyspace)) return RefuseReason.UnknownKeyspace;
+    const hub = this.hub(hello.keyspace);
+    const session = new ServerSyncSession({ channel: hello.channel, source: hub.source, authorize: this.authorize });
+    hub.sessions.set(session, conn);
+    return session;
+  }
+
+  forget(conn: OriginConnection): void {
+    this.connections.delete(conn);
+    for (const hub of this.hubs.values()) {
+      for (const [s, c] of hub.sessions) if (c === conn) hub.sessions.delete(s);
+      hub.queue = hub.queue.filter((w) => w.conn !== conn);
+    }
+  }
+
+  sessionEnded(session: ServerSyncSession): void {
+    this.hubs.get(session.source.keyspace)?.sessions.delete(session);
+  }
+
+  /** A client's validated delta: queue it for the next batch of its keyspace. */
+  enqueue(conn: OriginConnection, session: ServerSyncSession, seq: number, bytes: Uint8Array, from: ReplicaId): void {
+    const hub = this.hub(session.source.keyspace);
+    hub.queue.push({ conn, session, seq, item: { origin: from, bytes } });
+    this.schedule(hub);
+  }
+
+  // ---- internals ---------------------------------------------------------------------
+
+  private hub(ks: string): KeyspaceHub {
+    let hub = this.hubs.get(ks);
+    if (hub === undefined) {
+      hub = { source: new CommittedKeyspaceSource(this.node.stateMachine, ks), sessions: new Map(), queue: [], inFlight: 0, scheduled: false, answers: Promise.resolve() };
+      this.hubs.set(ks, hub);
+    }
+    return hub;
+  }
+
+  /** One turn of the event loop gathers what other connections deliver meanwhile. */
+  private schedule(hub: KeyspaceHub): void {
+    if (hub.scheduled || hub.inFlight >= MAX_BATCHES_IN_FLIGHT || hub.queue.length === 0) return;
+    hub.scheduled = true;
+    setImmediate(() => {
+      hub.scheduled = false;
+      this.proposeQueued(hub);
+    });
+  }
+
+  /**
+   * Proposes queued deltas in batches, several in flight (Raft pipelines them); answers are
+   * handled strictly in proposal order, so each session's acknowledgements only grow.
+   */
+  private proposeQueued(hub: KeyspaceHub): void {
+    while (hub.inFlight < MAX_BATCHES_IN_FLIGHT && hub.queue.length > 0) {
+      let bytes = 0;
+      let n = 0;
+      while (n < hub.queue.length && n < MAX_CRDT_DELTAS && (n === 0 || bytes + hub.queue[n]!.item.bytes.length <= this.maxBatchBytes)) {
+        bytes += hub.queue[n]!.item.bytes.length;
+        n++;
+      }
+      const batch = hub.queue.splice(0, n);
+      hub.inFlight++;
+      const outcome = this.propose(hub, batch);
+      hub.answers = hub.answers.then(async () => {
+        this.settle(hub, batch, await outcome);
+        hub.inFlight--;
+        this.schedule(hub);
+      });
+    }
+  }
+
+  /** The batch's result, or the reason it failed (never rejects). */
+  private async propose(hub: KeyspaceHub, batch: readonly Waiting[]): Promise<KvResult | string> {
+    try {
+      const proposal = this.node.propose({ type: 'crdt', ks: hub.source.keyspace, deltas: batch.map((w) => w.item) }, { timeoutMs: this.commitTimeoutMs });
+      return await this.unlessTermChanges(proposal);
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+
+  private settle(hub: KeyspaceHub, batch: readonly Waiting[], outcome: KvResult | string): void {
+    if (typeof outcome !== 'string' && outcome.status === 'ok') {
+      this.committedBatches++;
+      this.committedDeltas += batch.length;
+      // Every delta of this batch is in the log (or was already held): acknowledge the
+      // last seq of each session, naming the newest position the keyspace has.
+      const last = new Map<ServerSyncSession, Waiting>();
+      for (const w of batch) last.set(w.session, w);
+      const position = hub.source.head();
+      for (const [s, w] of last) if (!s.closed && w.conn.live) s.committedUpTo(w.seq, position);
+      for (const w of last.values()) w.conn.flush();
+      return;
+    }
+    // Not committed (no quorum, timeout, new term): end those connections; their clients
+    // keep the changes pending and resend them after reconnecting (joined idempotently).
+    const reason = typeof outcome === 'string' ? outcome : `commit refused: ${outcome.status}`;
+    const conns = new Set(batch.map((w) => w.conn));
+    hub.queue = hub.queue.filter((w) => !conns.has(w.conn));
+    for (const c of conns) c.end(`changes not committed: ${reason}`);
+  }
+
+  /**
+   * The proposal's answer, or a rejection once the term moves on (a proposal forwarded to a
+   * leader that died is dropped without an answer; waiting for the timeout would stall the
+   * keyspace). The clients resend; a delta that did commit is then skipped as already held.
+   */
+  private unlessTermChanges(proposal: Promise<KvResult>): Promise<KvResult> {
+    const cluster = this.node.cluster?.bind(this.node);
+    if (cluster === undefined) return proposal;
+    const term = cluster().term;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const moved = new Promise<never>((_resolve, reject) => {
+      timer = setInterval(() => {
+        if (cluster().term !== term) reject(new Error(`term moved on from ${term} before the batch committed`));
+      }, TERM_POLL_MS);
+    });
+    return Promise.race([proposal, moved]).finally(() => clearInterval(timer));
+  }
+
+  private onApplied(a: CrdtApplied): void {
+    const hub = this.hubs.get(a.ks);
+    if (hub === undefined) return;
+    hub.source.append(a.entries);
+    const touched = new Set<OriginConnection>();
+    for (const [s, c] of hub.sessions) {
+      s.logAdvanced();
+      touched.add(c);
+    }
+    for (const c of touched) c.flush();
+  }
+
+  private flushAll(): void {
+    for (const c of this.connections) c.flush();
+  }
+}
+
+/** One transport connection: a multiplexer of sessions, one per keyspace channel. */
+export class OriginConnection {
+  private readonly sync: OriginSync;
+  private readonly sink: FrameSink;
+  readonly mux: Multiplexer;
+  live = true;
+
+  constructor(sync: OriginSync, sink: FrameSink) {
+    this.sync = sync;
+    this.sink = sink;
+    this.mux = new Multiplexer({ accept: (hello) => sync.accept(this, hello) });
+  }
+
+  receive(frame: Uint8Array): void {
+    if (!this.live) return;
+    this.mux.receive(frame);
+    this.flush();
+    if (this.mux.error !== undefined) this.end(this.mux.error.message);
+  }
+
+  /** Carries out the sessions' effects and sends their frames. */
+  flush(): void {
+    if (!this.live) return;
+    for (const ch of this.mux.channels) {
+      const s = this.mux.session(ch) as ServerSyncSession | undefined;
+      if (s === undefined) continue;
+      for (const e of s.takeEffects()) {
+        if (e.kind === 'deliver') this.sync.enqueue(this, s, e.seq, e.bytes, e.from);
+        else if (e.kind === 'closed') this.sync.sessionEnded(s);
+      }
+    }
+    for (const f of this.mux.takeFrames()) this.sink.send(f);
+  }
+
+  /** The transport closed (or is being closed): forget every session. */
+  closed(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.sync.forget(this);
+  }
+
+  end(reason: string): void {
+    if (!this.live) return;
+    this.closed();
+    this.sink.close(reason);
+  }
+}
