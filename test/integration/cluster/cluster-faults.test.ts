@@ -104,7 +104,8 @@ it('survives SIGKILL of the leader under load: nothing acknowledged is lost, his
   await new Promise((r) => setTimeout(r, 1_500));
   // Kill the leader's process (found by its --id on the command line).
   const { execFileSync } = await import('node:child_process');
-  const pid = Number(execFileSync('pgrep', ['-f', '--', `--id ${first} --listen`]).toString().trim().split('\n')[0]);
+  // Matched by this test's own temporary data directory: never another cluster's process.
+  const pid = Number(execFileSync('pgrep', ['-f', '--', `--data ${join(root, first)}`]).toString().trim().split('\n')[0]);
   process.kill(pid, 'SIGKILL');
   await until(async () => {
     const l = await leader();
