@@ -31,6 +31,7 @@ export const SECRET = 'test-cluster-secret';
 export interface ClusterOptions {
   readonly tickMs?: number;
   readonly snapshotEveryEntries?: number;
+  readonly snapshotCatchUpEntries?: number;
   /** WAL segment size (small ones let compaction delete files in tests). */
   readonly walSegmentBytes?: number;
 }
@@ -68,6 +69,7 @@ export async function startMember(m: ClusterMember, all: readonly ClusterMember[
     clusterSecret: SECRET,
     tickMs: options.tickMs ?? 20,
     ...(options.snapshotEveryEntries === undefined ? {} : { snapshotEveryEntries: options.snapshotEveryEntries }),
+    ...(options.snapshotCatchUpEntries === undefined ? {} : { snapshotCatchUpEntries: options.snapshotCatchUpEntries }),
   });
   m.clients = new ClientProtocolServer({ node: m.node });
   m.sync = new SyncEndpoint({ node: m.node });

@@ -52,6 +52,8 @@ export interface RaftNodeOptions {
   readonly snapshotDir?: string;
   /** Take a Raft snapshot (and compact the log) every this many applied entries; default 10,000. */
   readonly snapshotEveryEntries?: number;
+  /** Entries kept behind a snapshot for followers that lag a little; default 1,000. */
+  readonly snapshotCatchUpEntries?: number;
 }
 
 interface Waiter<T> {
@@ -143,6 +145,7 @@ export class RaftNode implements OriginNode {
     node.snapshotter = new RaftSnapshotter({
       dir: snapshotDir,
       everyEntries: options.snapshotEveryEntries ?? 10_000,
+      catchUpEntries: options.snapshotCatchUpEntries ?? 1_000,
       raft,
       log: storage,
       wal: options.wal,

@@ -82,6 +82,8 @@ export function decodeConfStateMeta(bytes: Uint8Array): ConfState {
 export interface RaftSnapshotterOptions {
   readonly dir: string;
   readonly everyEntries: number;
+  /** Entries kept in the log behind a snapshot, so a follower a little behind catches up from the log. */
+  readonly catchUpEntries: number;
   readonly raft: RawNode;
   readonly log: MemoryStorage;
   readonly wal: WriteAheadLog;
@@ -130,8 +132,11 @@ export class RaftSnapshotter {
     const kv = encodeSnapshot(o.kv, applied);
     const data = encodeRaftSnapshotData({ members: o.members(), kv });
     const snap = o.log.createSnapshot(applied, o.raft.confStateAt(applied), data);
-    o.log.compact(applied);
-    o.raft.compacted(applied);
+    const compactTo = applied - o.catchUpEntries;
+    if (compactTo >= o.log.firstIndex()) {
+      o.log.compact(compactTo);
+      o.raft.compacted(compactTo);
+    }
     this.last = applied;
     this.taken++;
     const { index, term, confState } = snap.metadata;
@@ -140,7 +145,7 @@ export class RaftSnapshotter {
       // A newer snapshot may have been installed from the leader meanwhile.
       if (index <= o.wal.snapshot.index) return;
       o.wal.setSnapshot({ index, term, data: encodeConfStateMeta(confState) });
-      await o.wal.compact(index);
+      if (compactTo > 0) await o.wal.compact(compactTo);
     })()
       .catch((cause: unknown) => o.onFatal(cause))
       .finally(() => {

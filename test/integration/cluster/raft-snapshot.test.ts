@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 const put = (key: string, value: unknown) => ({ type: KvCommandType.Put, ks: 'default', key, value }) as never;
-const options = { snapshotEveryEntries: 40, walSegmentBytes: 2048 };
+const options = { snapshotEveryEntries: 40, snapshotCatchUpEntries: 0, walSegmentBytes: 2048 };
 
 async function writeMany(m: ClusterMember, from: number, to: number): Promise<void> {
   // Pipelined in groups so the test stays fast; each group is one Raft round or two.
@@ -48,6 +48,20 @@ describe('Raft snapshots', () => {
     // And it keeps replicating after the snapshot.
     await leader.node!.propose(put('after', true), { timeoutMs: 5_000 });
     await eventually(() => (lagging.node!.stateMachine.get('default', 'after') !== undefined ? true : undefined), 'a write after the snapshot');
+  });
+
+  it('keeps entries behind a snapshot: a follower a little behind catches up from the log', { timeout: 30_000 }, async () => {
+    const keep = { ...options, snapshotCatchUpEntries: 500 };
+    cluster = await startCluster(3, keep);
+    const leader = await eventually(() => leaderOf(cluster), 'a leader');
+    const lagging = cluster.find((m) => m !== leader)!;
+    await stopMember(lagging);
+    await writeMany(leader, 0, 200);
+    await leader.node!.snapshotSettled();
+    expect(leader.node!.snapshotStatus().taken).toBeGreaterThanOrEqual(3);
+    await startMember(lagging, cluster, keep);
+    await eventually(() => (lagging.node!.stateMachine.get('default', 'k199') !== undefined ? true : undefined), 'the follower to catch up');
+    expect(lagging.node!.snapshotStatus().installed).toBe(0);
   });
 
   it('all nodes restart from compacted WALs with every committed write', { timeout: 30_000 }, async () => {
