@@ -42,6 +42,12 @@ export interface ConnectOptions {
   readonly fetch?: typeof fetch;
   readonly backoff?: BackoffOptions;
   readonly handshakeTimeoutMs?: number;
+  /**
+   * Where `online`/`offline` events come from (default: the page's `window`, when there is
+   * one): `offline` pauses syncing at once (a browser keeps dead sockets open), `online`
+   * reconnects without waiting for the backoff. Pass null to ignore them.
+   */
+  readonly networkEvents?: EventTarget | null;
   /** Diagnostics: session and socket errors (the client retries on its own). */
   readonly onError?: (error: Error) => void;
 }
@@ -89,6 +95,7 @@ export class NeuroplexClient {
   private lastWrite: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly ownsStorage: boolean;
+  private unfollowNetwork: () => void = () => {};
 
   private constructor(keyspace: string, replica: Replica, state: ClientSyncState, store: LocalStore, options: ConnectOptions, urls: readonly string[]) {
     this.keyspace = keyspace;
@@ -145,6 +152,7 @@ export class NeuroplexClient {
     const { store, replica, state } = await LocalStore.open(adapter, keyspace, random, () => Date.now());
     const client = new NeuroplexClient(keyspace, replica, state, store, options, urls);
     client.connection.start();
+    client.followNetwork(options.networkEvents === undefined ? (globalThis as { window?: EventTarget }).window : options.networkEvents);
     return client;
   }
 
@@ -244,6 +252,7 @@ export class NeuroplexClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.unfollowNetwork();
     this.connection.stop();
     for (const s of this.streams) s.finish();
     for (const w of this.flushWaiters.splice(0)) w.reject(new ClientClosedError());
@@ -287,6 +296,18 @@ export class NeuroplexClient {
     const e: StatusEvent = { status: this.connection.status, unacknowledged: this.unacknowledged };
     for (const l of this.statusListeners) l(e);
     if (e.unacknowledged === 0 && this.flushWaiters.length > 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
+  }
+
+  private followNetwork(target: EventTarget | null | undefined): void {
+    if (target === null || target === undefined) return;
+    const offline = (): void => this.connection.pause();
+    const online = (): void => this.connection.resume();
+    target.addEventListener('offline', offline);
+    target.addEventListener('online', online);
+    this.unfollowNetwork = () => {
+      target.removeEventListener('offline', offline);
+      target.removeEventListener('online', online);
+    };
   }
 
   private checkOpen(): void {

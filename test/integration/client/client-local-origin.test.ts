@@ -108,6 +108,22 @@ describe('NeuroplexClient against one origin', () => {
     await waitFor(() => a.replica.get('from-b') === 2 && b.replica.get('while-away') === 1, 'both changes everywhere');
   });
 
+  it('follows online/offline events', async () => {
+    const o = await origin();
+    const network = new EventTarget();
+    const a = await client(o.syncUrl, { networkEvents: network, backoff: { initialMs: 5_000, maxMs: 5_000 } });
+    await waitFor(() => a.status === 'synced', 'synced');
+    network.dispatchEvent(new Event('offline'));
+    expect(a.status).toBe('offline');
+    await a.set('k', 1);
+    await expect(a.get('k', { consistency: 'strong' })).rejects.toBeInstanceOf(ConsistencyUnavailableError);
+    // `online` reconnects at once, not after the (here 5 s) backoff.
+    network.dispatchEvent(new Event('online'));
+    await waitFor(() => a.status === 'synced', 'synced again', 3_000);
+    await a.flushed();
+    expect(o.node.stateMachine.crdtKeyspace('docs')!.replica.get('k')).toBe(1);
+  });
+
   it('never syncs with a wrong token', async () => {
     const o = await origin({ token: 'right' });
     const errors: Error[] = [];
