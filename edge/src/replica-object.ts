@@ -1,0 +1,222 @@
+// The edge replica of one keyspace at one region: a Durable Object holding the keyspace in
+// its SQLite storage (SqlKeyspaceLog) and serving clients with the core's ServerSyncSession
+// over hibernatable WebSockets. The shell loop is the one in core/src/sync/sync-session.ts:
+// frames in -> multiplexer; effects out -> store (before acknowledging), then every
+// session of every socket streams the new log entries (fan-out); frames out -> sockets.
+//
+// Hibernation: sockets are accepted with ctx.acceptWebSocket and carry an attachment
+// ({ keyspace, hello }). Sessions themselves live in memory; when the object is rebuilt
+// after eviction, sockets whose session is gone are closed with 1012 and their clients
+// resume from their cursor on a new socket (nothing acknowledged is lost: it is stored).
+import { replicaIdFromBytes } from '../../core/src/clock/replica-id.ts';
+import { SyncErrorCode, type SyncProtocolError } from '../../core/src/sync/errors.ts';
+import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
+import { ServerSyncSession } from '../../core/src/sync/server-session.ts';
+import type { DurableObjectState, HibernatableWebSocket, UpgradeResponseInit, WebSocketPairCtor } from './cf-types.ts';
+import type { EdgeEnv } from './env.ts';
+import { CloseCode, EdgeErrorCode, errorBody } from './errors.ts';
+import { OriginLink } from './origin-link.ts';
+import { readMeta, SqlKeyspaceLog } from './sql-keyspace-log.ts';
+
+declare const WebSocketPair: WebSocketPairCtor;
+
+/** Header the Worker uses to tell the object which keyspace it serves. */
+export const KEYSPACE_HEADER = 'x-neuroplex-keyspace';
+
+interface Attachment {
+  keyspace: string;
+  /** True once a session was opened on the socket (its loss needs a reconnect). */
+  hello: boolean;
+}
+
+interface Connection {
+  readonly mux: Multiplexer;
+  readonly sessions: Set<ServerSyncSession>;
+}
+
+export class KeyspaceReplicaObject {
+  private readonly ctx: DurableObjectState;
+  private readonly env: EdgeEnv;
+  private log: SqlKeyspaceLog | undefined;
+  private link: OriginLink | undefined;
+  private readonly conns: Map<WebSocket, Connection>;
+
+  constructor(ctx: DurableObjectState, env: EdgeEnv) {
+    this.ctx = ctx;
+    this.env = env;
+    this.log = undefined;
+    this.link = undefined;
+    this.conns = new Map();
+    const stored = readMeta(ctx.storage.sql).get('keyspace');
+    if (typeof stored === 'string') this.load(stored);
+  }
+
+  async fetch(request: Request): Promise<Response> {
+    const keyspace = request.headers.get(KEYSPACE_HEADER);
+    if (keyspace === null || keyspace === '') return json(400, errorBody(EdgeErrorCode.BadRequest, 'missing keyspace'));
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      return json(426, errorBody(EdgeErrorCode.UpgradeRequired, 'GET /v1/sync needs a WebSocket upgrade'));
+    }
+    const log = this.load(keyspace);
+    if (log.keyspace !== keyspace) return json(400, errorBody(EdgeErrorCode.BadRequest, `this replica serves keyspace ${log.keyspace}`));
+    const pair = new WebSocketPair();
+    const server = pair[1];
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ keyspace, hello: false } satisfies Attachment);
+    const init: UpgradeResponseInit = { status: 101, webSocket: pair[0] };
+    return new Response(null, init);
+  }
+
+  async webSocketMessage(ws: HibernatableWebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (typeof message === 'string') {
+      ws.close(CloseCode.UnsupportedData, 'the sync protocol uses binary frames');
+      return;
+    }
+    const att = ws.deserializeAttachment() as Attachment | null;
+    let conn = this.conns.get(ws);
+    if (conn === undefined) {
+      if (att === null || att.hello) {
+        ws.close(CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
+        return;
+      }
+      conn = this.connect(ws, att.keyspace);
+    }
+    if (att !== null && !att.hello) ws.serializeAttachment({ keyspace: att.keyspace, hello: true } satisfies Attachment);
+    try {
+      conn.mux.receive(new Uint8Array(message));
+      this.run();
+    } catch (e) {
+      // A bug or a storage failure: this socket ends, the object keeps serving the others.
+      this.drop(ws, CloseCode.Internal, `edge error: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  async webSocketClose(ws: HibernatableWebSocket, code: number, _reason: string): Promise<void> {
+    this.forget(ws);
+    try {
+      ws.close(code === 1005 || code === 1006 ? CloseCode.Normal : code, 'closed');
+    } catch {
+      // already closed
+    }
+  }
+
+  async webSocketError(ws: HibernatableWebSocket): Promise<void> {
+    this.forget(ws);
+  }
+
+  async alarm(): Promise<void> {
+    this.link?.onAlarm();
+  }
+
+  // ---- the shell loop -----------------------------------------------------------------
+
+  private load(keyspace: string): SqlKeyspaceLog {
+    if (this.log !== undefined) return this.log;
+    this.log = SqlKeyspaceLog.open(this.ctx.storage.sql, keyspace, () => {
+      const bytes = crypto.getRandomValues(new Uint8Array(8));
+      const logId = `edge-${[...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+      return { replicaId: replicaIdFromBytes(bytes), logId };
+    });
+    // Sockets that outlived an eviction lost their sessions: they reconnect and resume.
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = (ws as HibernatableWebSocket).deserializeAttachment() as Attachment | null;
+      if (att === null || att.hello) ws.close(CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
+    }
+    if (this.env.ORIGIN_URL !== undefined && this.env.ORIGIN_URL !== '') {
+      this.link = new OriginLink(this.ctx, this.log, this.env.ORIGIN_URL, this.env.ORIGIN_TOKEN ?? '', () => this.run());
+      this.link.start();
+    }
+    return this.log;
+  }
+
+  private connect(ws: WebSocket, keyspace: string): Connection {
+    const log = this.load(keyspace);
+    const token = this.env.EDGE_TOKEN;
+    const conn: Connection = {
+      sessions: new Set(),
+      mux: new Multiplexer({
+        accept: (hello) => {
+          const s = new ServerSyncSession({
+            channel: hello.channel,
+            source: log,
+            authorize: token === undefined || token === '' ? undefined : (t) => t === token,
+          });
+          conn.sessions.add(s);
+          return s;
+        },
+        maxChannels: 16,
+      }),
+    };
+    this.conns.set(ws, conn);
+    return conn;
+  }
+
+  /** Drains every session's effects, stores what clients sent, streams, flushes frames. */
+  run(): void {
+    const log = this.log;
+    if (log === undefined) return;
+    const head = log.head();
+    for (const [ws, conn] of this.conns) {
+      let closeWith: { code: number; reason: string } | undefined;
+      for (const s of conn.sessions) {
+        for (const e of s.takeEffects()) {
+          if (e.kind === 'deliver') {
+            const position = log.commit(e.delta, e.bytes, e.from);
+            s.storedUpTo(e.seq);
+            if (this.link !== undefined) this.link.forward(e.bytes, s, e.seq, position);
+            else s.committedUpTo(e.seq, position);
+          } else if (e.kind === 'closed') {
+            conn.sessions.delete(s);
+            if (e.error !== undefined && !e.error.remote) closeWith = closeFor(e.error);
+          }
+        }
+      }
+      if (conn.mux.error !== undefined) closeWith = closeFor(conn.mux.error);
+      if (closeWith !== undefined) {
+        this.flush(ws, conn);
+        this.drop(ws, closeWith.code, closeWith.reason);
+      }
+    }
+    this.link?.pump();
+    if (log.head() !== head) for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
+    for (const [ws, conn] of this.conns) this.flush(ws, conn);
+  }
+
+  private flush(ws: WebSocket, conn: Connection): void {
+    for (const f of conn.mux.takeFrames()) {
+      try {
+        ws.send(f as Uint8Array<ArrayBuffer>);
+      } catch {
+        this.forget(ws);
+        return;
+      }
+    }
+  }
+
+  private drop(ws: WebSocket, code: number, reason: string): void {
+    this.forget(ws);
+    try {
+      ws.close(code, reason.slice(0, 120));
+    } catch {
+      // already closed
+    }
+  }
+
+  private forget(ws: WebSocket): void {
+    const conn = this.conns.get(ws);
+    if (conn === undefined) return;
+    this.conns.delete(ws);
+    this.link?.forgetSessions(conn.sessions);
+  }
+}
+
+function closeFor(error: SyncProtocolError): { code: number; reason: string } {
+  const reason = `${error.code}: ${error.message}`;
+  if (error.code === SyncErrorCode.Refused) return { code: error.reason === 'unauthorized' ? CloseCode.Unauthorized : CloseCode.ProtocolError, reason };
+  if (error.code === SyncErrorCode.TooLarge) return { code: CloseCode.TooLarge, reason };
+  return { code: CloseCode.ProtocolError, reason };
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
