@@ -33,8 +33,8 @@ export interface WranglerDev {
 }
 
 /** Starts wrangler dev and waits (bounded) until /health answers. */
-export async function startWranglerDev(options: { port: number; persistTo: string; vars?: Record<string, string>; timeoutMs?: number }): Promise<WranglerDev> {
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(options.port), '--persist-to', options.persistTo, '--log-level', 'warn'];
+export async function startWranglerDev(options: { port: number; persistTo: string; vars?: Record<string, string>; timeoutMs?: number; config?: string }): Promise<WranglerDev> {
+  const args = ['dev', ...(options.config === undefined ? [] : ['--config', options.config]), '--ip', '127.0.0.1', '--port', String(options.port), '--persist-to', options.persistTo, '--log-level', 'warn'];
   for (const [k, v] of Object.entries(options.vars ?? {})) args.push('--var', `${k}:${v}`);
   const child: ChildProcess = spawn(join(ROOT, 'node_modules', '.bin', 'wrangler'), args, { cwd: ROOT, env: wranglerEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
