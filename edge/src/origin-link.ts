@@ -96,11 +96,15 @@ export class OriginLink {
     if (sessions.size > 0) this.waiting = this.waiting.filter((w) => !sessions.has(w.session));
   }
 
-  /** Part of the owner's loop: carries out the session's effects and sends its frames. */
-  pump(): void {
+  /**
+   * Part of the owner's loop: carries out the session's effects and sends its frames.
+   * Returns true when it did something that may concern any client session.
+   */
+  pump(): boolean {
     const s = this.session;
-    if (s === undefined) return;
-    for (const e of s.takeEffects()) {
+    if (s === undefined) return false;
+    const effects = s.takeEffects();
+    for (const e of effects) {
       switch (e.kind) {
         case 'deliver':
           this.log.commit(e.delta, e.bytes, undefined);
@@ -127,19 +131,20 @@ export class OriginLink {
           break;
         case 'closed':
           this.disconnected();
-          return;
+          return true;
       }
     }
     const ws = this.ws;
-    if (ws === undefined || this.mux === undefined) return;
+    if (ws === undefined || this.mux === undefined) return effects.length > 0;
     for (const f of this.mux.takeFrames()) {
       try {
         ws.send(f as Uint8Array<ArrayBuffer>);
       } catch {
         this.disconnected();
-        return;
+        return true;
       }
     }
+    return effects.length > 0;
   }
 
   private committed(lsn: number): void {

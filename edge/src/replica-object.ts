@@ -84,7 +84,7 @@ export class KeyspaceReplicaObject {
     if (att !== null && !att.hello) ws.serializeAttachment({ keyspace: att.keyspace, hello: true } satisfies Attachment);
     try {
       conn.mux.receive(new Uint8Array(message));
-      this.run();
+      this.run(ws);
     } catch (e) {
       // A bug or a storage failure: this socket ends, the object keeps serving the others.
       this.drop(ws, CloseCode.Internal, `edge error: ${e instanceof Error ? e.message : String(e)}`);
@@ -151,12 +151,17 @@ export class KeyspaceReplicaObject {
     return conn;
   }
 
-  /** Drains every session's effects, stores what clients sent, streams, flushes frames. */
-  run(): void {
+  /**
+   * Drains the sessions' effects (of socket `only`, else of all), stores what clients sent,
+   * streams new entries to every session and flushes. A frame that changed nothing shared
+   * (an ack) touches only its own socket, so N acks per change cost O(N), not O(N^2).
+   */
+  run(only?: WebSocket): void {
     const log = this.log;
     if (log === undefined) return;
     const head = log.head();
-    for (const [ws, conn] of this.conns) {
+    const touched = only === undefined ? [...this.conns] : this.conns.has(only) ? [[only, this.conns.get(only)!] as const] : [];
+    for (const [ws, conn] of touched) {
       let closeWith: { code: number; reason: string } | undefined;
       for (const s of conn.sessions) {
         for (const e of s.takeEffects()) {
@@ -177,9 +182,11 @@ export class KeyspaceReplicaObject {
         this.drop(ws, closeWith.code, closeWith.reason);
       }
     }
-    this.link?.pump();
-    if (log.head() !== head) for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
-    for (const [ws, conn] of this.conns) this.flush(ws, conn);
+    const linkActed = this.link?.pump() ?? false;
+    const advanced = log.head() !== head;
+    if (advanced) for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
+    if (advanced || linkActed || only === undefined) for (const [ws, conn] of this.conns) this.flush(ws, conn);
+    else for (const [ws, conn] of touched) if (this.conns.has(ws)) this.flush(ws, conn);
   }
 
   private flush(ws: WebSocket, conn: Connection): void {

@@ -17,6 +17,8 @@ import type { SqlStorage, SqlValue } from './cf-types.ts';
 
 /** Compact when this many entries sit in the log after the snapshot. */
 export const DEFAULT_COMPACT_AFTER_ENTRIES = 4096;
+/** Newest entries kept in memory too: fan-out to many sessions reads them, not SQLite. */
+export const RECENT_ENTRIES = 256;
 
 export function bytesOf(v: SqlValue): Uint8Array {
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
@@ -32,6 +34,8 @@ export class SqlKeyspaceLog implements KeyspaceSource {
   private compacted: number;
   private snap: PositionedBytes | undefined;
   private readonly compactAfterEntries: number;
+  /** The newest log entries, in order, ending at the head (at most RECENT_ENTRIES). */
+  private recent: LogEntry[];
 
   private constructor(sql: SqlStorage, replica: Replica, logId: string, head: number, compacted: number, compactAfterEntries: number) {
     this.sql = sql;
@@ -41,6 +45,7 @@ export class SqlKeyspaceLog implements KeyspaceSource {
     this.compacted = compacted;
     this.snap = undefined;
     this.compactAfterEntries = compactAfterEntries;
+    this.recent = [];
   }
 
   /**
@@ -92,6 +97,8 @@ export class SqlKeyspaceLog implements KeyspaceSource {
     this.sql.exec('INSERT INTO np_log (position, bytes, origin) VALUES (?, ?, ?)', position, bytes, origin ?? null);
     this.replica.applyDelta(delta);
     this.headPosition = position;
+    this.recent.push({ position, bytes, origin });
+    if (this.recent.length > RECENT_ENTRIES * 2) this.recent = this.recent.slice(-RECENT_ENTRIES);
     if (position - this.compacted >= this.compactAfterEntries) this.compact();
     return position;
   }
@@ -117,6 +124,17 @@ export class SqlKeyspaceLog implements KeyspaceSource {
   read(position: number, maxBytes: number, maxEntries: number): readonly LogEntry[] {
     const out: LogEntry[] = [];
     let total = 0;
+    const first = this.recent[0];
+    if (first !== undefined && position >= first.position - 1) {
+      // Positions in `recent` are consecutive: the entry after `position` is at this index.
+      for (let i = position + 1 - first.position; i < this.recent.length && out.length < maxEntries; i++) {
+        const e = this.recent[i]!;
+        if (out.length > 0 && total + e.bytes.length > maxBytes) break;
+        out.push(e);
+        total += e.bytes.length;
+      }
+      return out;
+    }
     const rows = this.sql.exec<{ position: number; bytes: ArrayBuffer; origin: number | null }>(
       'SELECT position, bytes, origin FROM np_log WHERE position > ? ORDER BY position LIMIT ?',
       position,
