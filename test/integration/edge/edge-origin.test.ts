@@ -77,4 +77,23 @@ describe('edge replicas syncing through an origin (wrangler dev + Node origin st
     expect(stateOf(a.host.replica)).toEqual(stateOf(b.host.replica));
     expect(stateOf(origin.host('doc').replica)).toEqual(stateOf(a.host.replica));
   }, 40_000);
+
+  it('changes stored at the edge while the origin is down survive an edge restart and reach the origin', async () => {
+    const [a, b] = clients as [EdgeClient, EdgeClient];
+    await origin.stop();
+    a.host.replica.put('durable-outbox', 42);
+    a.pump();
+    await waitFor(() => a.host.session!.inflightBytes === 0, 5_000, 'stored ack at the edge');
+    expect(a.host.disk.pending.length).toBe(1);
+    await a.close();
+    await b.close();
+    await dev!.stop();
+    dev = await startWranglerDev({ port: dev!.port, persistTo: dir, vars: { ORIGIN_URL: `http://127.0.0.1:${originPort}` } });
+    await origin.start(originPort);
+    // Only a client of the other region reconnects: the eu edge pushes its outbox by itself
+    // (its retry alarm, due while wrangler was down, wakes it at the start).
+    await b.connect(url('us'));
+    await waitFor(() => origin.host('doc').replica.get('durable-outbox') === 42, 20_000, 'outbox reached the origin after the restart');
+    await waitFor(() => b.host.replica.get('durable-outbox') === 42, 10_000, 'and the other region');
+  }, 60_000);
 });
