@@ -119,6 +119,12 @@ async function main(): Promise<void> {
   const port = await freePort();
   log(`starting wrangler dev on ${port} ...`);
   const dev = await startWranglerDev({ port, persistTo: dir, config: 'bench/edge/wrangler.bench.toml', vars: { ORIGIN_URL: `http://127.0.0.1:${originPort}` } });
+  // Ctrl-C: stop wrangler's process group (it runs detached) before leaving.
+  const interrupted = (): void => {
+    void dev.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const edgeUrl = `ws://127.0.0.1:${port}/v1/sync?ks=${KS}&region=bench`;
   const bareUrl = `ws://127.0.0.1:${port}/bare?room=bench`;
   try {

@@ -76,7 +76,7 @@ export class KeyspaceReplicaObject {
     let conn = this.conns.get(ws);
     if (conn === undefined) {
       if (att === null || att.hello) {
-        ws.close(CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
+        closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
         return;
       }
       conn = this.connect(ws, att.keyspace);
@@ -120,7 +120,7 @@ export class KeyspaceReplicaObject {
     // Sockets that outlived an eviction lost their sessions: they reconnect and resume.
     for (const ws of this.ctx.getWebSockets()) {
       const att = (ws as HibernatableWebSocket).deserializeAttachment() as Attachment | null;
-      if (att === null || att.hello) ws.close(CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
+      if (att === null || att.hello) closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
     }
     if (this.env.ORIGIN_URL !== undefined && this.env.ORIGIN_URL !== '') {
       this.link = new OriginLink(this.ctx, this.log, this.env.ORIGIN_URL, this.env.ORIGIN_TOKEN ?? '', () => this.run());
@@ -202,11 +202,7 @@ export class KeyspaceReplicaObject {
 
   private drop(ws: WebSocket, code: number, reason: string): void {
     this.forget(ws);
-    try {
-      ws.close(code, reason.slice(0, 120));
-    } catch {
-      // already closed
-    }
+    closeQuietly(ws, code, reason);
   }
 
   private forget(ws: WebSocket): void {
@@ -214,6 +210,15 @@ export class KeyspaceReplicaObject {
     if (conn === undefined) return;
     this.conns.delete(ws);
     this.link?.forgetSessions(conn.sessions);
+  }
+}
+
+/** Closes a socket that may already be closing (close reasons are capped at 123 bytes). */
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason.slice(0, 120));
+  } catch {
+    // already closed
   }
 }
 
