@@ -4,14 +4,17 @@
 // frames in -> multiplexer; effects out -> store (before acknowledging), then every
 // session of every socket streams the new log entries (fan-out); frames out -> sockets.
 //
-// Hibernation: sockets are accepted with ctx.acceptWebSocket and carry an attachment
-// ({ keyspace, hello }). Sessions themselves live in memory; when the object is rebuilt
-// after eviction, sockets whose session is gone are closed with 1012 and their clients
-// resume from their cursor on a new socket (nothing acknowledged is lost: it is stored).
+// Hibernation: sockets are accepted with ctx.acceptWebSocket; each carries an attachment
+// with its sessions' resume state (ServerSessionResumeState), rewritten whenever it
+// changes. An object woken from hibernation rebuilds the sessions from it, so idle clients
+// notice nothing. A socket whose sessions were not quiescent when the object went away
+// (attachment `sessions: null`) is closed with 1012 and its client resumes from its cursor
+// on a new socket (nothing acknowledged is lost: it is stored).
 import { replicaIdFromBytes } from '../../core/src/clock/replica-id.ts';
 import { SyncErrorCode, type SyncProtocolError } from '../../core/src/sync/errors.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
-import { ServerSyncSession } from '../../core/src/sync/server-session.ts';
+import { type ServerSessionResumeState, ServerSyncSession } from '../../core/src/sync/server-session.ts';
+import type { HelloMessage } from '../../core/src/sync/messages.ts';
 import type { DurableObjectState, HibernatableWebSocket, UpgradeResponseInit, WebSocketPairCtor } from './cf-types.ts';
 import type { EdgeEnv } from './env.ts';
 import { CloseCode, EdgeErrorCode, errorBody } from './errors.ts';
@@ -27,11 +30,16 @@ interface Attachment {
   keyspace: string;
   /** True once a session was opened on the socket (its loss needs a reconnect). */
   hello: boolean;
+  /** The sessions' resume state; null when one was not quiescent (no resume possible). */
+  sessions: ServerSessionResumeState[] | null;
 }
 
 interface Connection {
+  readonly keyspace: string;
   readonly mux: Multiplexer;
   readonly sessions: Set<ServerSyncSession>;
+  /** The attachment last written, as JSON (written again only when it changes). */
+  saved: string;
 }
 
 export class KeyspaceReplicaObject {
@@ -62,7 +70,7 @@ export class KeyspaceReplicaObject {
     const pair = new WebSocketPair();
     const server = pair[1];
     this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ keyspace, hello: false } satisfies Attachment);
+    server.serializeAttachment({ keyspace, hello: false, sessions: [] } satisfies Attachment);
     const init: UpgradeResponseInit = { status: 101, webSocket: pair[0] };
     return new Response(null, init);
   }
@@ -75,13 +83,13 @@ export class KeyspaceReplicaObject {
     const att = ws.deserializeAttachment() as Attachment | null;
     let conn = this.conns.get(ws);
     if (conn === undefined) {
-      if (att === null || att.hello) {
+      if (att === null || (att.hello && att.sessions === null)) {
         closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
         return;
       }
-      conn = this.connect(ws, att.keyspace);
+      // Woken from hibernation: the sessions go on from their saved state.
+      conn = this.connect(ws, att.keyspace, att.sessions ?? []);
     }
-    if (att !== null && !att.hello) ws.serializeAttachment({ keyspace: att.keyspace, hello: true } satisfies Attachment);
     try {
       conn.mux.receive(new Uint8Array(message));
       this.run(ws);
@@ -117,10 +125,12 @@ export class KeyspaceReplicaObject {
       const logId = `edge-${[...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
       return { replicaId: replicaIdFromBytes(bytes), logId };
     });
-    // Sockets that outlived an eviction lost their sessions: they reconnect and resume.
+    // Sockets that outlived an eviction (hibernation): their sessions go on from the saved
+    // state, so fan-out reaches them too; ones without a usable state reconnect and resume.
     for (const ws of this.ctx.getWebSockets()) {
       const att = (ws as HibernatableWebSocket).deserializeAttachment() as Attachment | null;
-      if (att === null || att.hello) closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
+      if (att === null || (att.hello && att.sessions === null)) closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
+      else if (!this.conns.has(ws) && att.keyspace === keyspace) this.connect(ws, att.keyspace, att.sessions ?? []);
     }
     if (this.env.ORIGIN_URL !== undefined && this.env.ORIGIN_URL !== '') {
       this.link = new OriginLink(this.ctx, this.log, this.env.ORIGIN_URL, this.env.ORIGIN_TOKEN ?? '', () => this.run());
@@ -129,26 +139,53 @@ export class KeyspaceReplicaObject {
     return this.log;
   }
 
-  private connect(ws: WebSocket, keyspace: string): Connection {
+  private connect(ws: WebSocket, keyspace: string, resumed: readonly ServerSessionResumeState[] = []): Connection {
     const log = this.load(keyspace);
     const token = this.env.EDGE_TOKEN;
+    const options = (hello: Pick<HelloMessage, 'channel'>) => ({
+      channel: hello.channel,
+      source: log,
+      authorize: token === undefined || token === '' ? undefined : (t: string) => t === token,
+    });
     const conn: Connection = {
+      keyspace,
+      saved: '',
       sessions: new Set(),
       mux: new Multiplexer({
         accept: (hello) => {
-          const s = new ServerSyncSession({
-            channel: hello.channel,
-            source: log,
-            authorize: token === undefined || token === '' ? undefined : (t) => t === token,
-          });
+          const s = new ServerSyncSession(options(hello));
           conn.sessions.add(s);
           return s;
         },
         maxChannels: 16,
       }),
     };
+    for (const r of resumed) {
+      const s = ServerSyncSession.resume(options(r), r);
+      conn.sessions.add(s);
+      conn.mux.add(s);
+    }
     this.conns.set(ws, conn);
     return conn;
+  }
+
+  /** Keeps the socket's attachment in step with its sessions, for a wake from hibernation. */
+  private save(ws: WebSocket, conn: Connection): void {
+    let sessions: ServerSessionResumeState[] | null = [];
+    for (const s of conn.sessions) {
+      if (s.closed) continue;
+      const r = s.resumeState();
+      if (r === undefined) {
+        sessions = null;
+        break;
+      }
+      sessions.push(r);
+    }
+    const att: Attachment = { keyspace: conn.keyspace, hello: true, sessions };
+    const json = JSON.stringify(att);
+    if (json === conn.saved) return;
+    conn.saved = json;
+    (ws as HibernatableWebSocket).serializeAttachment(att);
   }
 
   /**
@@ -198,6 +235,7 @@ export class KeyspaceReplicaObject {
         return;
       }
     }
+    this.save(ws, conn);
   }
 
   private drop(ws: WebSocket, code: number, reason: string): void {
