@@ -61,7 +61,15 @@ describe('edge replicas syncing through an origin (wrangler dev + Node origin st
 
   it('during an origin outage both regions keep accepting; everything converges after it', async () => {
     const [a, b] = clients as [EdgeClient, EdgeClient];
+    // Strong operations go to the origin while it is up (the stand-in answers 404 JSON) ...
+    const forwarded = await fetch(`http://127.0.0.1:${dev!.port}/v1/kv/some-key`);
+    expect(forwarded.status).toBe(404);
+    expect(await forwarded.json()).toMatchObject({ error: { message: 'stub' } });
     await origin.stop();
+    // ... and fail fast with a typed 503 while it is down.
+    const down = await fetch(`http://127.0.0.1:${dev!.port}/v1/kv/some-key`, { method: 'PUT', body: '{}' });
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ error: { code: 'CONSISTENCY_UNAVAILABLE' } });
     const before = a.host.committedLsn;
     a.host.replica.put('offline-eu', 'x');
     a.pump();
