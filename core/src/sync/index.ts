@@ -55,5 +55,5 @@ export {
   decodeReplicaDelta,
 } from './sync-session.ts';
 export { ClientSyncSession, type ClientSessionOptions, type ClientReplicaView } from './client-session.ts';
-export { ServerSyncSession, type ServerSessionOptions, type Authorize } from './server-session.ts';
+export { ServerSyncSession, type ServerSessionOptions, type ServerSessionResumeState, type Authorize } from './server-session.ts';
 export { Multiplexer, type MultiplexerOptions } from './multiplexer.ts';

@@ -14,6 +14,7 @@ import { RefuseReason, SyncErrorCode, SyncProtocolError } from './errors.ts';
 import type { KeyspaceSource } from './keyspace-source.ts';
 import {
   type AckMessage,
+  type ChannelId,
   type DeltaMessage,
   type HelloMessage,
   SYNC_PROTOCOL_VERSION,
@@ -38,6 +39,21 @@ export interface ServerSessionOptions extends SessionOptions {
   chunkBytes?: number;
   /** Most log entries read at once (default 256). */
   maxEntriesPerRead?: number;
+}
+
+/**
+ * What a quiescent server session needs to go on in a rebuilt shell (a Durable Object woken
+ * from hibernation keeps this in the socket's attachment): plain data, structured-cloneable.
+ */
+export interface ServerSessionResumeState {
+  readonly channel: ChannelId;
+  readonly peer: ReplicaId;
+  /** The client's log position as far as this session has sent (all of it acknowledged). */
+  readonly cursor: number;
+  /** The last sequence number this session sent. */
+  readonly sentSeq: number;
+  /** The last sequence number received (stored and committed). */
+  readonly receivedSeq: number;
 }
 
 interface OutgoingTransfer {
@@ -129,6 +145,39 @@ export class ServerSyncSession extends SyncSession {
   /** The client's log position as far as this session has sent. */
   get sentPosition(): number {
     return this.cursor;
+  }
+
+  /**
+   * The state to resume this session elsewhere, when it is quiescent: synced, no transfer,
+   * nothing in flight either way, every received change committed. Undefined otherwise
+   * (the client then reconnects and resumes from its cursor instead).
+   */
+  resumeState(): ServerSessionResumeState | undefined {
+    if (!this.welcomed || this.closed || !this.caughtUpSent || this.transfer !== undefined) return undefined;
+    if (this.window.inflightBytes !== 0 || this.window.ackedSeq !== this.window.lastSeq) return undefined;
+    if (this.unstored.inflightBytes !== 0 || this.committedSeq !== this.receivedSeq || this.lastPositionSent !== this.cursor) return undefined;
+    return { channel: this.channel, peer: this.peer!, cursor: this.cursor, sentSeq: this.window.lastSeq, receivedSeq: this.receivedSeq };
+  }
+
+  /** A session continuing from `resumeState()` of one that served the same source. */
+  static resume(options: ServerSessionOptions, state: ServerSessionResumeState): ServerSyncSession {
+    const s = new ServerSyncSession({ ...options, channel: state.channel });
+    s.welcomed = true;
+    s.peer = state.peer;
+    s.mode = 'log';
+    s.cursor = state.cursor;
+    s.targetHead = state.cursor;
+    s.caughtUpSent = true;
+    s.lastPositionSent = state.cursor;
+    s.window.lastSeq = state.sentSeq;
+    s.window.ackedSeq = state.sentSeq;
+    s.receivedSeq = state.receivedSeq;
+    s.unstored.lastSeq = state.receivedSeq;
+    s.unstored.ackedSeq = state.receivedSeq;
+    s.storedSeq = state.receivedSeq;
+    s.committedSeq = state.receivedSeq;
+    s.statusValue = SyncStatus.Synced;
+    return s;
   }
 
   protected handle(m: SyncMessage): void {

@@ -1,0 +1,230 @@
+// `npm run bench:edge [-- --json] [-- --clients N] [-- --rounds N]`: fan-out latency of the
+// edge through real workerd (wrangler dev on loopback). One sender and N receivers of one
+// keyspace replica; per round the sender makes one change and every receiver's arrival time
+// of the delta frame is recorded (at the socket's message event). The floor is measured in
+// the same wrangler process: a bare Durable Object that rebroadcasts a same-size frame to
+// the same number of sockets. The edge is linked to an in-process origin stand-in (core
+// ServerSyncSession over an in-memory log), giving the change-to-origin-commit lag.
+// Rounds of the two kinds alternate in blocks after a warm-up. Writes bench/results/edge.json.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import type { ReplicaId } from '../../core/src/clock/replica-id.ts';
+import { Replica } from '../../core/src/doc/replica.ts';
+import { ClientSyncSession } from '../../core/src/sync/client-session.ts';
+import { ClientSyncState } from '../../core/src/sync/client-state.ts';
+import { peekFrameHeader } from '../../core/src/sync/codec.ts';
+import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
+import { EdgeClient, startWranglerDev, waitFor } from '../../test/support/edge-harness.ts';
+import { OriginStub } from '../../test/support/origin-stub.ts';
+import { flagValue, hasFlag, machineInfo, writeResult } from '../support/report.ts';
+
+const CLIENTS = Number(flagValue('--clients') ?? 100);
+const ROUNDS = Number(flagValue('--rounds') ?? 100);
+const WARMUP = 30;
+const BLOCK = 10;
+const KS = 'bench';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+/** A receiver of the edge: a sync session that acknowledges what it gets, timing delta frames. */
+class Receiver {
+  readonly ws: WebSocket;
+  readonly mux = new Multiplexer();
+  readonly session: ClientSyncSession;
+  lastArrival = 0;
+  arrivals = 0;
+
+  constructor(url: string, id: number) {
+    this.ws = new WebSocket(url);
+    this.session = new ClientSyncSession({ channel: this.mux.allocateChannel(), keyspace: KS, replica: new Replica({ replicaId: id as ReplicaId, keyspace: KS }), state: new ClientSyncState(), localStoreLoaded: true });
+    this.mux.add(this.session);
+    this.ws.on('message', (data: Buffer) => {
+      const frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      if (peekFrameHeader(frame)?.type === 'delta') {
+        this.lastArrival = performance.now();
+        this.arrivals++;
+      }
+      this.mux.receive(frame);
+      for (const e of this.session.takeEffects()) if (e.kind === 'deliver') this.session.storedUpTo(e.seq);
+      this.flush();
+    });
+  }
+
+  async open(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
+    this.session.start();
+    this.flush();
+  }
+
+  flush(): void {
+    for (const f of this.mux.takeFrames()) this.ws.send(f);
+  }
+}
+
+/** A receiver of the bare object. */
+class BareReceiver {
+  readonly ws: WebSocket;
+  lastArrival = 0;
+  arrivals = 0;
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.ws.on('message', () => {
+      this.lastArrival = performance.now();
+      this.arrivals++;
+    });
+  }
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const json = hasFlag('--json');
+  const log = (s: string): void => {
+    if (!json) console.error(s);
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'np-edge-bench-'));
+  const origin = new OriginStub([KS]);
+  const originPort = await origin.start();
+  let originCommitAt = 0;
+  let expectValue = -1;
+  const run = origin.run.bind(origin);
+  origin.run = () => {
+    run();
+    if (originCommitAt === 0 && origin.host(KS).replica.get('k') === expectValue) originCommitAt = performance.now();
+  };
+  const port = await freePort();
+  log(`starting wrangler dev on ${port} ...`);
+  const dev = await startWranglerDev({ port, persistTo: dir, config: 'bench/edge/wrangler.bench.toml', vars: { ORIGIN_URL: `http://127.0.0.1:${originPort}` } });
+  // Ctrl-C: stop wrangler's process group (it runs detached) before leaving.
+  const interrupted = (): void => {
+    void dev.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  const edgeUrl = `ws://127.0.0.1:${port}/v1/sync?ks=${KS}&region=bench`;
+  const bareUrl = `ws://127.0.0.1:${port}/bare?room=bench`;
+  try {
+    const sender = new EdgeClient(1, KS);
+    await sender.connect(edgeUrl);
+    const receivers: Receiver[] = [];
+    for (let i = 0; i < CLIENTS; i++) receivers.push(new Receiver(edgeUrl, 1000 + i));
+    await Promise.all(receivers.map((r) => r.open()));
+    await waitFor(() => sender.synced && receivers.every((r) => r.session.status === 'synced'), 30_000, 'edge clients synced');
+    const bareSender = new BareReceiver(bareUrl);
+    const bare: BareReceiver[] = [];
+    for (let i = 0; i < CLIENTS; i++) bare.push(new BareReceiver(bareUrl));
+    await Promise.all([bareSender.open(), ...bare.map((r) => r.open())]);
+    await waitFor(() => origin.connections >= 1, 10_000, 'edge linked to the origin');
+    log(`${CLIENTS} edge receivers and ${CLIENTS} bare receivers connected`);
+
+    let value = 0;
+    let frameBytes = 0;
+    const ours: number[] = [];
+    const floor: number[] = [];
+    const lag: number[] = [];
+    const oursRound = async (record: boolean): Promise<void> => {
+      const before = receivers.map((r) => r.arrivals);
+      value++;
+      expectValue = value;
+      originCommitAt = 0;
+      const t0 = performance.now();
+      sender.host.replica.put('k', value);
+      sender.host.drain();
+      const frames = sender.mux!.takeFrames();
+      for (const f of frames) {
+        frameBytes = Math.max(frameBytes, f.length);
+        sender.ws!.send(f);
+      }
+      await waitFor(() => receivers.every((r, i) => r.arrivals > before[i]!) && originCommitAt > 0, 5_000, 'edge fan-out round');
+      if (!record) return;
+      for (const r of receivers) ours.push(r.lastArrival - t0);
+      lag.push(originCommitAt - t0);
+    };
+    const bareRound = async (record: boolean): Promise<void> => {
+      const before = bare.map((r) => r.arrivals);
+      const payload = new Uint8Array(Math.max(frameBytes, 16));
+      const t0 = performance.now();
+      bareSender.ws.send(payload);
+      await waitFor(() => bare.every((r, i) => r.arrivals > before[i]!), 5_000, 'bare fan-out round');
+      if (!record) return;
+      for (const r of bare) floor.push(r.lastArrival - t0);
+    };
+    for (let i = 0; i < WARMUP; i++) {
+      await oursRound(false);
+      await bareRound(false);
+    }
+    for (let done = 0; done < ROUNDS; done += BLOCK) {
+      for (let i = 0; i < BLOCK; i++) await oursRound(true);
+      for (let i = 0; i < BLOCK; i++) await bareRound(true);
+    }
+    const result = {
+      benchmark: 'edge',
+      clients: CLIENTS,
+      fanoutP50Ms: round2(percentile(ours, 50)),
+      fanoutP99Ms: round2(percentile(ours, 99)),
+      bareFanoutP50Ms: round2(percentile(floor, 50)),
+      bareFanoutP99Ms: round2(percentile(floor, 99)),
+      edgeToOriginLagP50Ms: round2(percentile(lag, 50)),
+      edgeToOriginLagP99Ms: round2(percentile(lag, 99)),
+      rounds: ROUNDS,
+      warmupRounds: WARMUP,
+      frameBytes,
+      setup: 'wrangler dev 4.85 (workerd) on 127.0.0.1; all clients and the origin stand-in in one Node process; origin = core ServerSyncSession over MemoryKeyspaceLog (not the Raft origin)',
+      targets: { fanoutP99VsBare: 1.5, edgeToOriginLagP99Ms: 50 },
+      ...machineInfo(),
+    };
+    writeResult('edge.json', result);
+    await sender.close();
+    for (const r of receivers) r.ws.terminate();
+    for (const r of [bareSender, ...bare]) r.ws.terminate();
+    if (json) {
+      console.log(JSON.stringify(result));
+    } else {
+      const ratio = result.fanoutP99Ms / result.bareFanoutP99Ms;
+      console.log('| measure                               | value      |');
+      console.log('| ------------------------------------- | ---------- |');
+      console.log(`| clients                               | ${String(CLIENTS).padStart(10)} |`);
+      console.log(`| edge fan-out p50 (ms)                 | ${String(result.fanoutP50Ms).padStart(10)} |`);
+      console.log(`| edge fan-out p99 (ms)                 | ${String(result.fanoutP99Ms).padStart(10)} |`);
+      console.log(`| bare rebroadcast p50 (ms)             | ${String(result.bareFanoutP50Ms).padStart(10)} |`);
+      console.log(`| bare rebroadcast p99 (ms)             | ${String(result.bareFanoutP99Ms).padStart(10)} |`);
+      console.log(`| change -> origin commit p50 (ms)      | ${String(result.edgeToOriginLagP50Ms).padStart(10)} |`);
+      console.log(`| change -> origin commit p99 (ms)      | ${String(result.edgeToOriginLagP99Ms).padStart(10)} |`);
+      console.log(`fan-out p99 / bare p99 = ${ratio.toFixed(2)} (target <= 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}); origin lag p99 target <= 50 ms: ${result.edgeToOriginLagP99Ms <= 50 ? 'met' : 'NOT met'}`);
+    }
+  } finally {
+    await dev.stop();
+    await origin.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+await main();

@@ -1,0 +1,58 @@
+// The edge Worker's routes: GET /health; GET /v1/sync upgrades to a WebSocket served by the Durable
+// Object of (keyspace, region); /v1/kv/* (strong operations) is forwarded to the origin and
+// fails fast with 503 CONSISTENCY_UNAVAILABLE when the origin is unset or unreachable.
+// Every error is a JSON body { error: { code, message } }.
+import { Hono } from 'hono';
+import type { EdgeEnv } from './env.ts';
+import { EdgeErrorCode, errorBody } from './errors.ts';
+import { KEYSPACE_HEADER } from './replica-object.ts';
+
+/** Keyspace and region names: 1-128 of letters, digits, '.', '_', '-'. */
+const NAME = /^[A-Za-z0-9._-]{1,128}$/;
+/** How long a strong operation waits for the origin before answering 503. */
+export const ORIGIN_TIMEOUT_MS = 5_000;
+
+type RequestWithCf = Request & { cf?: { colo?: string } };
+
+export const app = new Hono<{ Bindings: EdgeEnv }>();
+
+app.get('/health', (c) => c.json({ ok: true, service: 'neuroplex-edge', origin: c.env.ORIGIN_URL !== undefined && c.env.ORIGIN_URL !== '' }));
+
+app.all('/v1/sync', async (c) => {
+  if (c.req.method !== 'GET') return c.json(errorBody(EdgeErrorCode.BadRequest, '/v1/sync takes GET with a WebSocket upgrade'), 405);
+  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+    return c.json(errorBody(EdgeErrorCode.UpgradeRequired, 'GET /v1/sync needs a WebSocket upgrade'), 426);
+  }
+  const keyspace = c.req.query('ks') ?? 'default';
+  const region = c.req.query('region') ?? (c.req.raw as RequestWithCf).cf?.colo ?? 'local';
+  if (!NAME.test(keyspace)) return c.json(errorBody(EdgeErrorCode.BadRequest, `bad keyspace name ${JSON.stringify(keyspace.slice(0, 40))}: 1-128 of [A-Za-z0-9._-]`), 400);
+  if (!NAME.test(region)) return c.json(errorBody(EdgeErrorCode.BadRequest, `bad region ${JSON.stringify(region.slice(0, 40))}: 1-128 of [A-Za-z0-9._-]`), 400);
+  const stub = c.env.REPLICA.get(c.env.REPLICA.idFromName(`${keyspace}:${region}`));
+  const headers = new Headers(c.req.raw.headers);
+  headers.set(KEYSPACE_HEADER, keyspace);
+  return stub.fetch(new Request(c.req.raw.url, { method: 'GET', headers }));
+});
+
+app.all('/v1/kv/*', async (c) => {
+  const origin = c.env.ORIGIN_URL;
+  if (origin === undefined || origin === '') {
+    return c.json(errorBody(EdgeErrorCode.ConsistencyUnavailable, 'no origin configured (ORIGIN_URL): strong operations are unavailable'), 503);
+  }
+  const url = new URL(c.req.raw.url);
+  const target = `${origin.replace(/\/+$/, '')}${url.pathname}${url.search}`;
+  const headers = new Headers(c.req.raw.headers);
+  headers.delete('host');
+  if (c.env.ORIGIN_TOKEN !== undefined && c.env.ORIGIN_TOKEN !== '' && !headers.has('authorization')) headers.set('authorization', `Bearer ${c.env.ORIGIN_TOKEN}`);
+  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? undefined : await c.req.raw.arrayBuffer();
+  try {
+    const resp = await fetch(target, { method: c.req.method, headers, body, signal: AbortSignal.timeout(ORIGIN_TIMEOUT_MS) });
+    return new Response(resp.body, { status: resp.status, headers: resp.headers });
+  } catch (e) {
+    return c.json(errorBody(EdgeErrorCode.ConsistencyUnavailable, `origin unreachable: ${e instanceof Error ? e.message : String(e)}`), 503);
+  }
+});
+
+app.notFound((c) => c.json(errorBody(EdgeErrorCode.NotFound, `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+
+app.onError((e, c) => c.json(errorBody(EdgeErrorCode.Internal, e.message), 500));
+

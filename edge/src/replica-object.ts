@@ -1,0 +1,272 @@
+// The edge replica of one keyspace at one region: a Durable Object holding the keyspace in
+// its SQLite storage (SqlKeyspaceLog) and serving clients with the core's ServerSyncSession
+// over hibernatable WebSockets. The shell loop is the one in core/src/sync/sync-session.ts:
+// frames in -> multiplexer; effects out -> store (before acknowledging), then every
+// session of every socket streams the new log entries (fan-out); frames out -> sockets.
+//
+// Hibernation: sockets are accepted with ctx.acceptWebSocket; each carries an attachment
+// with its sessions' resume state (ServerSessionResumeState), rewritten whenever it
+// changes. An object woken from hibernation rebuilds the sessions from it, so idle clients
+// notice nothing. A socket whose sessions were not quiescent when the object went away
+// (attachment `sessions: null`) is closed with 1012 and its client resumes from its cursor
+// on a new socket (nothing acknowledged is lost: it is stored).
+import { replicaIdFromBytes } from '../../core/src/clock/replica-id.ts';
+import { SyncErrorCode, type SyncProtocolError } from '../../core/src/sync/errors.ts';
+import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
+import { type ServerSessionResumeState, ServerSyncSession } from '../../core/src/sync/server-session.ts';
+import type { HelloMessage } from '../../core/src/sync/messages.ts';
+import type { DurableObjectState, HibernatableWebSocket, UpgradeResponseInit, WebSocketPairCtor } from './cf-types.ts';
+import type { EdgeEnv } from './env.ts';
+import { CloseCode, EdgeErrorCode, errorBody } from './errors.ts';
+import { OriginLink } from './origin-link.ts';
+import { readMeta, SqlKeyspaceLog } from './sql-keyspace-log.ts';
+
+declare const WebSocketPair: WebSocketPairCtor;
+
+/** Header the Worker uses to tell the object which keyspace it serves. */
+export const KEYSPACE_HEADER = 'x-neuroplex-keyspace';
+
+interface Attachment {
+  keyspace: string;
+  /** True once a session was opened on the socket (its loss needs a reconnect). */
+  hello: boolean;
+  /** The sessions' resume state; null when one was not quiescent (no resume possible). */
+  sessions: ServerSessionResumeState[] | null;
+}
+
+interface Connection {
+  readonly keyspace: string;
+  readonly mux: Multiplexer;
+  readonly sessions: Set<ServerSyncSession>;
+  /** The attachment last written, as JSON (written again only when it changes). */
+  saved: string;
+}
+
+export class KeyspaceReplicaObject {
+  private readonly ctx: DurableObjectState;
+  private readonly env: EdgeEnv;
+  private log: SqlKeyspaceLog | undefined;
+  private link: OriginLink | undefined;
+  private readonly conns: Map<WebSocket, Connection>;
+
+  constructor(ctx: DurableObjectState, env: EdgeEnv) {
+    this.ctx = ctx;
+    this.env = env;
+    this.log = undefined;
+    this.link = undefined;
+    this.conns = new Map();
+    const stored = readMeta(ctx.storage.sql).get('keyspace');
+    if (typeof stored === 'string') this.load(stored);
+  }
+
+  async fetch(request: Request): Promise<Response> {
+    const keyspace = request.headers.get(KEYSPACE_HEADER);
+    if (keyspace === null || keyspace === '') return json(400, errorBody(EdgeErrorCode.BadRequest, 'missing keyspace'));
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      return json(426, errorBody(EdgeErrorCode.UpgradeRequired, 'GET /v1/sync needs a WebSocket upgrade'));
+    }
+    const log = this.load(keyspace);
+    if (log.keyspace !== keyspace) return json(400, errorBody(EdgeErrorCode.BadRequest, `this replica serves keyspace ${log.keyspace}`));
+    const pair = new WebSocketPair();
+    const server = pair[1];
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ keyspace, hello: false, sessions: [] } satisfies Attachment);
+    const init: UpgradeResponseInit = { status: 101, webSocket: pair[0] };
+    return new Response(null, init);
+  }
+
+  async webSocketMessage(ws: HibernatableWebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (typeof message === 'string') {
+      ws.close(CloseCode.UnsupportedData, 'the sync protocol uses binary frames');
+      return;
+    }
+    const att = ws.deserializeAttachment() as Attachment | null;
+    let conn = this.conns.get(ws);
+    if (conn === undefined) {
+      if (att === null || (att.hello && att.sessions === null)) {
+        closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
+        return;
+      }
+      // Woken from hibernation: the sessions go on from their saved state.
+      conn = this.connect(ws, att.keyspace, att.sessions ?? []);
+    }
+    try {
+      conn.mux.receive(new Uint8Array(message));
+      this.run(ws);
+    } catch (e) {
+      // A bug or a storage failure: this socket ends, the object keeps serving the others.
+      this.drop(ws, CloseCode.Internal, `edge error: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  async webSocketClose(ws: HibernatableWebSocket, code: number, _reason: string): Promise<void> {
+    this.forget(ws);
+    try {
+      ws.close(code === 1005 || code === 1006 ? CloseCode.Normal : code, 'closed');
+    } catch {
+      // already closed
+    }
+  }
+
+  async webSocketError(ws: HibernatableWebSocket): Promise<void> {
+    this.forget(ws);
+  }
+
+  async alarm(): Promise<void> {
+    this.link?.onAlarm();
+  }
+
+  // ---- the shell loop -----------------------------------------------------------------
+
+  private load(keyspace: string): SqlKeyspaceLog {
+    if (this.log !== undefined) return this.log;
+    this.log = SqlKeyspaceLog.open(this.ctx.storage.sql, keyspace, () => {
+      const bytes = crypto.getRandomValues(new Uint8Array(8));
+      const logId = `edge-${[...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+      return { replicaId: replicaIdFromBytes(bytes), logId };
+    });
+    // Sockets that outlived an eviction (hibernation): their sessions go on from the saved
+    // state, so fan-out reaches them too; ones without a usable state reconnect and resume.
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = (ws as HibernatableWebSocket).deserializeAttachment() as Attachment | null;
+      if (att === null || (att.hello && att.sessions === null)) closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
+      else if (!this.conns.has(ws) && att.keyspace === keyspace) this.connect(ws, att.keyspace, att.sessions ?? []);
+    }
+    if (this.env.ORIGIN_URL !== undefined && this.env.ORIGIN_URL !== '') {
+      this.link = new OriginLink(this.ctx, this.log, this.env.ORIGIN_URL, this.env.ORIGIN_TOKEN ?? '', () => this.run());
+      this.link.start();
+    }
+    return this.log;
+  }
+
+  private connect(ws: WebSocket, keyspace: string, resumed: readonly ServerSessionResumeState[] = []): Connection {
+    const log = this.load(keyspace);
+    const token = this.env.EDGE_TOKEN;
+    const options = (hello: Pick<HelloMessage, 'channel'>) => ({
+      channel: hello.channel,
+      source: log,
+      authorize: token === undefined || token === '' ? undefined : (t: string) => t === token,
+    });
+    const conn: Connection = {
+      keyspace,
+      saved: '',
+      sessions: new Set(),
+      mux: new Multiplexer({
+        accept: (hello) => {
+          const s = new ServerSyncSession(options(hello));
+          conn.sessions.add(s);
+          return s;
+        },
+        maxChannels: 16,
+      }),
+    };
+    for (const r of resumed) {
+      const s = ServerSyncSession.resume(options(r), r);
+      conn.sessions.add(s);
+      conn.mux.add(s);
+    }
+    this.conns.set(ws, conn);
+    return conn;
+  }
+
+  /** Keeps the socket's attachment in step with its sessions, for a wake from hibernation. */
+  private save(ws: WebSocket, conn: Connection): void {
+    let sessions: ServerSessionResumeState[] | null = [];
+    for (const s of conn.sessions) {
+      if (s.closed) continue;
+      const r = s.resumeState();
+      if (r === undefined) {
+        sessions = null;
+        break;
+      }
+      sessions.push(r);
+    }
+    const att: Attachment = { keyspace: conn.keyspace, hello: true, sessions };
+    const json = JSON.stringify(att);
+    if (json === conn.saved) return;
+    conn.saved = json;
+    (ws as HibernatableWebSocket).serializeAttachment(att);
+  }
+
+  /**
+   * Drains the sessions' effects (of socket `only`, else of all), stores what clients sent,
+   * streams new entries to every session and flushes. A frame that changed nothing shared
+   * (an ack) touches only its own socket, so N acks per change cost O(N), not O(N^2).
+   */
+  run(only?: WebSocket): void {
+    const log = this.log;
+    if (log === undefined) return;
+    const head = log.head();
+    const touched = only === undefined ? [...this.conns] : this.conns.has(only) ? [[only, this.conns.get(only)!] as const] : [];
+    for (const [ws, conn] of touched) {
+      let closeWith: { code: number; reason: string } | undefined;
+      for (const s of conn.sessions) {
+        for (const e of s.takeEffects()) {
+          if (e.kind === 'deliver') {
+            const position = log.commit(e.delta, e.bytes, e.from);
+            s.storedUpTo(e.seq);
+            if (this.link !== undefined) this.link.forward(e.bytes, s, e.seq, position);
+            else s.committedUpTo(e.seq, position);
+          } else if (e.kind === 'closed') {
+            conn.sessions.delete(s);
+            if (e.error !== undefined && !e.error.remote) closeWith = closeFor(e.error);
+          }
+        }
+      }
+      if (conn.mux.error !== undefined) closeWith = closeFor(conn.mux.error);
+      if (closeWith !== undefined) {
+        this.flush(ws, conn);
+        this.drop(ws, closeWith.code, closeWith.reason);
+      }
+    }
+    const linkActed = this.link?.pump() ?? false;
+    const advanced = log.head() !== head;
+    if (advanced) for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
+    if (advanced || linkActed || only === undefined) for (const [ws, conn] of this.conns) this.flush(ws, conn);
+    else for (const [ws, conn] of touched) if (this.conns.has(ws)) this.flush(ws, conn);
+  }
+
+  private flush(ws: WebSocket, conn: Connection): void {
+    for (const f of conn.mux.takeFrames()) {
+      try {
+        ws.send(f as Uint8Array<ArrayBuffer>);
+      } catch {
+        this.forget(ws);
+        return;
+      }
+    }
+    this.save(ws, conn);
+  }
+
+  private drop(ws: WebSocket, code: number, reason: string): void {
+    this.forget(ws);
+    closeQuietly(ws, code, reason);
+  }
+
+  private forget(ws: WebSocket): void {
+    const conn = this.conns.get(ws);
+    if (conn === undefined) return;
+    this.conns.delete(ws);
+    this.link?.forgetSessions(conn.sessions);
+  }
+}
+
+/** Closes a socket that may already be closing (close reasons are capped at 123 bytes). */
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason.slice(0, 120));
+  } catch {
+    // already closed
+  }
+}
+
+function closeFor(error: SyncProtocolError): { code: number; reason: string } {
+  const reason = `${error.code}: ${error.message}`;
+  if (error.code === SyncErrorCode.Refused) return { code: error.reason === 'unauthorized' ? CloseCode.Unauthorized : CloseCode.ProtocolError, reason };
+  if (error.code === SyncErrorCode.TooLarge) return { code: CloseCode.TooLarge, reason };
+  return { code: CloseCode.ProtocolError, reason };
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}

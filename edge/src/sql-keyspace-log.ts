@@ -1,0 +1,175 @@
+// A keyspace's durable log in a Durable Object's SQLite storage, as the KeyspaceSource that
+// the edge's server sessions read. The replica state lives in memory (rebuilt at load from
+// the stored snapshot plus the log after it); every accepted change is written to the log
+// table before anything is acknowledged. Positions are this object's own log sequence.
+//
+// Tables:
+//   np_meta(k TEXT PRIMARY KEY, v)            logId, replicaId, keyspace, snapshot, snapshotPosition
+//   np_log(position INTEGER PRIMARY KEY,      one row per accepted delta, in order
+//          bytes BLOB, origin INTEGER)
+import type { CausalContext } from '../../core/src/clock/causal-context.ts';
+import type { ReplicaId } from '../../core/src/clock/replica-id.ts';
+import type { Delta } from '../../core/src/crdt/delta.ts';
+import type { MapStore } from '../../core/src/crdt/map-store.ts';
+import { Replica } from '../../core/src/doc/replica.ts';
+import type { KeyspaceSource, LogEntry, PositionedBytes } from '../../core/src/sync/keyspace-source.ts';
+import type { SqlStorage, SqlValue } from './cf-types.ts';
+
+/** Compact when this many entries sit in the log after the snapshot. */
+export const DEFAULT_COMPACT_AFTER_ENTRIES = 4096;
+/** Newest entries kept in memory too: fan-out to many sessions reads them, not SQLite. */
+export const RECENT_ENTRIES = 256;
+
+export function bytesOf(v: SqlValue): Uint8Array {
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  throw new TypeError(`expected a blob, got ${typeof v}`);
+}
+
+export class SqlKeyspaceLog implements KeyspaceSource {
+  readonly replica: Replica;
+  readonly logId: string;
+  private readonly sql: SqlStorage;
+  private headPosition: number;
+  private compacted: number;
+  private snap: PositionedBytes | undefined;
+  private readonly compactAfterEntries: number;
+  /** The newest log entries, in order, ending at the head (at most RECENT_ENTRIES). */
+  private recent: LogEntry[];
+
+  private constructor(sql: SqlStorage, replica: Replica, logId: string, head: number, compacted: number, compactAfterEntries: number) {
+    this.sql = sql;
+    this.replica = replica;
+    this.logId = logId;
+    this.headPosition = head;
+    this.compacted = compacted;
+    this.snap = undefined;
+    this.compactAfterEntries = compactAfterEntries;
+    this.recent = [];
+  }
+
+  /**
+   * Opens (creating on first use) the log of `keyspace`. `fresh` supplies a replica id and
+   * a log id when none are stored yet (the caller owns randomness).
+   */
+  static open(sql: SqlStorage, keyspace: string, fresh: () => { replicaId: ReplicaId; logId: string }, compactAfterEntries = DEFAULT_COMPACT_AFTER_ENTRIES): SqlKeyspaceLog {
+    sql.exec('CREATE TABLE IF NOT EXISTS np_meta (k TEXT PRIMARY KEY, v)');
+    sql.exec('CREATE TABLE IF NOT EXISTS np_log (position INTEGER PRIMARY KEY, bytes BLOB NOT NULL, origin INTEGER)');
+    const meta = readMeta(sql);
+    let replicaId = meta.get('replicaId') as number | undefined;
+    let logId = meta.get('logId') as string | undefined;
+    if (replicaId === undefined || logId === undefined) {
+      const f = fresh();
+      replicaId = f.replicaId;
+      logId = f.logId;
+      writeMeta(sql, 'replicaId', replicaId);
+      writeMeta(sql, 'logId', logId);
+      writeMeta(sql, 'keyspace', keyspace);
+    }
+    const options = { replicaId: replicaId as ReplicaId, keyspace };
+    const snapBlob = meta.get('snapshot');
+    const compacted = (meta.get('snapshotPosition') as number | undefined) ?? 0;
+    const replica = snapBlob === undefined || snapBlob === null ? new Replica(options) : Replica.decode(bytesOf(snapBlob), options);
+    let head = compacted;
+    for (const row of sql.exec<{ position: number; bytes: ArrayBuffer }>('SELECT position, bytes FROM np_log WHERE position > ? ORDER BY position', compacted)) {
+      replica.applyDelta(bytesOf(row.bytes));
+      head = row.position;
+    }
+    return new SqlKeyspaceLog(sql, replica, logId, head, compacted, compactAfterEntries);
+  }
+
+  get keyspace(): string {
+    return this.replica.keyspace;
+  }
+
+  get replicaId(): ReplicaId {
+    return this.replica.id;
+  }
+
+  /**
+   * Stores and applies a validated delta, unless the replica already holds every dot it
+   * speaks for (a resent change). Returns the position that holds it. The row is written
+   * synchronously; workerd's output gate holds every message sent after it until it is durable.
+   */
+  commit(delta: Delta<MapStore>, bytes: Uint8Array, origin: ReplicaId | undefined): number {
+    if (this.replica.contextOf().includes(delta.context)) return this.headPosition;
+    const position = this.headPosition + 1;
+    this.sql.exec('INSERT INTO np_log (position, bytes, origin) VALUES (?, ?, ?)', position, bytes, origin ?? null);
+    this.replica.applyDelta(delta);
+    this.headPosition = position;
+    this.recent.push({ position, bytes, origin });
+    if (this.recent.length > RECENT_ENTRIES * 2) this.recent = this.recent.slice(-RECENT_ENTRIES);
+    if (position - this.compacted >= this.compactAfterEntries) this.compact();
+    return position;
+  }
+
+  /** Writes a snapshot at the head and drops the log rows it covers. */
+  compact(): void {
+    const bytes = this.replica.encode();
+    writeMeta(this.sql, 'snapshot', bytes);
+    writeMeta(this.sql, 'snapshotPosition', this.headPosition);
+    this.sql.exec('DELETE FROM np_log WHERE position <= ?', this.headPosition);
+    this.compacted = this.headPosition;
+    this.snap = { position: this.headPosition, bytes };
+  }
+
+  head(): number {
+    return this.headPosition;
+  }
+
+  compactedThrough(): number {
+    return this.compacted;
+  }
+
+  read(position: number, maxBytes: number, maxEntries: number): readonly LogEntry[] {
+    const out: LogEntry[] = [];
+    let total = 0;
+    const first = this.recent[0];
+    if (first !== undefined && position >= first.position - 1) {
+      // Positions in `recent` are consecutive: the entry after `position` is at this index.
+      for (let i = position + 1 - first.position; i < this.recent.length && out.length < maxEntries; i++) {
+        const e = this.recent[i]!;
+        if (out.length > 0 && total + e.bytes.length > maxBytes) break;
+        out.push(e);
+        total += e.bytes.length;
+      }
+      return out;
+    }
+    const rows = this.sql.exec<{ position: number; bytes: ArrayBuffer; origin: number | null }>(
+      'SELECT position, bytes, origin FROM np_log WHERE position > ? ORDER BY position LIMIT ?',
+      position,
+      maxEntries,
+    );
+    for (const row of rows) {
+      const bytes = bytesOf(row.bytes);
+      if (out.length > 0 && total + bytes.length > maxBytes) break;
+      out.push({ position: row.position, bytes, origin: row.origin === null ? undefined : (row.origin as ReplicaId) });
+      total += bytes.length;
+    }
+    return out;
+  }
+
+  snapshot(): PositionedBytes {
+    if (this.snap === undefined) this.snap = { position: this.headPosition, bytes: this.replica.encode() };
+    return this.snap;
+  }
+
+  context(): CausalContext {
+    return this.replica.contextOf();
+  }
+
+  deltaSince(context: CausalContext): PositionedBytes {
+    return { position: this.headPosition, bytes: this.replica.encodeDelta(this.replica.deltaSince(context)) };
+  }
+}
+
+export function readMeta(sql: SqlStorage): Map<string, SqlValue> {
+  sql.exec('CREATE TABLE IF NOT EXISTS np_meta (k TEXT PRIMARY KEY, v)');
+  const out = new Map<string, SqlValue>();
+  for (const row of sql.exec<{ k: string; v: SqlValue }>('SELECT k, v FROM np_meta')) out.set(row.k, row.v);
+  return out;
+}
+
+export function writeMeta(sql: SqlStorage, k: string, v: SqlValue | Uint8Array): void {
+  sql.exec('INSERT INTO np_meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v', k, v);
+}

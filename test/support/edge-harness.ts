@@ -1,0 +1,149 @@
+// Test support for the edge: starts `wrangler dev` (workerd) on a loopback port with the
+// offline switches, in its own process group so stopping it stops workerd too, and a Node
+// sync client (the core ClientSyncSession over the `ws` package) with the in-memory
+// "disk" of sync-harness's ClientHost.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
+import { ClientHost } from './sync-harness.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** The environment every script that starts wrangler sets (offline, no files in $HOME). */
+export function wranglerEnv(): NodeJS.ProcessEnv {
+  const config = join(ROOT, '.wrangler', 'config');
+  mkdirSync(config, { recursive: true });
+  return {
+    ...process.env,
+    WRANGLER_SEND_METRICS: 'false',
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    WRANGLER_HIDE_BANNER: 'true',
+    NPM_CONFIG_UPDATE_NOTIFIER: 'false',
+    XDG_CONFIG_HOME: config,
+  };
+}
+
+export interface WranglerDev {
+  readonly port: number;
+  readonly url: string;
+  readonly output: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts wrangler dev and waits (bounded) until /health answers. */
+export async function startWranglerDev(options: { port: number; persistTo: string; vars?: Record<string, string>; timeoutMs?: number; config?: string }): Promise<WranglerDev> {
+  const args = ['dev', ...(options.config === undefined ? [] : ['--config', options.config]), '--ip', '127.0.0.1', '--port', String(options.port), '--persist-to', options.persistTo, '--log-level', 'warn'];
+  for (const [k, v] of Object.entries(options.vars ?? {})) args.push('--var', `${k}:${v}`);
+  const child: ChildProcess = spawn(join(ROOT, 'node_modules', '.bin', 'wrangler'), args, { cwd: ROOT, env: wranglerEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid!, 'SIGINT');
+    } catch {
+      return;
+    }
+    const t = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }, 8_000);
+    await exited;
+    clearTimeout(t);
+  };
+  const url = `http://127.0.0.1:${options.port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 45_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${out}`);
+    try {
+      const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
+      if (r.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`wrangler dev did not answer /health in time:\n${out}`);
+    }
+    await sleep(250);
+  }
+  return { port: options.port, url, output: () => out, stop };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Waits until `cond` holds, checking every 20 ms, at most `timeoutMs`. */
+export async function waitFor(cond: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A Node client of the edge: one socket, one session, the ClientHost's replica and disk. */
+export class EdgeClient {
+  readonly host: ClientHost;
+  ws: WebSocket | undefined = undefined;
+  mux: Multiplexer | undefined = undefined;
+  closeCode: number | undefined = undefined;
+  closeReason = '';
+
+  constructor(id: number, keyspace = 'default') {
+    this.host = new ClientHost(id, keyspace);
+  }
+
+  /** Opens a socket to `url` (ws://.../v1/sync?...) and starts a session on it. */
+  async connect(url: string, token = ''): Promise<void> {
+    const ws = new WebSocket(url);
+    ws.binaryType = 'nodebuffer';
+    this.closeCode = undefined;
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const mux = new Multiplexer();
+    this.ws = ws;
+    this.mux = mux;
+    ws.on('message', (data: Buffer) => {
+      mux.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      this.pump();
+    });
+    ws.on('close', (code, reason) => {
+      this.closeCode = code;
+      this.closeReason = reason.toString();
+    });
+    this.host.open(mux, { token });
+    this.pump();
+  }
+
+  /** Runs the client's loop: effects, then frames to the socket. */
+  pump(): void {
+    this.host.drain();
+    const ws = this.ws;
+    if (ws === undefined || this.mux === undefined) return;
+    for (const f of this.mux.takeFrames()) if (ws.readyState === WebSocket.OPEN) ws.send(f);
+  }
+
+  get synced(): boolean {
+    return this.host.session?.status === 'synced';
+  }
+
+  /** Closes the socket and waits (bounded) for it to be closed. */
+  async close(): Promise<void> {
+    const ws = this.ws;
+    if (ws === undefined || ws.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise<void>((r) => ws.once('close', () => r()));
+    ws.close(1000, 'bye');
+    await Promise.race([closed, sleep(2_000)]);
+  }
+}
