@@ -39,6 +39,25 @@ function mapInsertFloor(): number {
   });
 }
 
+/** The floor for merging 100k elements into a set: 100k retained Map inserts, in ms. */
+function mergeFloorMs(): number {
+  const m = new Map<string, { v: string; d: { r: number; c: number }[] }>();
+  for (let i = 0; i < 100_000; i++) m.set(`a${i}`, { v: `a${i}`, d: [{ r: 1, c: i }] });
+  const t0 = cpuMs();
+  for (let i = 0; i < 100_000; i++) m.set(`b${i}`, { v: `b${i}`, d: [{ r: 2, c: i }] });
+  return cpuMs() - t0;
+}
+
+/** Adds over 1,000 values already present: the op itself, without the set growing. */
+function orsetAddSteady(): number {
+  const n = 1_000_000;
+  const s = new ORSet(A);
+  for (let i = 0; i < 1000; i++) s.add(i);
+  return opsPerSec(n, () => {
+    for (let i = 0; i < n; i++) s.add(i % 1000);
+  });
+}
+
 function counterInc(): number {
   const n = 2_000_000;
   const c = new GCounter(A);
@@ -139,12 +158,14 @@ const result = {
   pnCounterIncOpsPerSec: Math.round(medianOf(RUNS, pnCounterInc)),
   orsetAddOpsPerSec: Math.round(medianOf(RUNS, orsetAdd)),
   mapInsertFloorOpsPerSec: Math.round(medianOf(RUNS, mapInsertFloor)),
+  orsetAddSteadyOpsPerSec: Math.round(medianOf(RUNS, orsetAddSteady)),
   lwwSetOpsPerSec: Math.round(medianOf(RUNS, lwwSet)),
   ormapIncrementOpsPerSec: Math.round(medianOf(RUNS, ormapIncrement)),
   replicaPutOpsPerSec: Math.round(medianOf(RUNS, replicaPut)),
   oneOpDeltaBytes: oneOpDeltaSizes().counterIncrement,
   oneOpDeltaBytesByOp: oneOpDeltaSizes(),
   orsetMerge100kMs: Number(medianOf(RUNS, orsetMerge100k).toFixed(2)),
+  mergeFloor100kMs: Number(medianOf(RUNS, mergeFloorMs).toFixed(2)),
   deltaSince100kKeysMs: 0,
   deltaSince100kKeysFullMs: 0,
   deltaSince100kKeysResumeBytes: 0,
@@ -172,12 +193,14 @@ if (hasFlag('--json')) {
     ['PNCounter increment', `${(result.pnCounterIncOpsPerSec / 1e6).toFixed(2)} M ops/s`, ''],
     ['ORSet add', `${(result.orsetAddOpsPerSec / 1e6).toFixed(2)} M ops/s`, `≥ 1 M  ${targets.orsetAddOpsPerSec ? 'met' : 'MISSED'}`],
     ['  floor: bare Map insert of one element', `${(result.mapInsertFloorOpsPerSec / 1e6).toFixed(2)} M ops/s`, `ORSet add = ${(result.orsetAddOpsPerSec / result.mapInsertFloorOpsPerSec).toFixed(2)}× floor`],
+    ['ORSet add, 1k values present (steady)', `${(result.orsetAddSteadyOpsPerSec / 1e6).toFixed(2)} M ops/s`, ''],
     ['LWWRegister set', `${(result.lwwSetOpsPerSec / 1e6).toFixed(2)} M ops/s`, ''],
     ['ORMap nested counter increment', `${(result.ormapIncrementOpsPerSec / 1e6).toFixed(2)} M ops/s`, ''],
     ['Replica put (with events)', `${(result.replicaPutOpsPerSec / 1e6).toFixed(2)} M ops/s`, ''],
     ['one-op delta, counter increment', `${result.oneOpDeltaBytes} B`, `≤ 32  ${targets.oneOpDeltaBytes ? 'met' : 'MISSED'}`],
     ...Object.entries(result.oneOpDeltaBytesByOp).map(([k, v]) => [`  one-op delta, ${k}`, `${v} B`, ''] as [string, string, string]),
     ['merge two 100k ORSets', `${result.orsetMerge100kMs} ms`, `≤ 50  ${targets.orsetMerge100kMs ? 'met' : 'MISSED'}`],
+    ['  floor: 100k bare Map inserts', `${result.mergeFloor100kMs} ms`, `merge = ${(result.orsetMerge100kMs / result.mergeFloor100kMs).toFixed(2)}× floor`],
     ['deltaSince, 100k keys, peer missing 100', `${result.deltaSince100kKeysMs} ms (${result.deltaSince100kKeysResumeBytes} B)`, ''],
     ['deltaSince, 100k keys, empty peer', `${result.deltaSince100kKeysFullMs} ms`, ''],
   ];
