@@ -1,0 +1,100 @@
+// Edge replicas in real workerd syncing through a REAL origin node (a `neuroplex start`
+// process serving /v1/sync, every change committed through its log): a change at one
+// region reaches a client of another region with a committed ack; with the origin stopped,
+// both regions keep accepting changes; after the origin restarts on its data directory,
+// everything converges and nothing acknowledged is lost.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EdgeClient, startWranglerDev, waitFor, type WranglerDev } from '../../support/edge-harness.ts';
+import { stateOf } from '../../support/sync-harness.ts';
+
+const BIN = join(import.meta.dirname, '..', '..', '..', 'server', 'bin', 'neuroplex.js');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('edge replicas syncing through a real origin node', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-edge-real-'));
+  let originPort = 0;
+  let origin: ChildProcess | undefined;
+  let dev: WranglerDev | undefined;
+  const clients: EdgeClient[] = [];
+
+  async function startOrigin(): Promise<void> {
+    const p = spawn(process.execPath, [BIN, 'start', '--id', 'n1', '--listen', `127.0.0.1:${originPort}`, '--data', join(dir, 'origin')], { stdio: 'ignore', detached: true });
+    origin = p;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const res = await fetch(`http://127.0.0.1:${originPort}/health`).catch(() => undefined);
+      if (res?.ok === true) break;
+      if (Date.now() > deadline) throw new Error('timed out waiting for the origin to answer');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async function stopOrigin(): Promise<void> {
+    const p = origin;
+    origin = undefined;
+    if (p?.pid === undefined || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    process.kill(-p.pid, 'SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+    if (p.exitCode === null) process.kill(-p.pid, 'SIGKILL');
+  }
+
+  beforeAll(async () => {
+    originPort = await freePort();
+    await startOrigin();
+    dev = await startWranglerDev({ port: await freePort(), persistTo: join(dir, 'edge'), vars: { ORIGIN_URL: `http://127.0.0.1:${originPort}` } });
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const c of clients) await c.close();
+    await dev?.stop();
+    await stopOrigin();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  const url = (region: string): string => `ws://127.0.0.1:${dev!.port}/v1/sync?ks=doc&region=${region}`;
+
+  it('a change at one region is committed by the origin and reaches the other region', async () => {
+    const a = new EdgeClient(401, 'doc');
+    const b = new EdgeClient(402, 'doc');
+    clients.push(a, b);
+    await a.connect(url('eu'));
+    await b.connect(url('us'));
+    await waitFor(() => a.synced && b.synced, 20_000, 'both synced');
+    a.host.replica.put('from-eu', 1);
+    a.pump();
+    await waitFor(() => b.host.replica.get('from-eu') === 1, 20_000, 'eu -> origin -> us');
+    await waitFor(() => a.host.committedLsn >= 1, 10_000, 'committed ack from the origin');
+  }, 60_000);
+
+  it('keeps accepting at both regions while the origin is down, and converges after it restarts', async () => {
+    const [a, b] = clients as [EdgeClient, EdgeClient];
+    await stopOrigin();
+    a.host.replica.put('offline-eu', 'x');
+    a.pump();
+    b.host.replica.counter('n').increment(5);
+    b.pump();
+    await waitFor(() => a.host.session!.inflightBytes === 0 && b.host.session!.inflightBytes === 0, 10_000, 'stored acks at the edges');
+    expect(a.host.disk.pending.length).toBeGreaterThan(0);
+    await startOrigin();
+    await waitFor(() => a.host.replica.get('n') === 5 && b.host.replica.get('offline-eu') === 'x', 40_000, 'convergence after the outage');
+    await waitFor(() => a.host.disk.pending.length === 0 && b.host.disk.pending.length === 0, 20_000, 'everything committed');
+    expect(stateOf(a.host.replica)).toEqual(stateOf(b.host.replica));
+    expect(a.host.replica.get('from-eu')).toBe(1);
+  }, 90_000);
+});
