@@ -131,7 +131,7 @@ export class KvStateMachine {
   }
 
   /** Records that a log entry without a command (Raft no-op, config change) was applied. */
-  skip(logIndex: number): void {
+  skipEntry(logIndex: number): void {
     assert(logIndex > this.applied, `log index ${logIndex} not after applied ${this.applied}`);
     this.storage.batch([metaOp(logIndex)]);
     this.applied = logIndex;

@@ -196,12 +196,12 @@ export class RaftNode implements OriginNode {
       if (e.type === EntryType.ConfChange) {
         flush();
         this.applyConfChange(e.data);
-        this.stateMachine.skip(e.index);
+        this.stateMachine.skipEntry(e.index);
         continue;
       }
       if (e.data.length === 0) {
         flush();
-        this.stateMachine.skip(e.index); // a new leader's no-op
+        this.stateMachine.skipEntry(e.index); // a new leader's no-op
         continue;
       }
       const { requestId, command } = decodeEnvelope(e.data, this.maxValueBytes);

@@ -177,7 +177,7 @@ describe('KvStateMachine', () => {
     const { sm } = fresh();
     const cmd: KvCommand = { type: 'put', ks, key: 'k', value: 'v' };
     sm.applyEncoded(encodeCommand(cmd), 1);
-    sm.skip(2);
+    sm.skipEntry(2);
     expect(sm.appliedIndex).toBe(2);
     expect(sm.get(ks, 'k')?.version).toBe(1);
     expect(() => sm.applyEncoded(new Uint8Array([9, 9]), 3)).toThrow(DecodeError);
