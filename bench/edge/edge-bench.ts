@@ -7,7 +7,6 @@
 // ServerSyncSession over an in-memory log), giving the change-to-origin-commit lag.
 // Rounds of the two kinds alternate in blocks after a warm-up. Writes bench/results/edge.json.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -20,6 +19,7 @@ import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
 import { EdgeClient, startWranglerDev, waitFor } from '../../test/support/edge-harness.ts';
 import { OriginStub } from '../../test/support/origin-stub.ts';
 import { flagValue, hasFlag, machineInfo, writeResult } from '../support/report.ts';
+import { freePort } from '../../test/support/free-port.ts';
 
 const CLIENTS = Number(flagValue('--clients') ?? 100);
 const ROUNDS = Number(flagValue('--rounds') ?? 100);
@@ -27,16 +27,6 @@ const WARMUP = 30;
 const BLOCK = 10;
 const KS = 'bench';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function percentile(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);

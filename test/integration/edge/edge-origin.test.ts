@@ -4,24 +4,14 @@
 // outage both regions keep accepting changes, which reach the origin and the other region
 // once it is back (reconnects through Durable Object alarms, resumed from the cursor).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeClient, startWranglerDev, waitFor, type WranglerDev } from '../../support/edge-harness.ts';
 import { OriginStub } from '../../support/origin-stub.ts';
 import { stateOf } from '../../support/sync-harness.ts';
+import { freePort } from '../../support/free-port.ts';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('edge replicas syncing through an origin (wrangler dev + Node origin stub)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'np-edge-origin-'));

@@ -5,25 +5,15 @@
 // everything converges and nothing acknowledged is lost.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeClient, startWranglerDev, waitFor, type WranglerDev } from '../../support/edge-harness.ts';
 import { stateOf } from '../../support/sync-harness.ts';
+import { freePort } from '../../support/free-port.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', '..', 'server', 'bin', 'neuroplex.js');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('edge replicas syncing through a real origin node', () => {
   const dir = mkdtempSync(join(tmpdir(), 'np-edge-real-'));

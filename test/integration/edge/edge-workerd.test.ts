@@ -2,7 +2,6 @@
 // loopback port, persisted to a temp dir): HTTP errors, two clients converging through
 // fan-out, bad frames closing only their own socket, auth, and state surviving a restart.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,17 +10,8 @@ import { encodeMessage } from '../../../core/src/sync/codec.ts';
 import { SYNC_PROTOCOL_VERSION } from '../../../core/src/sync/messages.ts';
 import { EdgeClient, startWranglerDev, waitFor, type WranglerDev } from '../../support/edge-harness.ts';
 import { stateOf } from '../../support/sync-harness.ts';
+import { freePort } from '../../support/free-port.ts';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Opens a raw socket, sends `frames`, and resolves with the close code and reason (bounded). */
 async function rawClose(url: string, frames: (string | Uint8Array)[]): Promise<{ code: number; reason: string }> {
