@@ -13,6 +13,7 @@ import { Backoff, type BackoffOptions } from './backoff.ts';
 import { type Change, ChangeStream } from './change-stream.ts';
 import { ClientClosedError, NotSupportedError } from './errors.ts';
 import { LocalStore } from './local-store.ts';
+import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
 import { MemoryStorage } from './storage/memory-storage.ts';
 import type { StorageAdapter } from './storage/storage-adapter.ts';
 import { httpBaseOf, StrongApi } from './strong-api.ts';
@@ -34,7 +35,8 @@ export interface ConnectOptions {
   readonly url: string | readonly string[];
   readonly keyspace?: string;
   /** 'memory' (default) or any StorageAdapter. */
-  readonly storage?: 'memory' | StorageAdapter;
+  /** 'indexeddb' (browsers: survives reloads), 'memory' (the default), or any adapter. */
+  readonly storage?: 'memory' | 'indexeddb' | StorageAdapter;
   /** Credential checked at each handshake. */
   readonly token?: string;
   /** WebSocket class (default: the platform's; in Node 20, pass the `ws` package's). */
@@ -99,7 +101,7 @@ export class NeuroplexClient {
 
   private constructor(keyspace: string, replica: Replica, state: ClientSyncState, store: LocalStore, options: ConnectOptions, urls: readonly string[]) {
     this.keyspace = keyspace;
-    this.ownsStorage = options.storage === undefined || options.storage === 'memory';
+    this.ownsStorage = options.storage === undefined || typeof options.storage === 'string';
     this.replica = replica;
     this.state = state;
     this.store = store;
@@ -147,7 +149,12 @@ export class NeuroplexClient {
     const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
     if (urls.length === 0) throw new InvalidArgumentError('connect needs at least one url');
     const keyspace = options.keyspace ?? 'default';
-    const adapter = options.storage === undefined || options.storage === 'memory' ? new MemoryStorage() : options.storage;
+    const adapter =
+      options.storage === undefined || options.storage === 'memory'
+        ? new MemoryStorage()
+        : options.storage === 'indexeddb'
+          ? await IndexedDbStorage.open()
+          : options.storage;
     const random = (n: number): Uint8Array => globalThis.crypto.getRandomValues(new Uint8Array(n));
     const { store, replica, state } = await LocalStore.open(adapter, keyspace, random, () => Date.now());
     const client = new NeuroplexClient(keyspace, replica, state, store, options, urls);

@@ -5,6 +5,7 @@ export { type Change } from './change-stream.ts';
 export { Backoff, type BackoffOptions } from './backoff.ts';
 export { type StorageAdapter, type StoredKeyspace, type StoredCursor } from './storage/storage-adapter.ts';
 export { MemoryStorage } from './storage/memory-storage.ts';
+export { IndexedDbStorage } from './storage/indexeddb-storage.ts';
 export { type WebSocketLike, type WebSocketConstructor } from './transport.ts';
 export {
   ClientErrorCode,

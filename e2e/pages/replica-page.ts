@@ -1,25 +1,22 @@
-// A page holding one Replica, persisted in IndexedDB (idb) after every change: the
-// end-to-end tests drive it through `window.neuroplex`.
-import { openDB } from 'idb';
+// A page holding one Replica, persisted after every change through the client's IndexedDB
+// StorageAdapter (browser/src/storage/indexeddb-storage.ts): the end-to-end tests drive it
+// through `window.neuroplex`.
+import { IndexedDbStorage } from '../../browser/src/storage/indexeddb-storage.ts';
 import type { ReplicaId } from '../../core/src/clock/replica-id.ts';
 import { replicaIdFromBytes } from '../../core/src/clock/replica-id.ts';
 import { Replica } from '../../core/src/doc/replica.ts';
 
-const db = await openDB('neuroplex-e2e', 1, {
-  upgrade(d) {
-    d.createObjectStore('replica');
-  },
-});
-
-const saved = (await db.get('replica', 'snapshot')) as Uint8Array | undefined;
-const savedId = (await db.get('replica', 'id')) as number | undefined;
-const id = (savedId ?? replicaIdFromBytes(crypto.getRandomValues(new Uint8Array(7)))) as ReplicaId;
+const KEYSPACE = 'e2e';
+const storage = await IndexedDbStorage.open('neuroplex-e2e');
+const stored = await storage.load(KEYSPACE);
+const id = (stored.replicaId ?? replicaIdFromBytes(crypto.getRandomValues(new Uint8Array(7)))) as ReplicaId;
+if (stored.replicaId === undefined) await storage.saveReplicaId(KEYSPACE, id);
+const saved = stored.replica;
 const replica = saved === undefined ? new Replica({ replicaId: id, now: Date.now }) : Replica.decode(saved, { replicaId: id, now: Date.now });
 
 /** Durable before acknowledged: a change counts once its IndexedDB transaction completed. */
 async function persist(): Promise<void> {
-  const tx = db.transaction('replica', 'readwrite');
-  await Promise.all([tx.store.put(replica.encode(), 'snapshot'), tx.store.put(id, 'id'), tx.done]);
+  await storage.saveReplica(KEYSPACE, replica.encode(), { logId: '', position: 0 });
 }
 
 const views = document.getElementById('views')!;
