@@ -5,7 +5,7 @@
 import * as A from '@automerge/automerge';
 import * as Y from 'yjs';
 import { replicaId } from '../../core/src/clock/replica-id.ts';
-import { TextDocument } from '../../core/src/text/text-document.ts';
+import { TextDocument } from '../../core/src/text/standalone-text.ts';
 
 export type TracePatch = [number, number, string];
 export interface SequentialTrace {

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import * as Y from 'yjs';
 import { replicaId } from '../../core/src/clock/replica-id.ts';
-import type { TextDocument } from '../../core/src/text/text-document.ts';
+import type { TextDocument } from '../../core/src/text/standalone-text.ts';
 import { automerge, type Engine, isConcurrent, neuroplex, replay, type Trace, yjs } from './engines.ts';
 
 const TRACES_DIR = '/work/shared/traces';

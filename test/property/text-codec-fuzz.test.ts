@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { replicaId } from '../../core/src/clock/replica-id.ts';
 import { DecodeError } from '../../core/src/errors.ts';
-import { TextDocument } from '../../core/src/text/text-document.ts';
+import { TextDocument } from '../../core/src/text/standalone-text.ts';
 import { SEED } from './text-helpers.ts';
 
 /** A small session whose encodings are the fuzz corpus. */

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { replicaId } from '../../core/src/clock/replica-id.ts';
-import { TextDocument } from '../../core/src/text/text-document.ts';
+import { TextDocument } from '../../core/src/text/standalone-text.ts';
 import { applyToMirror, SEED, stableOf, syncAll } from './text-helpers.ts';
 
 type Cmd =

@@ -2,7 +2,7 @@
 // patches (the naive oracle) and pairwise sync.
 import type { CausalContext } from '../../core/src/clock/causal-context.ts';
 import type { Patch } from '../../core/src/text/delta.ts';
-import type { TextDocument } from '../../core/src/text/text-document.ts';
+import type { TextDocument } from '../../core/src/text/standalone-text.ts';
 
 export const SEED = Number(process.env.TEXT_SEED ?? 20261125);
 

@@ -4,8 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { replicaId } from '../../core/src/clock/replica-id.ts';
-import type { TextDocument as Doc } from '../../core/src/text/text-document.ts';
-import { TextDocument } from '../../core/src/text/text-document.ts';
+import type { TextDocument as Doc } from '../../core/src/text/standalone-text.ts';
+import { TextDocument } from '../../core/src/text/standalone-text.ts';
 import { UndoManager } from '../../core/src/text/undo-manager.ts';
 import { SEED, syncAll } from './text-helpers.ts';
 

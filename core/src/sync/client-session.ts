@@ -271,8 +271,8 @@ export class ClientSyncSession extends SyncSession {
   }
 
   private onAck(m: AckMessage): void {
-    if (!this.window.ack(m.seq)) {
-      throw new SyncProtocolError(SyncErrorCode.OutOfOrder, `ack of ${m.seq}, but only ${this.window.lastSeq} were sent`);
+    if (!this.flow.ack(m.seq)) {
+      throw new SyncProtocolError(SyncErrorCode.OutOfOrder, `ack of ${m.seq}, but only ${this.flow.lastSeq} were sent`);
     }
     if (m.seq > this.storedSeqAcked) {
       this.storedSeqAcked = m.seq;
@@ -314,7 +314,7 @@ export class ClientSyncSession extends SyncSession {
     if (!this.welcomed || this.closed) return;
     if (this.contextDelta !== undefined) {
       const bytes = this.contextDelta;
-      if (!this.window.admits(bytes.length)) return;
+      if (!this.flow.admits(bytes.length)) return;
       this.contextDelta = undefined;
       this.sendCounted(bytes.length, (seq) => ({ type: 'delta', channel: this.channel, seq, position: 0, bytes }));
       this.seqLsn.push(0);
@@ -322,7 +322,7 @@ export class ClientSyncSession extends SyncSession {
     const pending = this.state.pending;
     while (this.sentCount < pending.length) {
       const p = pending[this.sentCount]!;
-      if (!this.window.admits(p.bytes.length)) return;
+      if (!this.flow.admits(p.bytes.length)) return;
       this.sendCounted(p.bytes.length, (seq) => ({ type: 'delta', channel: this.channel, seq, position: 0, bytes: p.bytes }));
       this.seqLsn.push(p.lsn);
       this.sentCount++;

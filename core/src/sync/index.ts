@@ -39,7 +39,7 @@ export {
   DEFAULT_SYNC_CODEC_LIMITS,
 } from './codec.ts';
 export { SyncStatus, DeliverySource, type SyncEffect, type SyncEffectKind } from './effects.ts';
-export { FlowWindow } from './flow-window.ts';
+export { FlowWindow } from './flow-control.ts';
 export { fnv1a32 } from './checksum.ts';
 export { ClientSyncState, TransferBuffer, type PendingDelta } from './client-state.ts';
 export { type KeyspaceSource, type LogEntry, type PositionedBytes } from './keyspace-source.ts';

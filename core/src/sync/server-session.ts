@@ -93,7 +93,7 @@ export class ServerSyncSession extends SyncSession {
     this.peer = undefined;
     this.mode = undefined;
     this.authorize = options.authorize;
-    this.chunkBytes = Math.min(options.chunkBytes ?? DEFAULT_CHUNK_BYTES, this.window.maxBytes);
+    this.chunkBytes = Math.min(options.chunkBytes ?? DEFAULT_CHUNK_BYTES, this.flow.maxBytes);
     assert(this.chunkBytes > 0, 'chunkBytes must be positive');
     this.maxEntriesPerRead = options.maxEntriesPerRead ?? 256;
     this.welcomed = false;
@@ -154,9 +154,9 @@ export class ServerSyncSession extends SyncSession {
    */
   resumeState(): ServerSessionResumeState | undefined {
     if (!this.welcomed || this.closed || !this.caughtUpSent || this.transfer !== undefined) return undefined;
-    if (this.window.inflightBytes !== 0 || this.window.ackedSeq !== this.window.lastSeq) return undefined;
+    if (this.flow.inflightBytes !== 0 || this.flow.ackedSeq !== this.flow.lastSeq) return undefined;
     if (this.unstored.inflightBytes !== 0 || this.committedSeq !== this.receivedSeq || this.lastPositionSent !== this.cursor) return undefined;
-    return { channel: this.channel, peer: this.peer!, cursor: this.cursor, sentSeq: this.window.lastSeq, receivedSeq: this.receivedSeq };
+    return { channel: this.channel, peer: this.peer!, cursor: this.cursor, sentSeq: this.flow.lastSeq, receivedSeq: this.receivedSeq };
   }
 
   /** A session continuing from `resumeState()` of one that served the same source. */
@@ -169,8 +169,8 @@ export class ServerSyncSession extends SyncSession {
     s.targetHead = state.cursor;
     s.caughtUpSent = true;
     s.lastPositionSent = state.cursor;
-    s.window.lastSeq = state.sentSeq;
-    s.window.ackedSeq = state.sentSeq;
+    s.flow.lastSeq = state.sentSeq;
+    s.flow.ackedSeq = state.sentSeq;
     s.receivedSeq = state.receivedSeq;
     s.unstored.lastSeq = state.receivedSeq;
     s.unstored.ackedSeq = state.receivedSeq;
@@ -274,8 +274,8 @@ export class ServerSyncSession extends SyncSession {
   }
 
   private onAck(m: AckMessage): void {
-    if (!this.window.ack(m.seq)) {
-      throw new SyncProtocolError(SyncErrorCode.OutOfOrder, `ack of ${m.seq}, but only ${this.window.lastSeq} were sent`);
+    if (!this.flow.ack(m.seq)) {
+      throw new SyncProtocolError(SyncErrorCode.OutOfOrder, `ack of ${m.seq}, but only ${this.flow.lastSeq} were sent`);
     }
     this.pump();
   }
@@ -315,7 +315,7 @@ export class ServerSyncSession extends SyncSession {
     assert(total > 0, 'empty transfer');
     while (t.offset < total) {
       const n = Math.min(this.chunkBytes, total - t.offset);
-      if (!this.window.admits(n)) return false;
+      if (!this.flow.admits(n)) return false;
       const offset = t.offset;
       const bytes = t.bytes.subarray(offset, offset + n);
       this.sendCounted(n, (seq) => ({ type: 'chunk', channel: this.channel, seq, kind: t.kind, position: t.position, totalBytes: total, checksum: t.checksum, offset, bytes }));
@@ -333,8 +333,8 @@ export class ServerSyncSession extends SyncSession {
     // Bounded: every round either advances the cursor or returns.
     for (;;) {
       if (this.cursor >= src.head()) return;
-      if (this.window.inflightBytes > 0 && this.window.room === 0) return;
-      const entries = src.read(this.cursor, Math.max(1, this.window.room), this.maxEntriesPerRead);
+      if (this.flow.inflightBytes > 0 && this.flow.room === 0) return;
+      const entries = src.read(this.cursor, Math.max(1, this.flow.room), this.maxEntriesPerRead);
       if (entries.length === 0) return;
       for (const e of entries) {
         assert(e.position > this.cursor, 'log read returned an entry at or before the cursor');
@@ -342,7 +342,7 @@ export class ServerSyncSession extends SyncSession {
           this.cursor = e.position;
           continue;
         }
-        if (!this.window.admits(e.bytes.length)) return;
+        if (!this.flow.admits(e.bytes.length)) return;
         const position = e.position;
         const bytes = e.bytes;
         this.sendCounted(bytes.length, (seq) => ({ type: 'delta', channel: this.channel, seq, position, bytes }));

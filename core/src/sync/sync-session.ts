@@ -26,7 +26,7 @@ import { DecodeError, ErrorCode } from '../errors.ts';
 import { DEFAULT_SYNC_CODEC_LIMITS, decodeMessage, type SyncCodecLimits } from './codec.ts';
 import { type SyncEffect, SyncStatus } from './effects.ts';
 import { SyncErrorCode, SyncProtocolError } from './errors.ts';
-import { FlowWindow } from './flow-window.ts';
+import { FlowWindow } from './flow-control.ts';
 import type { ChannelId, SyncMessage } from './messages.ts';
 
 export const SessionRole = { Client: 'client', Server: 'server' } as const;
@@ -61,7 +61,7 @@ export abstract class SyncSession {
   /** The error that ended the session, if one did. */
   error: SyncProtocolError | undefined;
   protected statusValue: SyncStatus;
-  protected readonly window: FlowWindow;
+  protected readonly flow: FlowWindow;
   /** The receiving direction: payload received and not yet stored by the shell. */
   protected readonly unstored: FlowWindow;
   protected readonly limits: SyncCodecLimits;
@@ -77,7 +77,7 @@ export abstract class SyncSession {
     this.channel = options.channel;
     this.error = undefined;
     this.statusValue = SyncStatus.Connecting;
-    this.window = new FlowWindow(options.maxInflightBytes ?? DEFAULT_MAX_INFLIGHT_BYTES);
+    this.flow = new FlowWindow(options.maxInflightBytes ?? DEFAULT_MAX_INFLIGHT_BYTES);
     this.unstored = new FlowWindow(options.maxUnstoredBytes ?? DEFAULT_MAX_UNSTORED_BYTES);
     this.limits = options.limits ?? DEFAULT_SYNC_CODEC_LIMITS;
     this.receivedSeq = 0;
@@ -96,11 +96,11 @@ export abstract class SyncSession {
 
   /** Payload bytes sent and not yet acknowledged as stored. */
   get inflightBytes(): number {
-    return this.window.inflightBytes;
+    return this.flow.inflightBytes;
   }
 
   get maxInflightBytes(): number {
-    return this.window.maxBytes;
+    return this.flow.maxBytes;
   }
 
   /** Feeds one message from the peer. Errors end the session (see `error`); nothing throws. */
@@ -180,8 +180,8 @@ export abstract class SyncSession {
 
   /** Sends a delta or chunk through the window; returns its sequence number. */
   protected sendCounted(size: number, make: (seq: number) => SyncMessage): number {
-    const seq = this.window.sent(size);
-    if (this.window.inflightBytes > this.peakInflightBytes) this.peakInflightBytes = this.window.inflightBytes;
+    const seq = this.flow.sent(size);
+    if (this.flow.inflightBytes > this.peakInflightBytes) this.peakInflightBytes = this.flow.inflightBytes;
     this.messages.push(make(seq));
     return seq;
   }

@@ -16,4 +16,4 @@ export {
 export { DeleteLog } from './delete-log.ts';
 export { DELTA_VERSION, writeDelta, readDelta, emptyDelta } from './delta-codec.ts';
 export { STATE_VERSION, writeState, readState, type LoadedState } from './state-codec.ts';
-export { TextDocument } from './text-document.ts';
+export { TextDocument } from './standalone-text.ts';

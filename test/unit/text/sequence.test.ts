@@ -11,7 +11,7 @@ import { readDelta, writeDelta } from '../../../core/src/text/delta-codec.ts';
 import type { DotClock } from '../../../core/src/text/delta.ts';
 import { Sequence } from '../../../core/src/text/sequence.ts';
 import { readState, writeState } from '../../../core/src/text/state-codec.ts';
-import { TextDocument } from '../../../core/src/text/text-document.ts';
+import { TextDocument } from '../../../core/src/text/standalone-text.ts';
 
 /** A clock that records its dots in `ctx`, as a Replica does. */
 function clockFor(replica: number, ctx: CausalContext): DotClock {

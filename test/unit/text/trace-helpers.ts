@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { replicaId } from '../../../core/src/clock/replica-id.ts';
-import { TextDocument } from '../../../core/src/text/text-document.ts';
+import { TextDocument } from '../../../core/src/text/standalone-text.ts';
 
 export const TRACES_DIR = '/work/shared/traces';
 

@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { replicaId } from '../../../core/src/clock/replica-id.ts';
-import { TextDocument } from '../../../core/src/text/text-document.ts';
+import { TextDocument } from '../../../core/src/text/standalone-text.ts';
 import { isConcurrent, loadTrace, replayConcurrent, replaySequential, TRACES_DIR } from './trace-helpers.ts';
 
 const files = readdirSync(TRACES_DIR).filter((f) => f.endsWith('.json.gz'));

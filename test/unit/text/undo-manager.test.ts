@@ -2,7 +2,7 @@
 // test/property/text-intent.test.ts).
 import { describe, expect, it } from 'vitest';
 import { replicaId } from '../../../core/src/clock/replica-id.ts';
-import { TextDocument } from '../../../core/src/text/text-document.ts';
+import { TextDocument } from '../../../core/src/text/standalone-text.ts';
 import { UndoManager } from '../../../core/src/text/undo-manager.ts';
 
 function setup(): { doc: TextDocument; undo: UndoManager<string> } {

@@ -2,7 +2,7 @@
 // acknowledged as stored. A sender admits a message only while the window has room, so a
 // slow peer holds the sender to `maxBytes` of unacknowledged data, never more; a single
 // message larger than the window is admitted only into an empty window (otherwise it
-// could never be sent), and large transfers are cut into chunks well below the window.
+// could never be sent), and large transfers are cut into chunks well below the window size.
 import { assert } from '../errors.ts';
 
 export class FlowWindow {
