@@ -12,3 +12,23 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** The first of `count` consecutive ports on 127.0.0.1 that were all free a moment ago. */
+export async function freePortRun(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = await freePort();
+    if (first + count - 1 > 65535) continue;
+    let all = true;
+    for (let i = 1; i < count && all; i++) all = await isFree(first + i);
+    if (all) return first;
+  }
+  throw new Error(`no run of ${count} free ports found`);
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}

@@ -1,8 +1,8 @@
-// Edge replicas in real workerd syncing through a REAL origin node (a `neuroplex start`
-// process serving /v1/sync, every change committed through its log): a change at one
-// region reaches a client of another region with a committed ack; with the origin stopped,
-// both regions keep accepting changes; after the origin restarts on its data directory,
-// everything converges and nothing acknowledged is lost.
+// Edge replicas in real workerd syncing through a REAL origin: a 3-node Raft cluster of
+// processes (`neuroplex cluster`), every change committed on a quorum: a change at one
+// region reaches a client of another region with a committed ack; with the whole origin
+// stopped, both regions keep accepting changes; after it restarts on its data
+// directories, everything converges and nothing acknowledged is lost.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeClient, startWranglerDev, waitFor, type WranglerDev } from '../../support/edge-harness.ts';
 import { stateOf } from '../../support/sync-harness.ts';
-import { freePort } from '../../support/free-port.ts';
+import { freePort, freePortRun } from '../../support/free-port.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', '..', 'server', 'bin', 'neuroplex.js');
 
 
-describe('edge replicas syncing through a real origin node', () => {
+describe('edge replicas syncing through a real 3-node origin cluster', () => {
   const dir = mkdtempSync(join(tmpdir(), 'np-edge-real-'));
   let originPort = 0;
   let origin: ChildProcess | undefined;
@@ -23,13 +23,15 @@ describe('edge replicas syncing through a real origin node', () => {
   const clients: EdgeClient[] = [];
 
   async function startOrigin(): Promise<void> {
-    const p = spawn(process.execPath, [BIN, 'start', '--id', 'n1', '--listen', `127.0.0.1:${originPort}`, '--data', join(dir, 'origin')], { stdio: 'ignore', detached: true });
+    const p = spawn(process.execPath, [BIN, 'cluster', '--nodes', '3', '--base-port', String(originPort), '--data', join(dir, 'origin')], { stdio: 'ignore', detached: true });
     origin = p;
-    const deadline = Date.now() + 20_000;
+    // Ready: the node the edges talk to knows a leader.
+    const deadline = Date.now() + 30_000;
     for (;;) {
-      const res = await fetch(`http://127.0.0.1:${originPort}/health`).catch(() => undefined);
-      if (res?.ok === true) break;
-      if (Date.now() > deadline) throw new Error('timed out waiting for the origin to answer');
+      const res = await fetch(`http://127.0.0.1:${originPort}/v1/cluster`).catch(() => undefined);
+      const info = res?.ok === true ? ((await res.json()) as { leader: string | null }) : undefined;
+      if (info?.leader) break;
+      if (Date.now() > deadline) throw new Error('timed out waiting for the origin cluster to elect a leader');
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -39,13 +41,13 @@ describe('edge replicas syncing through a real origin node', () => {
     origin = undefined;
     if (p?.pid === undefined || p.exitCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
-    process.kill(-p.pid, 'SIGTERM');
+    process.kill(-p.pid, 'SIGINT');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
     if (p.exitCode === null) process.kill(-p.pid, 'SIGKILL');
   }
 
   beforeAll(async () => {
-    originPort = await freePort();
+    originPort = await freePortRun(3);
     await startOrigin();
     dev = await startWranglerDev({ port: await freePort(), persistTo: join(dir, 'edge'), vars: { ORIGIN_URL: `http://127.0.0.1:${originPort}` } });
   }, 90_000);
