@@ -13,7 +13,7 @@ import type { ReplicaId } from '../clock/replica-id.ts';
 import type { JsonValue } from '../codec/json-value.ts';
 import { AssertionError } from '../errors.ts';
 import { type ContentKind, listKind, textKind } from '../text/content.ts';
-import type { DotClock, Patch, SequenceDelta } from '../text/delta.ts';
+import { type DeltaItem, type DotClock, type Patch, PatchKind, type SequenceDelta } from '../text/delta.ts';
 import { markIdsDeleted } from '../text/integrate.ts';
 import { first, next } from '../text/position-tree.ts';
 import { Sequence } from '../text/sequence.ts';
@@ -56,6 +56,17 @@ export class SequenceStore<C> implements DotStore {
     return new SequenceStore<C>(type, kind, undefined, delta);
   }
 
+  /**
+   * A decoded state (a state snapshot): `dots` are what the sequence holds, `pending` the
+   * items that were still waiting for their origins when it was written.
+   */
+  static ofState<C>(type: SequenceType, kind: ContentKind<C>, seq: Sequence<C>, dots: CausalContext, pending: readonly DeltaItem<C>[]): SequenceStore<C> {
+    const store = new SequenceStore<C>(type, kind, seq, undefined);
+    store.integrated.merge(dots);
+    if (pending.length > 0) seq.apply({ items: pending.slice(), deleteDots: new Context(), deletedIds: new Context() }, store.integrated);
+    return store;
+  }
+
   /** The state-mode sequence, attributed to `replica` for local edits. */
   sequenceFor(replica: ReplicaId): Sequence<C> {
     const seq = this.state();
@@ -80,6 +91,7 @@ export class SequenceStore<C> implements DotStore {
 
   join(incoming: DotStore): boolean {
     const other = incoming as SequenceStore<C>;
+    if (other.seq !== undefined && this.isDisposable() && this.integrated.isEmpty) return this.adopt(other);
     // A whole state (merge) joins as the delta of everything we have not integrated.
     let delta = other.delta ?? other.since(this.integrated)?.delta;
     if (delta === undefined) return false;
@@ -91,6 +103,21 @@ export class SequenceStore<C> implements DotStore {
       if (items.length !== delta.items.length) delta = { items, deleteDots: delta.deleteDots, deletedIds: delta.deletedIds };
     }
     this.patches = seq.apply(delta, this.integrated);
+    return this.patches.length > 0;
+  }
+
+  /**
+   * Joining a whole state into an empty store (loading a snapshot) copies it instead of
+   * integrating it item by item: the same result, in time linear in its chunks.
+   */
+  private adopt(other: SequenceStore<C>): boolean {
+    const seq = other.state();
+    this.seq = seq.clone(this.seq?.localReplica ?? seq.localReplica);
+    this.integrated.merge(other.integrated);
+    const content = seq.content();
+    let all: C | undefined;
+    for (const c of content) all = all === undefined ? this.kind.own(c) : this.kind.append(all, c);
+    this.patches = all === undefined ? [] : [{ kind: PatchKind.Insert, index: 0, content: all }];
     return this.patches.length > 0;
   }
 

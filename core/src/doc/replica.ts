@@ -10,7 +10,7 @@ import { decodeDelta } from '../codec/delta/decoder.ts';
 import { type DecodeLimits, DEFAULT_DECODE_LIMITS, DeltaKind } from '../codec/delta/layout.ts';
 import { isJsonValue, type JsonValue } from '../codec/json-value.ts';
 import { CausalCrdt } from '../crdt/causal-crdt.ts';
-import type { Delta } from '../crdt/delta.ts';
+import { Delta } from '../crdt/delta.ts';
 import { CRDT_TYPE_NAMES, type CrdtTypeName, type DotStore } from '../crdt/dot-store.ts';
 import { MapOps } from '../crdt/map-ops.ts';
 import { MapStore } from '../crdt/map-store.ts';
@@ -248,16 +248,20 @@ export class Replica implements HandleHost {
     return asMapDelta(decodeDelta(bytes, this.limits).delta);
   }
 
-  /** The whole replica state (context, removal records, every key) as bytes. */
+  /**
+   * The whole replica state (context, removal records, every key) as bytes: a state
+   * snapshot, whose texts and lists take their compact state form (layout.ts).
+   */
   encode(): Uint8Array {
-    return this.encoder.encode(this.state.deltaSince(new CausalContext()), DeltaKind.Snapshot);
+    const state = this.state;
+    return this.encoder.encode(new Delta(state.context, state.store, state.removals.all()), DeltaKind.StateSnapshot);
   }
 
   /** Rebuilds a replica from `encode()` output. Throws DecodeError on malformed input. */
   static decode(bytes: Uint8Array, options: ReplicaOptions): Replica {
     const replica = new Replica(options);
     const { kind, delta } = decodeDelta(bytes, replica.limits);
-    if (kind !== DeltaKind.Snapshot) throw new DecodeError(ErrorCode.DecodeType, 'expected a replica snapshot, got a delta', 1);
+    if (kind !== DeltaKind.Snapshot && kind !== DeltaKind.StateSnapshot) throw new DecodeError(ErrorCode.DecodeType, 'expected a replica snapshot, got a delta', 1);
     replica.applyDelta(asMapDelta(delta));
     return replica;
   }

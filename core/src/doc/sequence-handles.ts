@@ -8,6 +8,7 @@ import type { SequenceStore, SequenceType } from '../crdt/sequence-store.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { type DotClock, type Patch, PatchKind, type RelativePosition } from '../text/delta.ts';
 import { UndoManager, type UndoManagerOptions } from '../text/undo-manager.ts';
+import { checkTextDelete, checkTextInsert } from '../text/utf16.ts';
 import type { HandleHost } from './handles.ts';
 
 abstract class SequenceHandle<C> {
@@ -82,7 +83,15 @@ export class TextHandle extends SequenceHandle<string> {
 
   insert(index: number, text: string): Delta<MapStore> {
     if (typeof text !== 'string' || text.length === 0) throw new InvalidArgumentError('insert needs a non-empty string');
+    this.checkIndex(index, 0);
+    checkTextInsert(this.store()?.state(), index, text);
     return this.insertContent(index, text);
+  }
+
+  override delete(index: number, length: number): Delta<MapStore> {
+    this.checkIndex(index, length);
+    checkTextDelete(this.store()?.state(), index, length);
+    return super.delete(index, length);
   }
 }
 

@@ -11,6 +11,7 @@ import { readDelta, writeDelta } from './delta-codec.ts';
 import type { RemovedRun } from './sequence.ts';
 import { Sequence } from './sequence.ts';
 import { readState, writeState } from './state-codec.ts';
+import { checkTextDelete, checkTextInsert } from './utf16.ts';
 
 export class TextDocument implements DotClock {
   readonly replica: ReplicaId;
@@ -47,10 +48,12 @@ export class TextDocument implements DotClock {
   }
 
   insert(index: number, text: string): SequenceDelta<string> {
+    if (index >= 0 && index <= this.sequence.length) checkTextInsert(this.sequence, index, text);
     return this.sequence.insert(index, text, this);
   }
 
   delete(index: number, length: number): SequenceDelta<string> {
+    if (index >= 0 && length >= 0 && index + length <= this.sequence.length) checkTextDelete(this.sequence, index, length);
     return this.sequence.delete(index, length, this);
   }
 

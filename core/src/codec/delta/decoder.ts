@@ -20,6 +20,8 @@ import { DEFAULT_DECODE_LIMITS, DELTA_FORMAT_VERSION, DeltaKind, type DecodeLimi
 import { SequenceStore, type SequenceType } from '../../crdt/sequence-store.ts';
 import { type ContentKind, listKind, textKind } from '../../text/content.ts';
 import { readDelta as readSequenceDelta } from '../../text/delta-codec.ts';
+import type { DeltaItem } from '../../text/delta.ts';
+import { readState as readSequenceState } from '../../text/state-codec.ts';
 import { DecodeError } from '../../errors.ts';
 
 export interface DecodedDelta {
@@ -36,13 +38,13 @@ export function decodeDelta(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DE
   }
   const header = r.u8();
   const kind = header >> 4;
-  if (kind !== DeltaKind.Delta && kind !== DeltaKind.Snapshot) r.fail(ErrorCode.DecodeType, `unknown delta kind ${kind}`);
+  if (kind !== DeltaKind.Delta && kind !== DeltaKind.Snapshot && kind !== DeltaKind.StateSnapshot) r.fail(ErrorCode.DecodeType, `unknown delta kind ${kind}`);
   const rootType = header & 0x0f;
   if (rootType !== 0 && !isStoreType(rootType)) r.fail(ErrorCode.DecodeType, `unknown store type ${rootType}`);
   const ids = readReplicaTable(r);
   const context = readContext(r, ids);
   const removals = readRemovals(r, ids, context, limits);
-  const store = rootType === 0 ? undefined : readStore(r, rootType, ids, context, limits, 0);
+  const store = rootType === 0 ? undefined : readStore(r, rootType, ids, context, limits, 0, kind === DeltaKind.StateSnapshot);
   r.end();
   return { kind: kind as DeltaKind, delta: new Delta(context, store, removals) };
 }
@@ -51,17 +53,29 @@ function isStoreType(t: number): boolean {
   return t >= CrdtType.Register && t <= CrdtType.List;
 }
 
-function readSequence<C>(r: Reader, type: SequenceType, kind: ContentKind<C>, ctx: CausalContext): SequenceStore<C> {
+function readSequence<C>(r: Reader, type: SequenceType, kind: ContentKind<C>, ctx: CausalContext, stateForm: boolean): SequenceStore<C> {
   const start = r.pos;
+  if (stateForm) {
+    const { sequence, dots } = readSequenceState(r, 0 as ReplicaId, kind);
+    if (!ctx.includes(dots)) throw new DecodeError(ErrorCode.DecodeInvalid, "sequence state holds dots outside the snapshot's context", start);
+    const pending = readSequenceDelta(r, kind);
+    if (!pending.deleteDots.isEmpty || !pending.deletedIds.isEmpty) throw new DecodeError(ErrorCode.DecodeInvalid, 'pending sequence items carry deletes', start);
+    checkItemsInContext(pending.items, ctx, start);
+    return SequenceStore.ofState(type, kind, sequence, dots, pending.items);
+  }
   const d = readSequenceDelta(r, kind);
-  for (const it of d.items) {
+  checkItemsInContext(d.items, ctx, start);
+  if (!ctx.includes(d.deleteDots)) throw new DecodeError(ErrorCode.DecodeInvalid, "sequence delete op is not in the delta's context", start);
+  if (d.items.length === 0 && d.deleteDots.isEmpty) throw new DecodeError(ErrorCode.DecodeInvalid, 'empty sequence delta', start);
+  return SequenceStore.ofDelta(type, kind, d);
+}
+
+function checkItemsInContext<C>(items: readonly DeltaItem<C>[], ctx: CausalContext, start: number): void {
+  for (const it of items) {
     if (!ctx.hasRange(it.replica, it.counter, it.counter + it.length - 1)) {
       throw new DecodeError(ErrorCode.DecodeInvalid, `sequence run ${it.replica}:${it.counter} is not in the delta's context`, start);
     }
   }
-  if (!ctx.includes(d.deleteDots)) throw new DecodeError(ErrorCode.DecodeInvalid, "sequence delete op is not in the delta's context", start);
-  if (d.items.length === 0 && d.deleteDots.isEmpty) throw new DecodeError(ErrorCode.DecodeInvalid, 'empty sequence delta', start);
-  return SequenceStore.ofDelta(type, kind, d);
 }
 
 function readReplicaTable(r: Reader): ReplicaId[] {
@@ -159,7 +173,8 @@ function readRemovals(r: Reader, ids: readonly ReplicaId[], ctx: CausalContext, 
   return out;
 }
 
-export function readStore(r: Reader, type: number, ids: readonly ReplicaId[], ctx: CausalContext, limits: DecodeLimits, depth: number): DotStore {
+/** `stateForm`: sequences come in their state form (a state snapshot; see layout.ts). */
+export function readStore(r: Reader, type: number, ids: readonly ReplicaId[], ctx: CausalContext, limits: DecodeLimits, depth: number, stateForm = false): DotStore {
   switch (type) {
     case CrdtType.Register:
       return readRegister(r, ids, ctx, limits);
@@ -168,11 +183,11 @@ export function readStore(r: Reader, type: number, ids: readonly ReplicaId[], ct
     case CrdtType.Set:
       return readSet(r, ids, ctx, limits);
     case CrdtType.Map:
-      return readMap(r, ids, ctx, limits, depth);
+      return readMap(r, ids, ctx, limits, depth, stateForm);
     case CrdtType.Text:
-      return readSequence(r, CrdtType.Text, textKind, ctx);
+      return readSequence(r, CrdtType.Text, textKind, ctx, stateForm);
     case CrdtType.List:
-      return readSequence(r, CrdtType.List, listKind, ctx);
+      return readSequence(r, CrdtType.List, listKind, ctx, stateForm);
     default:
       r.fail(ErrorCode.DecodeType, `unknown store type ${type}`);
   }
@@ -270,7 +285,7 @@ function readSet(r: Reader, ids: readonly ReplicaId[], ctx: CausalContext, limit
   return new SetStore(elements, dead);
 }
 
-function readMap(r: Reader, ids: readonly ReplicaId[], ctx: CausalContext, limits: DecodeLimits, depth: number): MapStore {
+function readMap(r: Reader, ids: readonly ReplicaId[], ctx: CausalContext, limits: DecodeLimits, depth: number, stateForm: boolean): MapStore {
   if (depth >= MAX_MAP_DEPTH) r.fail(ErrorCode.DecodeInvalid, `maps nested deeper than ${MAX_MAP_DEPTH}`);
   const n = r.count('map fields', 3);
   const fields = new Map<string, DotStore[]>();
@@ -289,7 +304,7 @@ function readMap(r: Reader, ids: readonly ReplicaId[], ctx: CausalContext, limit
       const type = r.u8();
       if (!isStoreType(type)) r.fail(ErrorCode.DecodeType, `unknown store type ${type}`);
       if (stores.some((s) => s.type === type)) r.fail(ErrorCode.DecodeInvalid, 'map field lists one type twice');
-      const s = readStore(r, type, ids, ctx, limits, depth + 1);
+      const s = readStore(r, type, ids, ctx, limits, depth + 1, stateForm);
       if (s.isDisposable()) r.fail(ErrorCode.DecodeInvalid, 'empty store in a map field');
       stores.push(s);
     }

@@ -1,6 +1,6 @@
 // Encodes deltas and snapshots (layout.ts). One encoder is reusable: its writers are
 // kept between calls, so encoding a one-op delta allocates only the result.
-import type { CausalContext } from '../../clock/causal-context.ts';
+import { CausalContext } from '../../clock/causal-context.ts';
 import type { Dot } from '../../clock/dot.ts';
 import type { CounterContribution, CounterStore } from '../../crdt/counter-store.ts';
 import type { ReplicaId } from '../../clock/replica-id.ts';
@@ -17,6 +17,10 @@ import { DELTA_FORMAT_VERSION, DeltaKind } from './layout.ts';
 import { ReplicaTable } from './replica-table.ts';
 import type { SequenceStore } from '../../crdt/sequence-store.ts';
 import { writeDelta as writeSequenceDelta } from '../../text/delta-codec.ts';
+import { writeState as writeSequenceState } from '../../text/state-codec.ts';
+
+/** Never written to: the empty delete sets of a pending-items delta. */
+const NO_DOTS = new CausalContext();
 
 export class DeltaEncoder {
   private readonly body = new Writer(1024);
@@ -41,7 +45,7 @@ export class DeltaEncoder {
         body.u8(slot.type);
       }
     }
-    if (delta.store !== undefined) writeStore(body, delta.store, table);
+    if (delta.store !== undefined) writeStore(body, delta.store, table, kind === DeltaKind.StateSnapshot);
 
     const out = this.out;
     out.reset();
@@ -94,7 +98,8 @@ function writeContributions(w: Writer, entries: ReadonlyMap<number, CounterContr
   }
 }
 
-export function writeStore(w: Writer, store: DotStore, table: ReplicaTable): void {
+/** `stateForm`: sequences go in their state form (a state snapshot; see layout.ts). */
+export function writeStore(w: Writer, store: DotStore, table: ReplicaTable, stateForm = false): void {
   switch (store.type) {
     case CrdtType.Register: {
       const values = (store as RegisterStore).values;
@@ -141,7 +146,7 @@ export function writeStore(w: Writer, store: DotStore, table: ReplicaTable): voi
         }
         for (const s of stores) {
           w.u8(s.type);
-          writeStore(w, s, table);
+          writeStore(w, s, table, stateForm);
         }
       }
       return;
@@ -149,6 +154,12 @@ export function writeStore(w: Writer, store: DotStore, table: ReplicaTable): voi
     case CrdtType.Text:
     case CrdtType.List: {
       const seq = store as SequenceStore<unknown>;
+      if (stateForm) {
+        if (seq.seq === undefined) throw new AssertionError('a state snapshot encodes state-mode sequence stores');
+        writeSequenceState(w, seq.seq);
+        writeSequenceDelta(w, seq.kind, { items: seq.seq.pending, deleteDots: NO_DOTS, deletedIds: NO_DOTS });
+        return;
+      }
       if (seq.delta === undefined) throw new AssertionError('only delta-mode sequence stores are encoded');
       writeSequenceDelta(w, seq.kind, seq.delta);
       return;

@@ -19,11 +19,16 @@
 //                                          | 0, varuint n ≥ 2, n × (u8 type, payload)
 //
 // Replica ids are written once in a table and referenced by index, so a dot costs 2-4
-// bytes. A snapshot is the delta "since nothing": the same layout with kind 2.
+// bytes. A snapshot is the delta "since nothing": the same layout with kind 2. Kind 3, the
+// state snapshot, is that layout with every text and list in the sequence's state form
+// instead (text/state-codec.ts, about half the bytes of its delta form), each followed by
+// a sequence delta of the items still waiting for their origins (usually none):
+//
+//   text, list (kind 3) = sequence state, sequence delta (items only)
 
 export const DELTA_FORMAT_VERSION = 1;
 
-export const DeltaKind = { Delta: 1, Snapshot: 2 } as const;
+export const DeltaKind = { Delta: 1, Snapshot: 2, StateSnapshot: 3 } as const;
 export type DeltaKind = (typeof DeltaKind)[keyof typeof DeltaKind];
 
 /** Replica ids are 53-bit: 7 bytes hold them. */
