@@ -155,7 +155,11 @@ export class KeyspaceReplicaObject {
           for (const e of this.presence.localEntries(ks)) link.sendPresence(e.peer, e.state);
         },
         received: (peer, state) => this.presence.fromUpstream(ks, 'origin', peer, state, Date.now()),
-        lost: () => this.presence.upstreamGone('origin'),
+        lost: () => {
+          this.presence.upstreamGone('origin');
+          // The link can drop outside the shell loop (a socket close event): flush the leaves.
+          queueMicrotask(() => this.run());
+        },
       };
       this.link = link;
       link.start();

@@ -1,7 +1,8 @@
 // Presence through the edge in real workerd (wrangler dev) and a real origin (LocalNode +
 // /v1/sync on 127.0.0.1): two clients of one region see each other (relayed by the
 // Durable Object), a client of another region and a client connected straight to the
-// origin see them through the origin, and a clean close is seen everywhere as a leave.
+// origin see them through the origin, a clean close is seen everywhere as a leave, and
+// when the origin goes away each region keeps only its own clients.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,5 +67,14 @@ describe('presence through edge replicas and the origin', () => {
     await a.close();
     await waitFor(() => !sees(b, a) && !sees(c, a) && !sees(d, a), 'a leave reaches every region and the origin', 15_000);
     expect(sees(b, c) && sees(c, b) && sees(d, b)).toBe(true);
+
+    // The origin goes away: each edge drops the peers its origin link announced, while a
+    // client of the same region would stay (relayed by the object itself).
+    const e = await client(edgeUrl('us'));
+    e.presence.set({ name: 'eve', region: 'us' });
+    await waitFor(() => sees(c, e) && sees(b, e), 'eve seen in both regions', 15_000);
+    await origin!.stop();
+    await waitFor(() => !sees(b, c) && !sees(b, e) && !sees(c, b), 'peers behind the lost origin link leave', 15_000);
+    expect(sees(c, e) && sees(e, c)).toBe(true);
   }, 60_000);
 });
