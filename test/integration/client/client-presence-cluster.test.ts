@@ -2,7 +2,8 @@
 // two NeuroplexClients connected to different nodes see each other's state, its updates
 // and a clean leave at once (relayed between nodes as ephemeral peer frames, not through
 // Raft); a client that goes silent without closing its socket (a crash, a lost network)
-// vanishes from the other node's view after the presence timeout.
+// vanishes from the other node's view after the presence timeout, and so does the client
+// of a node that was killed.
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { NeuroplexClient } from '../../../browser/src/client.ts';
@@ -13,7 +14,7 @@ import { ClientSyncSession } from '../../../core/src/sync/client-session.ts';
 import { ClientSyncState } from '../../../core/src/sync/client-state.ts';
 import { Multiplexer } from '../../../core/src/sync/multiplexer.ts';
 import { encodePresenceState } from '../../../core/src/sync/presence.ts';
-import { agreedLeader, createProcCluster, destroyProcCluster, type ProcCluster, type ProcNode, until } from '../../support/process-cluster.ts';
+import { agreedLeader, createProcCluster, destroyProcCluster, type ProcCluster, type ProcNode, stopNode, until } from '../../support/process-cluster.ts';
 import { waitFor } from '../../support/sync-origin.ts';
 
 const WS = WebSocket as unknown as WebSocketConstructor;
@@ -97,6 +98,17 @@ describe('presence across a 3-node origin cluster', () => {
     expect(Date.now() - silentSince).toBeGreaterThanOrEqual(TIMEOUT_MS - 1000);
     // The live ones kept each other through their heartbeats.
     expect(b.presence.peers().has(idA)).toBe(true);
+
+    // A node killed: its client is offline (sees nobody), and the other nodes drop it
+    // after the timeout.
+    const c3 = await client(n3);
+    c3.presence.set({ name: 'cy' });
+    await waitFor(() => b.presence.peers().has(String(c3.replica.id)) && c3.presence.peers().has(idB), 'c3 on n3 seen', 10_000);
+    await stopNode(cluster, n3, 'SIGKILL');
+    const killedAt = Date.now();
+    await waitFor(() => c3.presence.peers().size === 0, 'c3 offline sees nobody', 10_000);
+    await waitFor(() => !b.presence.peers().has(String(c3.replica.id)), 'c3 dropped after its node died', 20_000);
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(TIMEOUT_MS - 1000);
 
     // A clean close: gone from the other node well before any timeout.
     const closedAt = Date.now();
