@@ -5,7 +5,9 @@
 // fail fast while offline. Works in browsers and in Node (pass a WebSocket class there).
 import type { JsonValue } from '../../core/src/codec/json-value.ts';
 import type { CounterHandle, MapHandle, RegisterHandle } from '../../core/src/doc/handles.ts';
-import type { Replica } from '../../core/src/doc/replica.ts';
+import type { Delta } from '../../core/src/crdt/delta.ts';
+import type { MapStore } from '../../core/src/crdt/map-store.ts';
+import type { ChangeEvent, Replica } from '../../core/src/doc/replica.ts';
 import type { ListHandle, TextHandle } from '../../core/src/doc/sequence-handles.ts';
 import { assert, InvalidArgumentError } from '../../core/src/errors.ts';
 import type { ClientSyncState } from '../../core/src/sync/client-state.ts';
@@ -13,6 +15,7 @@ import { Backoff, type BackoffOptions } from './backoff.ts';
 import { type Change, ChangeStream } from './change-stream.ts';
 import { ClientClosedError, NotSupportedError } from './errors.ts';
 import { LocalStore } from './local-store.ts';
+import { type ClientMetrics, type LatencyLevel, MetricsRecorder } from './metrics.ts';
 import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
 import { MemoryStorage } from './storage/memory-storage.ts';
 import type { StorageAdapter } from './storage/storage-adapter.ts';
@@ -98,6 +101,7 @@ export class NeuroplexClient {
   private closed = false;
   private readonly ownsStorage: boolean;
   private unfollowNetwork: () => void = () => {};
+  private readonly recorder = new MetricsRecorder(monotonicMs, () => Date.now());
 
   private constructor(keyspace: string, replica: Replica, state: ClientSyncState, store: LocalStore, options: ConnectOptions, urls: readonly string[]) {
     this.keyspace = keyspace;
@@ -119,23 +123,27 @@ export class NeuroplexClient {
       backoff: new Backoff(options.backoff),
       ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
       onStatus: () => this.changed(),
-      onCommitted: () => this.changed(),
+      onCommitted: (lsn) => {
+        this.recorder.committedThrough(lsn);
+        this.changed();
+      },
+      onDelivered: (delta, changed) => this.remoteApplied(delta, changed),
       ...(options.onError === undefined ? {} : { onError: options.onError }),
     });
     const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.strong = new StrongApi(keyspace, () => (this.connection.connectedUrl === undefined ? undefined : httpBaseOf(this.connection.connectedUrl)), fetchFn);
     replica.onLocalDelta((delta) => this.stored(replica.encodeDelta(delta)));
     this.counter = {
-      create: async (key) => this.write(() => this.replica.counter(key).increment(0)),
-      increment: async (key, by = 1) => this.write(() => this.replica.counter(key).increment(by)),
-      decrement: async (key, by = 1) => this.write(() => this.replica.counter(key).decrement(by)),
+      create: async (key) => this.timedWrite(() => this.replica.counter(key).increment(0)),
+      increment: async (key, by = 1) => this.timedWrite(() => this.replica.counter(key).increment(by)),
+      decrement: async (key, by = 1) => this.timedWrite(() => this.replica.counter(key).decrement(by)),
       value: async (key) => this.replica.counter(key).value,
       handle: (key) => this.replica.counter(key),
     };
     const setFn = (key: string, value: JsonValue, opts?: OperationOptions): Promise<void> => this.setRegister(key, value, opts);
     this.set = Object.assign(setFn, {
-      add: async (key: string, value: JsonValue) => this.write(() => this.replica.set(key).add(value)),
-      remove: async (key: string, value: JsonValue) => this.write(() => this.replica.set(key).remove(value)),
+      add: async (key: string, value: JsonValue) => this.timedWrite(() => this.replica.set(key).add(value)),
+      remove: async (key: string, value: JsonValue) => this.timedWrite(() => this.replica.set(key).remove(value)),
       values: async (key: string) => this.replica.set(key).values(),
       has: async (key: string, value: JsonValue) => this.replica.set(key).has(value),
     });
@@ -185,17 +193,26 @@ export class NeuroplexClient {
 
   async get(key: string, options: OperationOptions = {}): Promise<unknown> {
     this.checkOpen();
-    if (options.consistency === 'strong') return (await this.strong.get(key, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS))?.value;
-    return this.replica.get(key);
+    return this.recorder.time(levelOf(options), async () => {
+      if (options.consistency === 'strong') return (await this.strong.get(key, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS))?.value;
+      return this.replica.get(key);
+    });
   }
 
   async delete(key: string, options: OperationOptions = {}): Promise<void> {
     this.checkOpen();
-    if (options.consistency === 'strong') {
-      await this.strong.delete(key, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS);
-      return;
-    }
-    await this.write(() => this.replica.delete(key));
+    await this.recorder.time(levelOf(options), async () => {
+      if (options.consistency === 'strong') {
+        await this.strong.delete(key, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS);
+        return;
+      }
+      await this.write(() => this.replica.delete(key));
+    });
+  }
+
+  /** Latency, convergence, conflict and backlog figures (see metrics.ts for definitions). */
+  metrics(): ClientMetrics {
+    return this.recorder.snapshot(this.unacknowledged);
   }
 
   register(key: string): RegisterHandle {
@@ -272,11 +289,26 @@ export class NeuroplexClient {
 
   private async setRegister(key: string, value: JsonValue, options: OperationOptions = {}): Promise<void> {
     this.checkOpen();
-    if (options.consistency === 'strong') {
-      await this.strong.put(key, value, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS);
-      return;
-    }
-    await this.write(() => this.replica.put(key, value));
+    await this.recorder.time(levelOf(options), async () => {
+      if (options.consistency === 'strong') {
+        await this.strong.put(key, value, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS);
+        return;
+      }
+      await this.write(() => this.replica.put(key, value));
+    });
+  }
+
+  private timedWrite(op: () => unknown): Promise<void> {
+    return this.recorder.time('causal', () => this.write(op));
+  }
+
+  private remoteApplied(delta: Delta<MapStore>, changed: readonly ChangeEvent[]): void {
+    this.recorder.remoteApplied(
+      changed.map((e) => e.key),
+      (k) => this.replica.isConcurrent(k),
+      delta.store,
+      this.replica.id,
+    );
   }
 
   /** Runs a local op; resolves once its change is stored. */
@@ -289,6 +321,7 @@ export class NeuroplexClient {
   /** Every local op's delta: stored first, then handed to the sync state (same lsn). */
   private stored(bytes: Uint8Array): void {
     const p = { lsn: this.nextLsn++, bytes };
+    this.recorder.localChange(p.lsn);
     this.storing++;
     this.lastWrite = this.store.appendPending(p).then(() => {
       this.storing--;
@@ -320,4 +353,13 @@ export class NeuroplexClient {
   private checkOpen(): void {
     if (this.closed) throw new ClientClosedError();
   }
+}
+
+function levelOf(options: OperationOptions): LatencyLevel {
+  return options.consistency ?? 'causal';
+}
+
+/** A monotonic ms clock where there is one (browsers, Node), else the wall clock. */
+function monotonicMs(): number {
+  return globalThis.performance?.now() ?? Date.now();
 }

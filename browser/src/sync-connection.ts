@@ -3,7 +3,9 @@
 // effects are carried out against the replica and the LocalStore, and a lost connection
 // is retried with exponential backoff and jitter. The ClientSyncState outlives sessions:
 // a reconnect resumes from the stored cursor and resends only unacknowledged changes.
-import type { Replica } from '../../core/src/doc/replica.ts';
+import type { Delta } from '../../core/src/crdt/delta.ts';
+import type { MapStore } from '../../core/src/crdt/map-store.ts';
+import type { ChangeEvent, Replica } from '../../core/src/doc/replica.ts';
 import type { ClientSyncState } from '../../core/src/sync/client-state.ts';
 import { ClientSyncSession } from '../../core/src/sync/client-session.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
@@ -27,7 +29,9 @@ export interface SyncConnectionOptions {
   readonly handshakeTimeoutMs?: number;
   readonly onStatus: (status: ClientStatus) => void;
   /** Local changes up to this lsn are committed by the origin (and dropped from storage). */
-  readonly onCommitted: () => void;
+  readonly onCommitted: (lsn: number) => void;
+  /** A remote delta was applied (`changed`: the keys it changed). */
+  readonly onDelivered?: (delta: Delta<MapStore>, changed: readonly ChangeEvent[]) => void;
   /** A session or socket error, for diagnostics. */
   readonly onError?: (error: Error) => void;
 }
@@ -202,7 +206,7 @@ export class SyncConnection {
           if (e.status !== 'closed') this.setStatus(e.status);
           break;
         case 'deliver':
-          this.o.replica.applyDelta(e.delta);
+          this.o.onDelivered?.(e.delta, this.o.replica.applyDelta(e.delta));
           this.unstoredSeq = e.seq;
           dirty = true;
           break;
@@ -228,7 +232,7 @@ export class SyncConnection {
     if (committed > 0) {
       // The snapshot saved first includes the committed changes; then they can go.
       void this.o.store.saveReplica(this.o.replica, this.o.state).then(() => this.o.store.dropPendingThrough(committed)).then(
-        () => this.o.onCommitted(),
+        () => this.o.onCommitted(committed),
         (e: unknown) => this.o.onError?.(e as Error),
       );
     }
