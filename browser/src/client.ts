@@ -12,8 +12,9 @@ import type { ListHandle, TextHandle } from '../../core/src/doc/sequence-handles
 import { assert, InvalidArgumentError } from '../../core/src/errors.ts';
 import type { ClientSyncState } from '../../core/src/sync/client-state.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
+import { Batch, type BatchResult, checkReplicas, executeBatch, waitForReplicas } from './batch.ts';
 import { type Change, ChangeStream } from './change-stream.ts';
-import { ClientClosedError, NotSupportedError } from './errors.ts';
+import { ClientClosedError, ConsistencyUnavailableError, NotSupportedError } from './errors.ts';
 import { LocalStore } from './local-store.ts';
 import { type ClientMetrics, type LatencyLevel, MetricsRecorder } from './metrics.ts';
 import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
@@ -31,6 +32,11 @@ export interface OperationOptions {
   readonly consistency?: Consistency;
   /** Strong operations: ms to wait for the origin (default 5,000). */
   readonly timeout?: number;
+}
+
+export interface DeleteOptions extends OperationOptions {
+  /** Also wait until this many origin members have applied the delete. */
+  readonly replicas?: number;
 }
 
 export interface ConnectOptions {
@@ -199,15 +205,38 @@ export class NeuroplexClient {
     });
   }
 
-  async delete(key: string, options: OperationOptions = {}): Promise<void> {
+  /**
+   * Deletes `key`. With `replicas: N` it also waits until N origin members have applied the
+   * delete (see batch.ts); that needs the origin, so it fails fast while offline.
+   */
+  async delete(key: string, options: DeleteOptions = {}): Promise<void> {
     this.checkOpen();
     await this.recorder.time(levelOf(options), async () => {
+      const timeoutMs = options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS;
+      const members = options.replicas === undefined ? undefined : await checkReplicas(this.strong, options.replicas, timeoutMs);
+      let index: number | undefined;
       if (options.consistency === 'strong') {
-        await this.strong.delete(key, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS);
-        return;
+        index = await this.strong.delete(key, timeoutMs);
+      } else {
+        await this.write(() => this.replica.delete(key));
+        if (members !== undefined) {
+          await withTimeout(this.flushed(), timeoutMs, `delete of ${JSON.stringify(key)} was not committed within ${timeoutMs} ms`);
+          index = (await this.strong.cluster(timeoutMs)).commitIndex;
+        }
       }
-      await this.write(() => this.replica.delete(key));
+      if (members !== undefined && index !== undefined) await waitForReplicas(this.strong, members, options.replicas!, index, timeoutMs);
     });
+  }
+
+  /** A new, empty batch: chain `set`/`delete`/`get`, then `executeBatch(batch)`. */
+  createBatch(): Batch {
+    return new Batch();
+  }
+
+  /** Runs the batch atomically through the origin (all or nothing; see batch.ts). */
+  async executeBatch(batch: Batch, options: { timeout?: number } = {}): Promise<BatchResult> {
+    this.checkOpen();
+    return this.recorder.time('strong', () => executeBatch(this.strong, batch, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS));
   }
 
   /** Latency, convergence, conflict and backlog figures (see metrics.ts for definitions). */
@@ -362,4 +391,17 @@ function levelOf(options: OperationOptions): LatencyLevel {
 /** A monotonic ms clock where there is one (browsers, Node), else the wall clock. */
 function monotonicMs(): number {
   return globalThis.performance?.now() ?? Date.now();
+}
+
+/** `p`, or a ConsistencyUnavailableError after `ms` (the timer never outlives the race). */
+async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConsistencyUnavailableError(message)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,5 +1,7 @@
 // @neuroplex/browser: the client SDK (browsers and Node).
-export { NeuroplexClient, Consistency, type ConnectOptions, type OperationOptions, type StatusEvent, type CounterApi, type SetApi } from './client.ts';
+export { NeuroplexClient, Consistency, type ConnectOptions, type OperationOptions, type StatusEvent, type CounterApi, type SetApi, type DeleteOptions } from './client.ts';
+export { Batch, type BatchOpOptions, type BatchOpResult, type BatchResult } from './batch.ts';
+export { type ClientMetrics, type LatencySummary } from './metrics.ts';
 export { ClientStatus } from './sync-connection.ts';
 export { type Change } from './change-stream.ts';
 export { Backoff, type BackoffOptions } from './backoff.ts';
@@ -14,6 +16,9 @@ export {
   ClientClosedError,
   OriginError,
   SubscriptionOverflowError,
+  BatchConflictError,
+  NotEnoughReplicasError,
+  InvalidDeltaError,
 } from './errors.ts';
 
 export const packageName = '@neuroplex/browser';
