@@ -15,6 +15,7 @@ import { Backoff, type BackoffOptions } from './backoff.ts';
 import { Batch, type BatchResult, checkReplicas, executeBatch, waitForReplicas } from './batch.ts';
 import { type Change, ChangeStream } from './change-stream.ts';
 import { ClientClosedError, ConsistencyUnavailableError, NotSupportedError } from './errors.ts';
+import { DeltaPeers, type DeltaStream, type DeltaStreamOptions } from './delta-stream.ts';
 import { LocalStore } from './local-store.ts';
 import { type ClientMetrics, type LatencyLevel, MetricsRecorder } from './metrics.ts';
 import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
@@ -108,6 +109,7 @@ export class NeuroplexClient {
   private readonly ownsStorage: boolean;
   private unfollowNetwork: () => void = () => {};
   private readonly recorder = new MetricsRecorder(monotonicMs, () => Date.now());
+  private readonly peers: DeltaPeers;
 
   private constructor(keyspace: string, replica: Replica, state: ClientSyncState, store: LocalStore, options: ConnectOptions, urls: readonly string[]) {
     this.keyspace = keyspace;
@@ -133,12 +135,22 @@ export class NeuroplexClient {
         this.recorder.committedThrough(lsn);
         this.changed();
       },
-      onDelivered: (delta, changed) => this.remoteApplied(delta, changed),
+      onDelivered: (delta, changed) => {
+        this.remoteApplied(delta, changed);
+        this.peers.forward(delta);
+      },
       ...(options.onError === undefined ? {} : { onError: options.onError }),
     });
     const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.strong = new StrongApi(keyspace, () => (this.connection.connectedUrl === undefined ? undefined : httpBaseOf(this.connection.connectedUrl)), fetchFn);
-    replica.onLocalDelta((delta) => this.stored(replica.encodeDelta(delta)));
+    this.peers = new DeltaPeers(replica, keyspace, () => this.store.saveReplica(this.replica, this.state), (delta, changed) => {
+      this.remoteApplied(delta, changed);
+      this.peers.forward(delta);
+    });
+    replica.onLocalDelta((delta) => {
+      this.stored(replica.encodeDelta(delta));
+      this.peers.forward(delta);
+    });
     this.counter = {
       create: async (key) => this.timedWrite(() => this.replica.counter(key).increment(0)),
       increment: async (key, by = 1) => this.timedWrite(() => this.replica.counter(key).increment(by)),
@@ -228,6 +240,25 @@ export class NeuroplexClient {
     });
   }
 
+  /**
+   * A stream of encoded deltas for the peer `peerId` over the app's own transport: what the
+   * peer lacks, then live changes (see delta-stream.ts).
+   */
+  async createDeltaStream(peerId: string, options: DeltaStreamOptions = {}): Promise<DeltaStream> {
+    this.checkOpen();
+    return this.peers.open(peerId, options);
+  }
+
+  /**
+   * Applies an envelope from a peer's delta stream: validated in full first (InvalidDeltaError,
+   * nothing applied), stored, then acknowledged: the result goes back to the peer's
+   * `stream.acknowledge()`.
+   */
+  async applyDelta(delta: Uint8Array): Promise<Uint8Array> {
+    this.checkOpen();
+    return this.peers.apply(delta);
+  }
+
   /** A new, empty batch: chain `set`/`delete`/`get`, then `executeBatch(batch)`. */
   createBatch(): Batch {
     return new Batch();
@@ -308,6 +339,7 @@ export class NeuroplexClient {
     this.unfollowNetwork();
     this.connection.stop();
     for (const s of this.streams) s.finish();
+    this.peers.closeAll();
     for (const w of this.flushWaiters.splice(0)) w.reject(new ClientClosedError());
     await this.store.idle();
     // An adapter the app passed in stays open (the app may reopen the keyspace with it).

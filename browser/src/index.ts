@@ -1,6 +1,7 @@
 // @neuroplex/browser: the client SDK (browsers and Node).
 export { NeuroplexClient, Consistency, type ConnectOptions, type OperationOptions, type StatusEvent, type CounterApi, type SetApi, type DeleteOptions } from './client.ts';
 export { Batch, type BatchOpOptions, type BatchOpResult, type BatchResult } from './batch.ts';
+export { DeltaStream, type DeltaStreamOptions } from './delta-stream.ts';
 export { type ClientMetrics, type LatencySummary } from './metrics.ts';
 export { ClientStatus } from './sync-connection.ts';
 export { type Change } from './change-stream.ts';
