@@ -148,7 +148,7 @@ export class NeuroplexClient {
       this.peers.forward(delta);
     });
     replica.onLocalDelta((delta) => {
-      this.stored(replica.encodeDelta(delta));
+      this.storeLocal(replica.encodeDelta(delta));
       this.peers.forward(delta);
     });
     this.counter = {
@@ -303,6 +303,14 @@ export class NeuroplexClient {
     return stream;
   }
 
+  /**
+   * Resolves when every local change made so far is stored locally (for IndexedDB: its
+   * transaction completed), e.g. after edits through a text, list or map handle.
+   */
+  stored(): Promise<void> {
+    return this.lastWrite;
+  }
+
   /** Resolves when every local change made so far is acknowledged as committed. */
   flushed(): Promise<void> {
     if (this.closed) return Promise.reject(new ClientClosedError());
@@ -380,7 +388,7 @@ export class NeuroplexClient {
   }
 
   /** Every local op's delta: stored first, then handed to the sync state (same lsn). */
-  private stored(bytes: Uint8Array): void {
+  private storeLocal(bytes: Uint8Array): void {
     const p = { lsn: this.nextLsn++, bytes };
     this.recorder.localChange(p.lsn);
     this.storing++;
