@@ -17,6 +17,7 @@ import { type Change, ChangeStream } from './change-stream.ts';
 import { ClientClosedError, ConsistencyUnavailableError, NotSupportedError } from './errors.ts';
 import { DeltaPeers, type DeltaStream, type DeltaStreamOptions } from './delta-stream.ts';
 import { LocalStore } from './local-store.ts';
+import { platformTabEnvironment, TabCoordinator, type TabEnvironment, type TabHooks, TabRole } from './tab-coordinator.ts';
 import { type ClientMetrics, type LatencyLevel, MetricsRecorder } from './metrics.ts';
 import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
 import { MemoryStorage } from './storage/memory-storage.ts';
@@ -60,6 +61,12 @@ export interface ConnectOptions {
    * reconnects without waiting for the backoff. Pass null to ignore them.
    */
   readonly networkEvents?: EventTarget | null;
+  /**
+   * Tabs sharing one IndexedDB keyspace (tab-coordinator.ts): one owns the socket and the
+   * log, the others go through it. Default: on with storage 'indexeddb' where the platform
+   * has Web Locks and BroadcastChannel; false turns it off; tests pass fakes.
+   */
+  readonly tabs?: boolean | TabEnvironment;
   /** Diagnostics: session and socket errors (the client retries on its own). */
   readonly onError?: (error: Error) => void;
 }
@@ -110,9 +117,11 @@ export class NeuroplexClient {
   private unfollowNetwork: () => void = () => {};
   private readonly recorder = new MetricsRecorder(monotonicMs, () => Date.now());
   private readonly peers: DeltaPeers;
+  private readonly tabs: TabCoordinator | undefined;
 
-  private constructor(keyspace: string, replica: Replica, state: ClientSyncState, store: LocalStore, options: ConnectOptions, urls: readonly string[]) {
+  private constructor(keyspace: string, replica: Replica, state: ClientSyncState, store: LocalStore, options: ConnectOptions, urls: readonly string[], tabs: TabCoordinator | undefined) {
     this.keyspace = keyspace;
+    this.tabs = tabs;
     this.ownsStorage = options.storage === undefined || typeof options.storage === 'string';
     this.replica = replica;
     this.state = state;
@@ -138,17 +147,24 @@ export class NeuroplexClient {
       onDelivered: (delta, changed) => {
         this.remoteApplied(delta, changed);
         this.peers.forward(delta);
+        this.tabs?.broadcastChange(this.replica.encodeDelta(delta));
       },
       ...(options.onError === undefined ? {} : { onError: options.onError }),
     });
     const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.strong = new StrongApi(keyspace, () => (this.connection.connectedUrl === undefined ? undefined : httpBaseOf(this.connection.connectedUrl)), fetchFn);
+    this.strong = new StrongApi(keyspace, () => {
+      const url = this.isFollower ? this.tabs!.ownerStatus.url : this.connection.connectedUrl;
+      return url === undefined ? undefined : httpBaseOf(url);
+    }, fetchFn);
     this.peers = new DeltaPeers(replica, keyspace, () => this.store.saveReplica(this.replica, this.state), (delta, changed) => {
       this.remoteApplied(delta, changed);
       this.peers.forward(delta);
     });
     replica.onLocalDelta((delta) => {
-      this.storeLocal(replica.encodeDelta(delta));
+      if (this.isFollower) {
+        this.lastWrite = this.tabs!.sendDelta(replica.encodeDelta(delta));
+        this.changed();
+      } else void this.storeLocal(replica.encodeDelta(delta));
       this.peers.forward(delta);
     });
     this.counter = {
@@ -182,25 +198,34 @@ export class NeuroplexClient {
           ? await IndexedDbStorage.open()
           : options.storage;
     const random = (n: number): Uint8Array => globalThis.crypto.getRandomValues(new Uint8Array(n));
-    const { store, replica, state } = await LocalStore.open(adapter, keyspace, random, () => Date.now());
-    const client = new NeuroplexClient(keyspace, replica, state, store, options, urls);
-    client.connection.start();
+    const env = options.tabs === false ? undefined : options.tabs === true || options.tabs === undefined ? (options.storage === 'indexeddb' || options.tabs === true ? platformTabEnvironment() : undefined) : options.tabs;
+    const tabs = env === undefined ? undefined : await TabCoordinator.start(env, `neuroplex:${keyspace}`, bytesToHex(random(8)));
+    const { store, replica, state } = await LocalStore.open(adapter, keyspace, random, () => Date.now(), tabs?.role !== TabRole.Follower);
+    const client = new NeuroplexClient(keyspace, replica, state, store, options, urls, tabs);
+    if (tabs === undefined || tabs.role === TabRole.Owner) client.connection.start();
+    tabs?.attach(client.tabHooks());
     client.followNetwork(options.networkEvents === undefined ? (globalThis as { window?: EventTarget }).window : options.networkEvents);
     return client;
   }
 
   get status(): ClientStatus {
-    return this.connection.status;
+    return this.isFollower ? (this.tabs!.ownerStatus.status as ClientStatus) : this.connection.status;
   }
 
-  /** Local changes not yet acknowledged as committed by the origin. */
+  /** Local changes not yet acknowledged as committed (a follower tab: its own unconfirmed ones plus the owner tab's). */
   get unacknowledged(): number {
+    if (this.isFollower) return this.tabs!.pending + this.tabs!.ownerStatus.unacknowledged;
     return this.state.pending.length + this.storing;
   }
 
-  /** The URL of the origin the client is connected to, if any. */
+  /** The URL of the origin the client is connected to, if any (a follower tab: the owner tab's). */
   get connectedUrl(): string | undefined {
-    return this.connection.connectedUrl;
+    return this.isFollower ? this.tabs!.ownerStatus.url : this.connection.connectedUrl;
+  }
+
+  /** 'owner' when this client holds the sync socket; 'follower' when another tab does. */
+  get tabRole(): TabRole {
+    return this.tabs?.role ?? TabRole.Owner;
   }
 
   on(event: 'status', listener: (e: StatusEvent) => void): () => void {
@@ -345,6 +370,7 @@ export class NeuroplexClient {
     if (this.closed) return;
     this.closed = true;
     this.unfollowNetwork();
+    this.tabs?.close();
     this.connection.stop();
     for (const s of this.streams) s.finish();
     this.peers.closeAll();
@@ -388,7 +414,7 @@ export class NeuroplexClient {
   }
 
   /** Every local op's delta: stored first, then handed to the sync state (same lsn). */
-  private storeLocal(bytes: Uint8Array): void {
+  private storeLocal(bytes: Uint8Array): Promise<void> {
     const p = { lsn: this.nextLsn++, bytes };
     this.recorder.localChange(p.lsn);
     this.storing++;
@@ -396,13 +422,60 @@ export class NeuroplexClient {
       this.storing--;
       assert(this.state.nextLsn === p.lsn, `stored change ${p.lsn} is not the sync state's next ${this.state.nextLsn}`);
       this.connection.localChange(bytes);
+      this.tabs?.broadcastChange(bytes);
       this.changed();
     });
     this.changed();
+    return this.lastWrite;
+  }
+
+  private get isFollower(): boolean {
+    return this.tabs !== undefined && this.tabs.role === TabRole.Follower;
+  }
+
+  /** The client's side of tab coordination (tab-coordinator.ts). */
+  private tabHooks(): TabHooks {
+    return {
+      becomeOwner: async (takeUnconfirmed) => {
+        // Everything the old owner stored (its log and snapshot), then our unconfirmed changes.
+        const stored = await this.store.adapter.load(this.keyspace);
+        if (stored.replica !== undefined) this.applyRemote(stored.replica);
+        for (const p of stored.pending) this.applyRemote(p.bytes);
+        this.state.logId = stored.cursor.logId;
+        this.state.position = stored.cursor.position;
+        this.state.pending.splice(0, this.state.pending.length, ...stored.pending);
+        this.state.nextLsn = stored.pending.length === 0 ? 1 : stored.pending[stored.pending.length - 1]!.lsn + 1;
+        this.nextLsn = this.state.nextLsn;
+        this.tabs!.role = TabRole.Owner;
+        for (const bytes of takeUnconfirmed()) void this.storeLocal(bytes);
+        await this.lastWrite;
+        if (!this.closed) this.connection.start();
+        this.changed();
+      },
+      storeFromFollower: async (bytes) => {
+        this.applyRemote(bytes);
+        await this.storeLocal(bytes);
+      },
+      applyFromOwner: (bytes) => this.applyRemote(bytes),
+      followerChanged: () => this.changed(),
+    };
+  }
+
+  /** A change from another tab (validated in full by the replica first). */
+  private applyRemote(bytes: Uint8Array): void {
+    let delta: Delta<MapStore>;
+    try {
+      delta = this.replica.decodeDelta(bytes);
+    } catch {
+      return; // not from a tab of ours: ignore it
+    }
+    this.remoteApplied(delta, this.replica.applyDelta(delta));
+    this.peers.forward(delta);
   }
 
   private changed(): void {
-    const e: StatusEvent = { status: this.connection.status, unacknowledged: this.unacknowledged };
+    const e: StatusEvent = { status: this.status, unacknowledged: this.unacknowledged };
+    if (this.tabs?.role === TabRole.Owner) this.tabs.broadcastStatus({ status: e.status, unacknowledged: e.unacknowledged, url: this.connection.connectedUrl });
     for (const l of this.statusListeners) l(e);
     if (e.unacknowledged === 0 && this.flushWaiters.length > 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
   }
@@ -444,4 +517,10 @@ async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promi
   } finally {
     clearTimeout(timer);
   }
+}
+
+function bytesToHex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
 }
