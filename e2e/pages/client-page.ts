@@ -46,8 +46,8 @@ const api = {
       notes: client.text('notes').toString(),
     };
   },
-  status(): { status: string; unacknowledged: number; statuses: string[] } {
-    return { status: client.status, unacknowledged: client.unacknowledged, statuses: [...statuses] };
+  status(): { status: string; unacknowledged: number; statuses: string[]; tabRole: string } {
+    return { status: client.status, unacknowledged: client.unacknowledged, statuses: [...statuses], tabRole: client.tabRole };
   },
 };
 (window as unknown as { np: typeof api }).np = api;

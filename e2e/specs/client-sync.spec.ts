@@ -1,7 +1,8 @@
 // NeuroplexClient in Debian Chromium against a real origin process (e2e/support/origin.ts):
 // two browser contexts edit offline, one reloads before the origin is back, both converge;
 // edits made offline survive closing the browser and relaunching it on its profile; the
-// server cuts every socket and the clients reconnect by themselves. Screenshots of the
+// server cuts every socket and the clients reconnect by themselves; two tabs of one context
+// share one socket (Web Locks + BroadcastChannel) and the second takes over when the first closes. Screenshots of the
 // converged pages are kept under test-results/.
 import { type BrowserContext, chromium, expect, type Page, test } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +16,7 @@ type Api = {
   tag(t: string): Promise<void>;
   append(text: string): Promise<void>;
   state(): State;
-  status(): { status: string; unacknowledged: number; statuses: string[] };
+  status(): { status: string; unacknowledged: number; statuses: string[]; tabRole: string };
 };
 declare global {
   interface Window {
@@ -154,5 +155,36 @@ test('the server cuts every socket and the clients reconnect by themselves', asy
   } finally {
     await ctxA.close();
     await ctxB.close();
+  }
+});
+
+test('two tabs share one replica; the second takes over when the first closes', async ({ browser, baseURL }) => {
+  const ks = 'tabs';
+  const ctx = await browser.newContext({ baseURL });
+  const other = await browser.newContext({ baseURL });
+  try {
+    const first = await open(ctx, ks);
+    await synced(first);
+    const second = await open(ctx, ks);
+    expect((await first.evaluate(() => window.np.status())).tabRole).toBe('owner');
+    expect((await second.evaluate(() => window.np.status())).tabRole).toBe('follower');
+    await synced(second);
+    await second.evaluate(() => window.np.increment(4));
+    await first.evaluate(() => window.np.tag('from-first'));
+    await expect.poll(() => first.evaluate(() => window.np.state().views)).toBe(4);
+    await expect.poll(() => second.evaluate(() => window.np.state().tags)).toEqual(['from-first']);
+
+    // The owner makes a change (stored in its log, maybe not yet synced), then its tab closes.
+    await first.evaluate(() => window.np.increment(1));
+    await first.close();
+    await expect.poll(() => second.evaluate(() => window.np.status().tabRole)).toBe('owner');
+    await second.evaluate(() => window.np.append('after takeover'));
+    await synced(second);
+    const watcher = await open(other, ks);
+    await synced(watcher);
+    await expect.poll(() => watcher.evaluate(() => window.np.state())).toEqual({ views: 5, tags: ['from-first'], notes: 'after takeover' });
+  } finally {
+    await ctx.close();
+    await other.close();
   }
 });
