@@ -4,95 +4,30 @@
 // through Raft before acknowledging. Strong operations go to the origin's HTTP API and
 // fail fast while offline. Works in browsers and in Node (pass a WebSocket class there).
 import type { JsonValue } from '../../core/src/codec/json-value.ts';
-import type { CounterHandle, MapHandle, RegisterHandle } from '../../core/src/doc/handles.ts';
+import type { MapHandle, RegisterHandle } from '../../core/src/doc/handles.ts';
 import type { Delta } from '../../core/src/crdt/delta.ts';
 import type { MapStore } from '../../core/src/crdt/map-store.ts';
 import type { ChangeEvent, Replica } from '../../core/src/doc/replica.ts';
 import type { ListHandle, TextHandle } from '../../core/src/doc/sequence-handles.ts';
 import { assert, InvalidArgumentError } from '../../core/src/errors.ts';
 import type { ClientSyncState } from '../../core/src/sync/client-state.ts';
-import { Backoff, type BackoffOptions } from './backoff.ts';
+import { Backoff } from './backoff.ts';
 import { Batch, type BatchResult, checkReplicas, executeBatch, waitForReplicas } from './batch.ts';
 import { type Change, ChangeStream } from './change-stream.ts';
-import { ClientClosedError, ConsistencyUnavailableError, NotSupportedError } from './errors.ts';
+import { ClientClosedError, NotSupportedError } from './errors.ts';
 import { DeltaPeers, type DeltaStream, type DeltaStreamOptions } from './delta-stream.ts';
 import { LocalStore } from './local-store.ts';
-import { platformTabEnvironment, TabCoordinator, type TabEnvironment, type TabHooks, TabRole } from './tab-coordinator.ts';
-import { type ClientMetrics, type LatencyLevel, MetricsRecorder } from './metrics.ts';
+import { platformTabEnvironment, TabCoordinator, type TabHooks, TabRole } from './tab-coordinator.ts';
+import type { ConnectOptions, CounterApi, DeleteOptions, OperationOptions, SetApi, StatusEvent } from './client-options.ts';
+import { bytesToHex, levelOf, monotonicMs, withTimeout } from './client-util.ts';
+import { type ClientMetrics, MetricsRecorder } from './metrics.ts';
 import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
 import { MemoryStorage } from './storage/memory-storage.ts';
-import type { StorageAdapter } from './storage/storage-adapter.ts';
 import { httpBaseOf, StrongApi } from './strong-api.ts';
 import { ClientStatus, SyncConnection } from './sync-connection.ts';
-import { defaultWebSocket, type WebSocketConstructor } from './transport.ts';
+import { defaultWebSocket } from './transport.ts';
 
-export const Consistency = { Eventual: 'eventual', Causal: 'causal', Strong: 'strong' } as const;
-export type Consistency = (typeof Consistency)[keyof typeof Consistency];
-
-export interface OperationOptions {
-  /** Default 'causal' (the local replica; reads see this client's own writes). */
-  readonly consistency?: Consistency;
-  /** Strong operations: ms to wait for the origin (default 5,000). */
-  readonly timeout?: number;
-}
-
-export interface DeleteOptions extends OperationOptions {
-  /** Also wait until this many origin members have applied the delete. */
-  readonly replicas?: number;
-}
-
-export interface ConnectOptions {
-  /** The origin's sync endpoint (ws://host:port/v1/sync), or several to fail over between. */
-  readonly url: string | readonly string[];
-  readonly keyspace?: string;
-  /** 'memory' (default) or any StorageAdapter. */
-  /** 'indexeddb' (browsers: survives reloads), 'memory' (the default), or any adapter. */
-  readonly storage?: 'memory' | 'indexeddb' | StorageAdapter;
-  /** Credential checked at each handshake. */
-  readonly token?: string;
-  /** WebSocket class (default: the platform's; in Node 20, pass the `ws` package's). */
-  readonly WebSocket?: WebSocketConstructor;
-  readonly fetch?: typeof fetch;
-  readonly backoff?: BackoffOptions;
-  readonly handshakeTimeoutMs?: number;
-  /**
-   * Where `online`/`offline` events come from (default: the page's `window`, when there is
-   * one): `offline` pauses syncing at once (a browser keeps dead sockets open), `online`
-   * reconnects without waiting for the backoff. Pass null to ignore them.
-   */
-  readonly networkEvents?: EventTarget | null;
-  /**
-   * Tabs sharing one IndexedDB keyspace (tab-coordinator.ts): one owns the socket and the
-   * log, the others go through it. Default: on with storage 'indexeddb' where the platform
-   * has Web Locks and BroadcastChannel; false turns it off; tests pass fakes.
-   */
-  readonly tabs?: boolean | TabEnvironment;
-  /** Diagnostics: session and socket errors (the client retries on its own). */
-  readonly onError?: (error: Error) => void;
-}
-
-export interface StatusEvent {
-  readonly status: ClientStatus;
-  /** Local changes not yet acknowledged as committed by the origin. */
-  readonly unacknowledged: number;
-}
-
-export interface CounterApi {
-  create(key: string): Promise<void>;
-  increment(key: string, by?: number): Promise<void>;
-  decrement(key: string, by?: number): Promise<void>;
-  value(key: string): Promise<number>;
-  handle(key: string): CounterHandle;
-}
-
-/** `client.set(key, value, options)` writes a register; its methods work on set CRDTs. */
-export interface SetApi {
-  (key: string, value: JsonValue, options?: OperationOptions): Promise<void>;
-  add(key: string, value: JsonValue): Promise<void>;
-  remove(key: string, value: JsonValue): Promise<void>;
-  values(key: string): Promise<JsonValue[]>;
-  has(key: string, value: JsonValue): Promise<boolean>;
-}
+export { Consistency, type OperationOptions, type DeleteOptions, type ConnectOptions, type StatusEvent, type CounterApi, type SetApi } from './client-options.ts';
 
 const DEFAULT_STRONG_TIMEOUT_MS = 5_000;
 
@@ -495,32 +430,4 @@ export class NeuroplexClient {
   private checkOpen(): void {
     if (this.closed) throw new ClientClosedError();
   }
-}
-
-function levelOf(options: OperationOptions): LatencyLevel {
-  return options.consistency ?? 'causal';
-}
-
-/** A monotonic ms clock where there is one (browsers, Node), else the wall clock. */
-function monotonicMs(): number {
-  return globalThis.performance?.now() ?? Date.now();
-}
-
-/** `p`, or a ConsistencyUnavailableError after `ms` (the timer never outlives the race). */
-async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ConsistencyUnavailableError(message)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function bytesToHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
 }
