@@ -91,7 +91,8 @@ export class NeuroplexClient {
       const url = this.isFollower ? this.tabs!.ownerStatus.url : this.connection.connectedUrl;
       return url === undefined ? undefined : httpBaseOf(url);
     }, fetchFn);
-    this.peers = new DeltaPeers(replica, keyspace, () => this.store.saveReplica(this.replica, this.state), (delta, changed) => {
+    const keep = (bytes: Uint8Array): Promise<void> => (this.isFollower ? this.tabs!.sendDelta(bytes) : this.storeLocal(bytes));
+    this.peers = new DeltaPeers(replica, keyspace, keep, (delta, changed) => {
       this.remoteApplied(delta, changed);
       this.peers.forward(delta);
     });

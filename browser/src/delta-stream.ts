@@ -1,11 +1,12 @@
 // Replica-to-replica sync over any transport the app has (WebRTC, postMessage, a file):
 // `client.createDeltaStream(peerId)` yields encoded envelopes the peer lacks, then live
 // changes; the peer hands each to `client.applyDelta(bytes)`, which validates it in full,
-// applies it (never partially), stores the replica and returns an acknowledgement the app
-// may carry back to `stream.acknowledge(ack)`. The next stream to that peer starts from the
-// context it acknowledged (kept in memory per peerId; without one, from nothing, so the
-// first stream sends the whole state). Deltas are joins: reordered or repeated envelopes
-// converge all the same.
+// applies it (never partially) and returns an acknowledgement the app may carry back to
+// `stream.acknowledge(ack)`. A delta that brought something new is kept like a local change
+// (stored, then sent to the origin), so it reaches the origin through whichever replica
+// connects first. The next stream to a peer starts from the context it acknowledged (kept
+// in memory per peerId; without one, from nothing, so the first stream sends the whole
+// state). Deltas are joins: reordered or repeated envelopes converge all the same.
 //
 // Envelope (version 1):
 //   u8 version = 1 | u8 kind | string keyspace | varuint sender replica id | body
@@ -163,8 +164,12 @@ export class DeltaPeers {
   constructor(
     private readonly replica: Replica,
     private readonly keyspace: string,
-    /** Stores the replica after a peer's delta (resolves when durable). */
-    private readonly persist: () => Promise<void>,
+    /**
+     * Keeps a peer's delta that brought something new as if it were a local change (stored,
+     * then sent to the origin), so it reaches the origin through whichever replica connects
+     * first. Resolves when it is durable.
+     */
+    private readonly keep: (bytes: Uint8Array) => Promise<void>,
     private readonly onApplied: (delta: Delta<MapStore>, changed: readonly ChangeEvent[]) => void,
   ) {}
 
@@ -193,9 +198,10 @@ export class DeltaPeers {
     } catch (e) {
       throw new InvalidDeltaError(`malformed delta from replica ${env.from}: ${(e as Error).message}`, { cause: e });
     }
+    const fresh = !this.replica.contextOf().includes(delta.context);
     const changed = this.replica.applyDelta(delta);
     this.onApplied(delta, changed);
-    await this.persist();
+    if (fresh) await this.keep(env.delta!);
     return encodeEnvelope(KIND_ACK, this.keyspace, this.replica.id, (w) => writeCausalContext(w, this.replica.contextOf()));
   }
 

@@ -1,7 +1,8 @@
 // Batches, replicated deletes and metrics of NeuroplexClient against real origins on
 // 127.0.0.1: a batch commits all or nothing and a failed ifVersion names its key;
 // delete({ replicas }) waits for members of a real 3-node cluster and refuses more replicas
-// than the cluster has; metrics() reports latency, committed convergence and conflicts.
+// than the cluster has; metrics() reports latency, committed convergence and conflicts; a
+// change received through a delta stream reaches the origin through the receiver.
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { NeuroplexClient } from '../../../browser/src/client.ts';
@@ -107,5 +108,26 @@ describe('delete with replicas on a 3-node cluster', () => {
     await a.delete('crdt', { replicas: 3 });
     for (const m of members) expect(m.node!.stateMachine.crdtKeyspace('docs')!.replica.has('crdt')).toBe(false);
     await expect(a.delete('crdt', { replicas: 4 })).rejects.toBeInstanceOf(NotEnoughReplicasError);
+  });
+});
+
+describe('delta streams and the origin', () => {
+  it('a change from a peer that never connects reaches the origin through the receiver', async () => {
+    const o = await startOrigin();
+    cleanups.push(() => o.stop());
+    const offline = await NeuroplexClient.connect({ url: 'ws://127.0.0.1:9/v1/sync', keyspace: 'docs', WebSocket: WS, networkEvents: null });
+    offline.goOffline();
+    cleanups.push(() => offline.close());
+    const online = await client(o.syncUrl);
+    await offline.set('p2p', 'from the offline peer');
+    const it = (await offline.createDeltaStream('online')).receive();
+    const first = await it.next();
+    await online.applyDelta(first.value as Uint8Array);
+    // Applying it again brings nothing new: nothing more to send.
+    await online.applyDelta(first.value as Uint8Array);
+    expect(online.unacknowledged).toBe(1);
+    await online.flushed();
+    expect(o.node.stateMachine.crdtKeyspace('docs')!.replica.get('p2p')).toBe('from the offline peer');
+    await it.return!();
   });
 });
