@@ -306,12 +306,13 @@ export class NeuroplexClient {
     if (this.closed) return;
     this.closed = true;
     this.unfollowNetwork();
-    this.tabs?.close();
     this.connection.stop();
     for (const s of this.streams) s.finish();
     this.peers.closeAll();
     for (const w of this.flushWaiters.splice(0)) w.reject(new ClientClosedError());
-    await this.store.idle();
+    const idle = this.store.idle();
+    this.tabs?.close(idle);
+    await idle;
     // An adapter the app passed in stays open (the app may reopen the keyspace with it).
     if (this.ownsStorage) await this.store.adapter.close();
   }

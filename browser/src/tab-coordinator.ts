@@ -155,13 +155,16 @@ export class TabCoordinator {
     if (this.role === TabRole.Owner) this.post({ t: 'status', status: s.status, unacknowledged: s.unacknowledged, url: s.url ?? null });
   }
 
-  /** Releases the lock (the next tab takes over) and leaves the channel. */
-  close(): void {
+  /**
+   * Leaves the channel at once and releases the lock (the next tab takes over) once
+   * `writesDone` settles, so the next owner loads a log with every write of this one.
+   */
+  close(writesDone: Promise<unknown> = Promise.resolve()): void {
     if (this.closed) return;
     this.closed = true;
     this.channel.onmessage = null;
     this.channel.close();
-    this.release();
+    void writesDone.finally(() => this.release());
   }
 
   private async takeOver(): Promise<void> {
