@@ -40,6 +40,8 @@ export function platformTabEnvironment(): TabEnvironment | undefined {
   return { locks, BroadcastChannel: g.BroadcastChannel };
 }
 
+const STATUSES = new Set<unknown>(['offline', 'connecting', 'syncing', 'synced']);
+
 export const TabRole = { Owner: 'owner', Follower: 'follower' } as const;
 export type TabRole = (typeof TabRole)[keyof typeof TabRole];
 
@@ -207,7 +209,8 @@ export class TabCoordinator {
         }
         return;
       case 'status':
-        this.ownerStatus = { status: String(m.status), unacknowledged: Number(m.unacknowledged) || 0, url: m.url ?? undefined };
+        if (!STATUSES.has(m.status) || !Number.isSafeInteger(m.unacknowledged) || (m.url !== null && typeof m.url !== 'string')) return;
+        this.ownerStatus = { status: m.status, unacknowledged: m.unacknowledged, url: m.url ?? undefined };
         hooks.followerChanged();
         return;
       case 'owner':

@@ -160,6 +160,33 @@ describe('tabs of one origin', () => {
     expect(c.replica.counter('views').value).toBe(11);
   });
 
+  it('a third tab resends what the closed owner never confirmed to the new owner', async () => {
+    const o = await startOrigin();
+    cleanups.push(() => o.stop());
+    const { env, bus } = environment();
+    const storage = new MemoryStorage();
+    const { WS } = countingWebSocket();
+    const a = await tab(o.syncUrl, storage, env, WS);
+    const b = await tab(o.syncUrl, storage, env, WS);
+    const c = await tab(o.syncUrl, storage, env, WS);
+    expect([a.tabRole, b.tabRole, c.tabRole]).toEqual(['owner', 'follower', 'follower']);
+    bus.hold = true;
+    const write = c.counter.increment('views', 5); // held: a never sees it
+    await a.close();
+    bus.release();
+    await write; // confirmed by b once b owns the keyspace
+    expect(b.tabRole).toBe('owner');
+    await c.flushed();
+    expect(o.node.stateMachine.crdtKeyspace('tabs')!.replica.counter('views').value).toBe(5);
+    // Garbage on the channel is ignored.
+    const stray = new env.BroadcastChannel('neuroplex:tabs');
+    for (const m of [null, 7, { t: 'delta', tab: 'x', seq: 1, bytes: 'not bytes' }, { t: 'change', bytes: new Uint8Array([1, 2, 3]) }, { t: 'status' }]) stray.postMessage(m);
+    stray.close();
+    await b.counter.increment('views', 1);
+    await waitFor(() => c.replica.counter('views').value === 6, 'c still follows b');
+    expect(['offline', 'connecting', 'syncing', 'synced']).toContain(c.status);
+  });
+
   it('without the two APIs (Node) a client runs alone, as before', async () => {
     const o = await startOrigin();
     cleanups.push(() => o.stop());
