@@ -136,8 +136,14 @@ export class NeuroplexClient {
     const random = (n: number): Uint8Array => globalThis.crypto.getRandomValues(new Uint8Array(n));
     const env = options.tabs === false ? undefined : options.tabs === true || options.tabs === undefined ? (options.storage === 'indexeddb' || options.tabs === true ? platformTabEnvironment() : undefined) : options.tabs;
     const tabs = env === undefined ? undefined : await TabCoordinator.start(env, `neuroplex:${keyspace}`, bytesToHex(random(8)));
-    const { store, replica, state } = await LocalStore.open(adapter, keyspace, random, () => Date.now(), tabs?.role !== TabRole.Follower);
-    const client = new NeuroplexClient(keyspace, replica, state, store, options, urls, tabs);
+    let client: NeuroplexClient;
+    try {
+      const { store, replica, state } = await LocalStore.open(adapter, keyspace, random, () => Date.now(), tabs?.role !== TabRole.Follower);
+      client = new NeuroplexClient(keyspace, replica, state, store, options, urls, tabs);
+    } catch (e) {
+      tabs?.close(); // another tab may own the keyspace
+      throw e;
+    }
     if (tabs === undefined || tabs.role === TabRole.Owner) client.connection.start();
     tabs?.attach(client.tabHooks());
     client.followNetwork(options.networkEvents === undefined ? (globalThis as { window?: EventTarget }).window : options.networkEvents);

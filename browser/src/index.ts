@@ -3,6 +3,7 @@ export { NeuroplexClient, Consistency, type ConnectOptions, type OperationOption
 export { Batch, type BatchOpOptions, type BatchOpResult, type BatchResult } from './batch.ts';
 export { DeltaStream, type DeltaStreamOptions } from './delta-stream.ts';
 export { type ClientMetrics, type LatencySummary } from './metrics.ts';
+export { TabRole, type TabEnvironment, type LockManagerLike, type BroadcastChannelLike } from './tab-coordinator.ts';
 export { ClientStatus } from './sync-connection.ts';
 export { type Change } from './change-stream.ts';
 export { Backoff, type BackoffOptions } from './backoff.ts';

@@ -88,6 +88,11 @@ export class TabCoordinator {
   private readonly waiting = new Map<number, () => void>();
   private nextSeq = 1;
   private closed = false;
+  private markAttached: () => void = () => {};
+  /** Resolves once attach() ran: a takeover waits for the client to exist. */
+  private readonly attached = new Promise<void>((r) => {
+    this.markAttached = r;
+  });
 
   private constructor(
     env: TabEnvironment,
@@ -131,6 +136,7 @@ export class TabCoordinator {
   /** Starts handling messages (the client is built by now). */
   attach(hooks: TabHooks): void {
     this.hooks = hooks;
+    this.markAttached();
     if (this.role === TabRole.Follower) this.post({ t: 'hello' });
   }
 
@@ -170,7 +176,9 @@ export class TabCoordinator {
   }
 
   private async takeOver(): Promise<void> {
-    await this.hooks?.becomeOwner(() => {
+    await this.attached;
+    if (this.closed) return;
+    await this.hooks!.becomeOwner(() => {
       const list = [...this.unconfirmed.values()];
       this.unconfirmed.clear();
       return list;
