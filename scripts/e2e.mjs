@@ -19,7 +19,7 @@ try {
 const out = join(root, 'e2e', '.build');
 mkdirSync(out, { recursive: true });
 await build({
-  entryPoints: [join(root, 'e2e', 'pages', 'replica-page.ts')],
+  entryPoints: [join(root, 'e2e', 'pages', 'replica-page.ts'), join(root, 'e2e', 'pages', 'client-page.ts')],
   bundle: true,
   format: 'esm',
   target: 'es2022',

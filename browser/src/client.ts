@@ -4,89 +4,31 @@
 // through Raft before acknowledging. Strong operations go to the origin's HTTP API and
 // fail fast while offline. Works in browsers and in Node (pass a WebSocket class there).
 import type { JsonValue } from '../../core/src/codec/json-value.ts';
-import type { CounterHandle, MapHandle, RegisterHandle } from '../../core/src/doc/handles.ts';
-import type { Replica } from '../../core/src/doc/replica.ts';
+import type { MapHandle, RegisterHandle } from '../../core/src/doc/handles.ts';
+import type { Delta } from '../../core/src/crdt/delta.ts';
+import type { MapStore } from '../../core/src/crdt/map-store.ts';
+import type { ChangeEvent, Replica } from '../../core/src/doc/replica.ts';
 import type { ListHandle, TextHandle } from '../../core/src/doc/sequence-handles.ts';
 import { assert, InvalidArgumentError } from '../../core/src/errors.ts';
 import type { ClientSyncState } from '../../core/src/sync/client-state.ts';
-import { Backoff, type BackoffOptions } from './backoff.ts';
+import { Backoff } from './backoff.ts';
+import { Batch, type BatchResult, checkReplicas, executeBatch, waitForReplicas } from './batch.ts';
 import { type Change, ChangeStream } from './change-stream.ts';
 import { ClientClosedError, NotSupportedError } from './errors.ts';
+import { DeltaPeers, type DeltaStream, type DeltaStreamOptions } from './delta-stream.ts';
 import { LocalStore } from './local-store.ts';
 import { Presence, type PresenceListener, type PresenceOptions, type PresencePeer } from './presence.ts';
+import { platformTabEnvironment, TabCoordinator, type TabHooks, TabRole } from './tab-coordinator.ts';
+import type { ConnectOptions, CounterApi, DeleteOptions, OperationOptions, PresenceApi, SetApi, StatusEvent } from './client-options.ts';
+import { bytesToHex, levelOf, monotonicMs, withTimeout } from './client-util.ts';
+import { type ClientMetrics, MetricsRecorder } from './metrics.ts';
 import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
 import { MemoryStorage } from './storage/memory-storage.ts';
-import type { StorageAdapter } from './storage/storage-adapter.ts';
 import { httpBaseOf, StrongApi } from './strong-api.ts';
 import { ClientStatus, SyncConnection } from './sync-connection.ts';
-import { defaultWebSocket, type WebSocketConstructor } from './transport.ts';
+import { defaultWebSocket } from './transport.ts';
 
-export const Consistency = { Eventual: 'eventual', Causal: 'causal', Strong: 'strong' } as const;
-export type Consistency = (typeof Consistency)[keyof typeof Consistency];
-
-export interface OperationOptions {
-  /** Default 'causal' (the local replica; reads see this client's own writes). */
-  readonly consistency?: Consistency;
-  /** Strong operations: ms to wait for the origin (default 5,000). */
-  readonly timeout?: number;
-}
-
-export interface ConnectOptions {
-  /** The origin's sync endpoint (ws://host:port/v1/sync), or several to fail over between. */
-  readonly url: string | readonly string[];
-  readonly keyspace?: string;
-  /** 'memory' (default) or any StorageAdapter. */
-  /** 'indexeddb' (browsers: survives reloads), 'memory' (the default), or any adapter. */
-  readonly storage?: 'memory' | 'indexeddb' | StorageAdapter;
-  /** Credential checked at each handshake. */
-  readonly token?: string;
-  /** WebSocket class (default: the platform's; in Node 20, pass the `ws` package's). */
-  readonly WebSocket?: WebSocketConstructor;
-  readonly fetch?: typeof fetch;
-  readonly backoff?: BackoffOptions;
-  readonly handshakeTimeoutMs?: number;
-  /**
-   * Where `online`/`offline` events come from (default: the page's `window`, when there is
-   * one): `offline` pauses syncing at once (a browser keeps dead sockets open), `online`
-   * reconnects without waiting for the backoff. Pass null to ignore them.
-   */
-  readonly networkEvents?: EventTarget | null;
-  /** Diagnostics: session and socket errors (the client retries on its own). */
-  readonly onError?: (error: Error) => void;
-  /** Presence timing and size (heartbeat, timeout, coalescing interval, state limit). */
-  readonly presence?: PresenceOptions;
-}
-
-/** `client.presence`: this client's ephemeral state and the others present (presence.ts). */
-export interface PresenceApi {
-  /** Mine; null = leave. Sent at once when connected, re-sent after every reconnect. */
-  set(state: JsonValue | null): void;
-  /** Others now present (not me); empty while offline. */
-  peers(): ReadonlyMap<string, PresencePeer>;
-}
-
-export interface StatusEvent {
-  readonly status: ClientStatus;
-  /** Local changes not yet acknowledged as committed by the origin. */
-  readonly unacknowledged: number;
-}
-
-export interface CounterApi {
-  create(key: string): Promise<void>;
-  increment(key: string, by?: number): Promise<void>;
-  decrement(key: string, by?: number): Promise<void>;
-  value(key: string): Promise<number>;
-  handle(key: string): CounterHandle;
-}
-
-/** `client.set(key, value, options)` writes a register; its methods work on set CRDTs. */
-export interface SetApi {
-  (key: string, value: JsonValue, options?: OperationOptions): Promise<void>;
-  add(key: string, value: JsonValue): Promise<void>;
-  remove(key: string, value: JsonValue): Promise<void>;
-  values(key: string): Promise<JsonValue[]>;
-  has(key: string, value: JsonValue): Promise<boolean>;
-}
+export { Consistency, type OperationOptions, type DeleteOptions, type ConnectOptions, type StatusEvent, type CounterApi, type SetApi, type PresenceApi } from './client-options.ts';
 
 const DEFAULT_STRONG_TIMEOUT_MS = 5_000;
 
@@ -111,9 +53,13 @@ export class NeuroplexClient {
   private closed = false;
   private readonly ownsStorage: boolean;
   private unfollowNetwork: () => void = () => {};
+  private readonly recorder = new MetricsRecorder(monotonicMs, () => Date.now());
+  private readonly peers: DeltaPeers;
+  private readonly tabs: TabCoordinator | undefined;
 
-  private constructor(keyspace: string, replica: Replica, state: ClientSyncState, store: LocalStore, options: ConnectOptions, urls: readonly string[]) {
+  private constructor(keyspace: string, replica: Replica, state: ClientSyncState, store: LocalStore, options: ConnectOptions, urls: readonly string[], tabs: TabCoordinator | undefined) {
     this.keyspace = keyspace;
+    this.tabs = tabs;
     this.ownsStorage = options.storage === undefined || typeof options.storage === 'string';
     this.replica = replica;
     this.state = state;
@@ -132,7 +78,15 @@ export class NeuroplexClient {
       backoff: new Backoff(options.backoff),
       ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
       onStatus: () => this.changed(),
-      onCommitted: () => this.changed(),
+      onCommitted: (lsn) => {
+        this.recorder.committedThrough(lsn);
+        this.changed();
+      },
+      onDelivered: (delta, changed) => {
+        this.remoteApplied(delta, changed);
+        this.peers.forward(delta);
+        this.tabs?.broadcastChange(this.replica.encodeDelta(delta));
+      },
       ...(options.onError === undefined ? {} : { onError: options.onError }),
       onPresenceOpen: () => this.presenceImpl.sessionOpened(),
       onPresence: (peer, state) => this.presenceImpl.received(peer, state),
@@ -147,19 +101,33 @@ export class NeuroplexClient {
       peers: () => this.presenceImpl.peers(),
     };
     const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.strong = new StrongApi(keyspace, () => (this.connection.connectedUrl === undefined ? undefined : httpBaseOf(this.connection.connectedUrl)), fetchFn);
-    replica.onLocalDelta((delta) => this.stored(replica.encodeDelta(delta)));
+    this.strong = new StrongApi(keyspace, () => {
+      const url = this.isFollower ? this.tabs!.ownerStatus.url : this.connection.connectedUrl;
+      return url === undefined ? undefined : httpBaseOf(url);
+    }, fetchFn);
+    const keep = (bytes: Uint8Array): Promise<void> => (this.isFollower ? this.tabs!.sendDelta(bytes) : this.storeLocal(bytes));
+    this.peers = new DeltaPeers(replica, keyspace, keep, (delta, changed) => {
+      this.remoteApplied(delta, changed);
+      this.peers.forward(delta);
+    });
+    replica.onLocalDelta((delta) => {
+      if (this.isFollower) {
+        this.lastWrite = this.tabs!.sendDelta(replica.encodeDelta(delta));
+        this.changed();
+      } else void this.storeLocal(replica.encodeDelta(delta));
+      this.peers.forward(delta);
+    });
     this.counter = {
-      create: async (key) => this.write(() => this.replica.counter(key).increment(0)),
-      increment: async (key, by = 1) => this.write(() => this.replica.counter(key).increment(by)),
-      decrement: async (key, by = 1) => this.write(() => this.replica.counter(key).decrement(by)),
+      create: async (key) => this.timedWrite(() => this.replica.counter(key).increment(0)),
+      increment: async (key, by = 1) => this.timedWrite(() => this.replica.counter(key).increment(by)),
+      decrement: async (key, by = 1) => this.timedWrite(() => this.replica.counter(key).decrement(by)),
       value: async (key) => this.replica.counter(key).value,
       handle: (key) => this.replica.counter(key),
     };
     const setFn = (key: string, value: JsonValue, opts?: OperationOptions): Promise<void> => this.setRegister(key, value, opts);
     this.set = Object.assign(setFn, {
-      add: async (key: string, value: JsonValue) => this.write(() => this.replica.set(key).add(value)),
-      remove: async (key: string, value: JsonValue) => this.write(() => this.replica.set(key).remove(value)),
+      add: async (key: string, value: JsonValue) => this.timedWrite(() => this.replica.set(key).add(value)),
+      remove: async (key: string, value: JsonValue) => this.timedWrite(() => this.replica.set(key).remove(value)),
       values: async (key: string) => this.replica.set(key).values(),
       has: async (key: string, value: JsonValue) => this.replica.set(key).has(value),
     });
@@ -180,25 +148,40 @@ export class NeuroplexClient {
           ? await IndexedDbStorage.open()
           : options.storage;
     const random = (n: number): Uint8Array => globalThis.crypto.getRandomValues(new Uint8Array(n));
-    const { store, replica, state } = await LocalStore.open(adapter, keyspace, random, () => Date.now());
-    const client = new NeuroplexClient(keyspace, replica, state, store, options, urls);
-    client.connection.start();
+    const env = options.tabs === false ? undefined : options.tabs === true || options.tabs === undefined ? (options.storage === 'indexeddb' || options.tabs === true ? platformTabEnvironment() : undefined) : options.tabs;
+    const tabs = env === undefined ? undefined : await TabCoordinator.start(env, `neuroplex:${keyspace}`, bytesToHex(random(8)));
+    let client: NeuroplexClient;
+    try {
+      const { store, replica, state } = await LocalStore.open(adapter, keyspace, random, () => Date.now(), tabs?.role !== TabRole.Follower);
+      client = new NeuroplexClient(keyspace, replica, state, store, options, urls, tabs);
+    } catch (e) {
+      tabs?.close(); // another tab may own the keyspace
+      throw e;
+    }
+    if (tabs === undefined || tabs.role === TabRole.Owner) client.connection.start();
+    tabs?.attach(client.tabHooks());
     client.followNetwork(options.networkEvents === undefined ? (globalThis as { window?: EventTarget }).window : options.networkEvents);
     return client;
   }
 
   get status(): ClientStatus {
-    return this.connection.status;
+    return this.isFollower ? (this.tabs!.ownerStatus.status as ClientStatus) : this.connection.status;
   }
 
-  /** Local changes not yet acknowledged as committed by the origin. */
+  /** Local changes not yet acknowledged as committed (a follower tab: its own unconfirmed ones plus the owner tab's). */
   get unacknowledged(): number {
+    if (this.isFollower) return this.tabs!.pending + this.tabs!.ownerStatus.unacknowledged;
     return this.state.pending.length + this.storing;
   }
 
-  /** The URL of the origin the client is connected to, if any. */
+  /** The URL of the origin the client is connected to, if any (a follower tab: the owner tab's). */
   get connectedUrl(): string | undefined {
-    return this.connection.connectedUrl;
+    return this.isFollower ? this.tabs!.ownerStatus.url : this.connection.connectedUrl;
+  }
+
+  /** 'owner' when this client holds the sync socket; 'follower' when another tab does. */
+  get tabRole(): TabRole {
+    return this.tabs?.role ?? TabRole.Owner;
   }
 
   on(event: 'status', listener: (e: StatusEvent) => void): () => void;
@@ -213,17 +196,68 @@ export class NeuroplexClient {
 
   async get(key: string, options: OperationOptions = {}): Promise<unknown> {
     this.checkOpen();
-    if (options.consistency === 'strong') return (await this.strong.get(key, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS))?.value;
-    return this.replica.get(key);
+    return this.recorder.time(levelOf(options), async () => {
+      if (options.consistency === 'strong') return (await this.strong.get(key, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS))?.value;
+      return this.replica.get(key);
+    });
   }
 
-  async delete(key: string, options: OperationOptions = {}): Promise<void> {
+  /**
+   * Deletes `key`. With `replicas: N` it also waits until N origin members have applied the
+   * delete (see batch.ts); that needs the origin, so it fails fast while offline.
+   */
+  async delete(key: string, options: DeleteOptions = {}): Promise<void> {
     this.checkOpen();
-    if (options.consistency === 'strong') {
-      await this.strong.delete(key, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS);
-      return;
-    }
-    await this.write(() => this.replica.delete(key));
+    await this.recorder.time(levelOf(options), async () => {
+      const timeoutMs = options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS;
+      const members = options.replicas === undefined ? undefined : await checkReplicas(this.strong, options.replicas, timeoutMs);
+      let index: number | undefined;
+      if (options.consistency === 'strong') {
+        index = await this.strong.delete(key, timeoutMs);
+      } else {
+        await this.write(() => this.replica.delete(key));
+        if (members !== undefined) {
+          await withTimeout(this.flushed(), timeoutMs, `delete of ${JSON.stringify(key)} was not committed within ${timeoutMs} ms`);
+          index = (await this.strong.cluster(timeoutMs)).commitIndex;
+        }
+      }
+      if (members !== undefined && index !== undefined) await waitForReplicas(this.strong, members, options.replicas!, index, timeoutMs);
+    });
+  }
+
+  /**
+   * A stream of encoded deltas for the peer `peerId` over the app's own transport: what the
+   * peer lacks, then live changes (see delta-stream.ts).
+   */
+  async createDeltaStream(peerId: string, options: DeltaStreamOptions = {}): Promise<DeltaStream> {
+    this.checkOpen();
+    return this.peers.open(peerId, options);
+  }
+
+  /**
+   * Applies an envelope from a peer's delta stream: validated in full first (InvalidDeltaError,
+   * nothing applied), stored, then acknowledged: the result goes back to the peer's
+   * `stream.acknowledge()`.
+   */
+  async applyDelta(delta: Uint8Array): Promise<Uint8Array> {
+    this.checkOpen();
+    return this.peers.apply(delta);
+  }
+
+  /** A new, empty batch: chain `set`/`delete`/`get`, then `executeBatch(batch)`. */
+  createBatch(): Batch {
+    return new Batch();
+  }
+
+  /** Runs the batch atomically through the origin (all or nothing; see batch.ts). */
+  async executeBatch(batch: Batch, options: { timeout?: number } = {}): Promise<BatchResult> {
+    this.checkOpen();
+    return this.recorder.time('strong', () => executeBatch(this.strong, batch, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS));
+  }
+
+  /** Latency, convergence, conflict and backlog figures (see metrics.ts for definitions). */
+  metrics(): ClientMetrics {
+    return this.recorder.snapshot(this.unacknowledged);
   }
 
   register(key: string): RegisterHandle {
@@ -252,6 +286,14 @@ export class NeuroplexClient {
     const stream = new ChangeStream(this.replica, pattern, options.maxQueued);
     this.streams.add(stream);
     return stream;
+  }
+
+  /**
+   * Resolves when every local change made so far is stored locally (for IndexedDB: its
+   * transaction completed), e.g. after edits through a text, list or map handle.
+   */
+  stored(): Promise<void> {
+    return this.lastWrite;
   }
 
   /** Resolves when every local change made so far is acknowledged as committed. */
@@ -291,8 +333,11 @@ export class NeuroplexClient {
     this.connection.stop();
     this.presenceImpl.close();
     for (const s of this.streams) s.finish();
+    this.peers.closeAll();
     for (const w of this.flushWaiters.splice(0)) w.reject(new ClientClosedError());
-    await this.store.idle();
+    const idle = this.store.idle();
+    this.tabs?.close(idle);
+    await idle;
     // An adapter the app passed in stays open (the app may reopen the keyspace with it).
     if (this.ownsStorage) await this.store.adapter.close();
   }
@@ -301,11 +346,26 @@ export class NeuroplexClient {
 
   private async setRegister(key: string, value: JsonValue, options: OperationOptions = {}): Promise<void> {
     this.checkOpen();
-    if (options.consistency === 'strong') {
-      await this.strong.put(key, value, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS);
-      return;
-    }
-    await this.write(() => this.replica.put(key, value));
+    await this.recorder.time(levelOf(options), async () => {
+      if (options.consistency === 'strong') {
+        await this.strong.put(key, value, options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS);
+        return;
+      }
+      await this.write(() => this.replica.put(key, value));
+    });
+  }
+
+  private timedWrite(op: () => unknown): Promise<void> {
+    return this.recorder.time('causal', () => this.write(op));
+  }
+
+  private remoteApplied(delta: Delta<MapStore>, changed: readonly ChangeEvent[]): void {
+    this.recorder.remoteApplied(
+      changed.map((e) => e.key),
+      (k) => this.replica.isConcurrent(k),
+      delta.store,
+      this.replica.id,
+    );
   }
 
   /** Runs a local op; resolves once its change is stored. */
@@ -316,20 +376,68 @@ export class NeuroplexClient {
   }
 
   /** Every local op's delta: stored first, then handed to the sync state (same lsn). */
-  private stored(bytes: Uint8Array): void {
+  private storeLocal(bytes: Uint8Array): Promise<void> {
     const p = { lsn: this.nextLsn++, bytes };
+    this.recorder.localChange(p.lsn);
     this.storing++;
     this.lastWrite = this.store.appendPending(p).then(() => {
       this.storing--;
       assert(this.state.nextLsn === p.lsn, `stored change ${p.lsn} is not the sync state's next ${this.state.nextLsn}`);
       this.connection.localChange(bytes);
+      this.tabs?.broadcastChange(bytes);
       this.changed();
     });
     this.changed();
+    return this.lastWrite;
+  }
+
+  private get isFollower(): boolean {
+    return this.tabs !== undefined && this.tabs.role === TabRole.Follower;
+  }
+
+  /** The client's side of tab coordination (tab-coordinator.ts). */
+  private tabHooks(): TabHooks {
+    return {
+      becomeOwner: async (takeUnconfirmed) => {
+        // Everything the old owner stored (its log and snapshot), then our unconfirmed changes.
+        const stored = await this.store.adapter.load(this.keyspace);
+        if (stored.replica !== undefined) this.applyRemote(stored.replica);
+        for (const p of stored.pending) this.applyRemote(p.bytes);
+        this.state.logId = stored.cursor.logId;
+        this.state.position = stored.cursor.position;
+        this.state.pending.splice(0, this.state.pending.length, ...stored.pending);
+        this.state.nextLsn = stored.pending.length === 0 ? 1 : stored.pending[stored.pending.length - 1]!.lsn + 1;
+        this.nextLsn = this.state.nextLsn;
+        this.tabs!.role = TabRole.Owner;
+        for (const bytes of takeUnconfirmed()) void this.storeLocal(bytes);
+        await this.lastWrite;
+        if (!this.closed) this.connection.start();
+        this.changed();
+      },
+      storeFromFollower: async (bytes) => {
+        this.applyRemote(bytes);
+        await this.storeLocal(bytes);
+      },
+      applyFromOwner: (bytes) => this.applyRemote(bytes),
+      followerChanged: () => this.changed(),
+    };
+  }
+
+  /** A change from another tab (validated in full by the replica first). */
+  private applyRemote(bytes: Uint8Array): void {
+    let delta: Delta<MapStore>;
+    try {
+      delta = this.replica.decodeDelta(bytes);
+    } catch {
+      return; // not from a tab of ours: ignore it
+    }
+    this.remoteApplied(delta, this.replica.applyDelta(delta));
+    this.peers.forward(delta);
   }
 
   private changed(): void {
-    const e: StatusEvent = { status: this.connection.status, unacknowledged: this.unacknowledged };
+    const e: StatusEvent = { status: this.status, unacknowledged: this.unacknowledged };
+    if (this.tabs?.role === TabRole.Owner) this.tabs.broadcastStatus({ status: e.status, unacknowledged: e.unacknowledged, url: this.connection.connectedUrl });
     for (const l of this.statusListeners) l(e);
     if (e.unacknowledged === 0 && this.flushWaiters.length > 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
   }

@@ -12,6 +12,12 @@ export const ClientErrorCode = {
   Origin: 'ORIGIN_ERROR',
   /** A subscriber fell too far behind and its stream was ended. */
   SubscriptionOverflow: 'SUBSCRIPTION_OVERFLOW',
+  /** A batch (or write) precondition failed at the origin: nothing was applied. */
+  Conflict: 'PRECONDITION_FAILED',
+  /** More replicas were asked for than the origin cluster has. */
+  NotEnoughReplicas: 'NOT_ENOUGH_REPLICAS',
+  /** A delta from a peer could not be decoded or does not belong to this keyspace. */
+  InvalidDelta: 'INVALID_DELTA',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
@@ -57,5 +63,38 @@ export class SubscriptionOverflowError extends NeuroplexError {
   constructor(message: string) {
     super(ClientErrorCode.SubscriptionOverflow, message);
     this.name = 'SubscriptionOverflowError';
+  }
+}
+
+/** A failed `ifVersion` in a batch: `key` is the op that failed, `version` its current one (0: absent). */
+export class BatchConflictError extends NeuroplexError {
+  declare readonly code: typeof ClientErrorCode.Conflict;
+  readonly key: string;
+  readonly version: number;
+  constructor(key: string, version: number, message: string) {
+    super(ClientErrorCode.Conflict, message);
+    this.name = 'BatchConflictError';
+    this.key = key;
+    this.version = version;
+  }
+}
+
+export class NotEnoughReplicasError extends NeuroplexError {
+  declare readonly code: typeof ClientErrorCode.NotEnoughReplicas;
+  readonly requested: number;
+  readonly available: number;
+  constructor(requested: number, available: number) {
+    super(ClientErrorCode.NotEnoughReplicas, `asked for ${requested} replicas, the origin cluster has ${available} voting members`);
+    this.name = 'NotEnoughReplicasError';
+    this.requested = requested;
+    this.available = available;
+  }
+}
+
+export class InvalidDeltaError extends NeuroplexError {
+  declare readonly code: typeof ClientErrorCode.InvalidDelta;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ClientErrorCode.InvalidDelta, message, options);
+    this.name = 'InvalidDeltaError';
   }
 }

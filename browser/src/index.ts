@@ -1,5 +1,9 @@
 // @neuroplex/browser: the client SDK (browsers and Node).
-export { NeuroplexClient, Consistency, type ConnectOptions, type OperationOptions, type StatusEvent, type CounterApi, type SetApi, type PresenceApi } from './client.ts';
+export { NeuroplexClient, Consistency, type ConnectOptions, type OperationOptions, type StatusEvent, type CounterApi, type SetApi, type DeleteOptions, type PresenceApi } from './client.ts';
+export { Batch, type BatchOpOptions, type BatchOpResult, type BatchResult } from './batch.ts';
+export { DeltaStream, type DeltaStreamOptions } from './delta-stream.ts';
+export { type ClientMetrics, type LatencySummary } from './metrics.ts';
+export { TabRole, type TabEnvironment, type LockManagerLike, type BroadcastChannelLike } from './tab-coordinator.ts';
 export { type PresencePeer, type PresenceListener, type PresenceOptions } from './presence.ts';
 export { PresenceTooLargeError, PRESENCE_TOO_LARGE } from '../../core/src/sync/presence.ts';
 export { ClientStatus } from './sync-connection.ts';
@@ -16,6 +20,9 @@ export {
   ClientClosedError,
   OriginError,
   SubscriptionOverflowError,
+  BatchConflictError,
+  NotEnoughReplicasError,
+  InvalidDeltaError,
 } from './errors.ts';
 
 export const packageName = '@neuroplex/browser';

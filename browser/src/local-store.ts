@@ -20,10 +20,14 @@ export class LocalStore {
     this.keyspace = keyspace;
   }
 
-  /** Loads (or creates) the keyspace: its replica, with pending changes re-joined, and sync state. */
-  static async open(adapter: StorageAdapter, keyspace: string, randomBytes: (n: number) => Uint8Array, now: () => number): Promise<{ store: LocalStore; replica: Replica; state: ClientSyncState }> {
+  /**
+   * Loads (or creates) the keyspace: its replica, with pending changes re-joined, and sync
+   * state. `ownId: false` (a tab that does not own the keyspace) writes under a fresh replica
+   * id, never the stored one, which belongs to the owner's writes.
+   */
+  static async open(adapter: StorageAdapter, keyspace: string, randomBytes: (n: number) => Uint8Array, now: () => number, ownId = true): Promise<{ store: LocalStore; replica: Replica; state: ClientSyncState }> {
     const stored = await adapter.load(keyspace);
-    let id = stored.replicaId as ReplicaId | undefined;
+    let id = ownId ? (stored.replicaId as ReplicaId | undefined) : replicaIdFromBytes(randomBytes(7));
     if (id === undefined) {
       id = replicaIdFromBytes(randomBytes(7));
       await adapter.saveReplicaId(keyspace, id);

@@ -4,7 +4,9 @@
 // is retried with exponential backoff and jitter. The ClientSyncState outlives sessions:
 // a reconnect resumes from the stored cursor and resends only unacknowledged changes.
 import type { ReplicaId } from '../../core/src/clock/replica-id.ts';
-import type { Replica } from '../../core/src/doc/replica.ts';
+import type { Delta } from '../../core/src/crdt/delta.ts';
+import type { MapStore } from '../../core/src/crdt/map-store.ts';
+import type { ChangeEvent, Replica } from '../../core/src/doc/replica.ts';
 import type { ClientSyncState } from '../../core/src/sync/client-state.ts';
 import { ClientSyncSession } from '../../core/src/sync/client-session.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
@@ -28,7 +30,9 @@ export interface SyncConnectionOptions {
   readonly handshakeTimeoutMs?: number;
   readonly onStatus: (status: ClientStatus) => void;
   /** Local changes up to this lsn are committed by the origin (and dropped from storage). */
-  readonly onCommitted: () => void;
+  readonly onCommitted: (lsn: number) => void;
+  /** A remote delta was applied (`changed`: the keys it changed). */
+  readonly onDelivered?: (delta: Delta<MapStore>, changed: readonly ChangeEvent[]) => void;
   /** A session or socket error, for diagnostics. */
   readonly onError?: (error: Error) => void;
   /** Presence (presence.ts): a session can carry it / a peer's state arrived / the session ended. */
@@ -226,7 +230,7 @@ export class SyncConnection {
           this.o.onPresence?.(e.peer, e.state);
           break;
         case 'deliver':
-          this.o.replica.applyDelta(e.delta);
+          this.o.onDelivered?.(e.delta, this.o.replica.applyDelta(e.delta));
           this.unstoredSeq = e.seq;
           dirty = true;
           break;
@@ -253,7 +257,7 @@ export class SyncConnection {
     if (committed > 0) {
       // The snapshot saved first includes the committed changes; then they can go.
       void this.o.store.saveReplica(this.o.replica, this.o.state).then(() => this.o.store.dropPendingThrough(committed)).then(
-        () => this.o.onCommitted(),
+        () => this.o.onCommitted(committed),
         (e: unknown) => this.o.onError?.(e as Error),
       );
     }

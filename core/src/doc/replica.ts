@@ -14,6 +14,7 @@ import { Delta } from '../crdt/delta.ts';
 import { CRDT_TYPE_NAMES, type CrdtTypeName, type DotStore } from '../crdt/dot-store.ts';
 import { MapOps } from '../crdt/map-ops.ts';
 import { MapStore } from '../crdt/map-store.ts';
+import { RegisterStore } from '../crdt/register-store.ts';
 import { storeValue } from '../crdt/store-value.ts';
 import { SequenceStore } from '../crdt/sequence-store.ts';
 import type { Patch } from '../text/delta.ts';
@@ -226,6 +227,20 @@ export class Replica implements HandleHost {
     const events: ChangeEvent[] = [];
     for (const key of changed) events.push(this.emit(key, ChangeOrigin.Remote));
     return events;
+  }
+
+  /**
+   * True when the register at `key` (or a register field of the map at `key`, one level
+   * down) holds values written concurrently: writes none of which saw the others. Reads
+   * still see one winner (last-writer-wins); shells count these as resolved conflicts.
+   */
+  isConcurrent(key: string): boolean {
+    const store = this.state.store.visible(key);
+    if (store instanceof RegisterStore) return store.values.length > 1;
+    if (store instanceof MapStore) {
+      for (const stores of store.fields.values()) for (const s of stores) if (s instanceof RegisterStore && s.values.length > 1) return true;
+    }
+    return false;
   }
 
   /** Drops removal records every known replica has seen (see CausalCrdt.collectGarbage). */

@@ -1,0 +1,199 @@
+// Tabs sharing one keyspace, with fakes of the Web Locks API and BroadcastChannel (one
+// shared MemoryStorage stands for the origin's IndexedDB) and a real origin on 127.0.0.1:
+// one tab owns the socket, the other's writes go through it and are confirmed stored, the
+// owner's changes reach the other tab, and when the owner closes the other takes over from
+// storage without losing a change, confirmed or not.
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { NeuroplexClient } from '../../../browser/src/client.ts';
+import { MemoryStorage } from '../../../browser/src/storage/memory-storage.ts';
+import type { BroadcastChannelLike, LockManagerLike, TabEnvironment } from '../../../browser/src/tab-coordinator.ts';
+import type { WebSocketConstructor } from '../../../browser/src/transport.ts';
+import { startOrigin, waitFor } from '../../support/sync-origin.ts';
+
+/** Exclusive locks by name with a FIFO queue, released when the callback's promise settles. */
+class FakeLocks implements LockManagerLike {
+  private readonly held = new Set<string>();
+  private readonly queues = new Map<string, (() => void)[]>();
+  request(name: string, a: unknown, b?: unknown): Promise<unknown> {
+    const options = (typeof a === 'function' ? {} : a) as { ifAvailable?: boolean };
+    const callback = (typeof a === 'function' ? a : b) as (lock: unknown) => Promise<void>;
+    const run = async (): Promise<void> => {
+      this.held.add(name);
+      try {
+        await callback({ name });
+      } finally {
+        this.held.delete(name);
+        this.queues.get(name)?.shift()?.();
+      }
+    };
+    if (!this.held.has(name)) return run();
+    if (options.ifAvailable === true) return callback(null);
+    return new Promise((resolve) => {
+      const q = this.queues.get(name) ?? [];
+      q.push(() => resolve(run()));
+      this.queues.set(name, q);
+    });
+  }
+}
+
+/** Channels by name; messages are cloned and delivered on a later turn; `hold` queues them. */
+class FakeBus {
+  hold = false;
+  private readonly held: (() => void)[] = [];
+  readonly channels = new Set<FakeChannel>();
+  deliver(from: FakeChannel, message: unknown): void {
+    const copy = structuredClone(message);
+    const send = (): void => {
+      for (const c of this.channels) if (c !== from && c.name === from.name) setTimeout(() => c.onmessage?.({ data: copy }), 0);
+    };
+    if (this.hold) this.held.push(send);
+    else send();
+  }
+  release(): void {
+    this.hold = false;
+    for (const f of this.held.splice(0)) f();
+  }
+}
+
+class FakeChannel implements BroadcastChannelLike {
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  constructor(
+    readonly bus: FakeBus,
+    readonly name: string,
+  ) {
+    bus.channels.add(this);
+  }
+  postMessage(message: unknown): void {
+    this.bus.deliver(this, message);
+  }
+  close(): void {
+    this.bus.channels.delete(this);
+  }
+}
+
+function environment(): { env: TabEnvironment; bus: FakeBus } {
+  const bus = new FakeBus();
+  const locks = new FakeLocks();
+  return { env: { locks, BroadcastChannel: class extends FakeChannel { constructor(name: string) { super(bus, name); } } }, bus };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+/** A WebSocket class that counts the sockets a client opens. */
+function countingWebSocket(): { WS: WebSocketConstructor; opened: () => number } {
+  let n = 0;
+  class Counting extends WebSocket {
+    constructor(url: string) {
+      super(url);
+      n++;
+    }
+  }
+  return { WS: Counting as unknown as WebSocketConstructor, opened: () => n };
+}
+
+async function tab(url: string, storage: MemoryStorage, env: TabEnvironment | false, WS: WebSocketConstructor): Promise<NeuroplexClient> {
+  const c = await NeuroplexClient.connect({ url, keyspace: 'tabs', storage, tabs: env, WebSocket: WS, backoff: { initialMs: 20, maxMs: 200 }, networkEvents: null });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+describe('tabs of one origin', () => {
+  it('one tab owns the socket; the other writes through it and sees its changes', async () => {
+    const o = await startOrigin();
+    cleanups.push(() => o.stop());
+    const { env } = environment();
+    const storage = new MemoryStorage();
+    const sa = countingWebSocket();
+    const sb = countingWebSocket();
+    const a = await tab(o.syncUrl, storage, env, sa.WS);
+    const b = await tab(o.syncUrl, storage, env, sb.WS);
+    expect(a.tabRole).toBe('owner');
+    expect(b.tabRole).toBe('follower');
+    expect(a.replica.id).not.toBe(b.replica.id);
+    await waitFor(() => a.status === 'synced' && b.status === 'synced', 'both report synced');
+    expect(b.connectedUrl).toBe(a.connectedUrl);
+
+    await b.counter.increment('views', 2); // resolves once the owner stored it
+    expect(a.replica.counter('views').value).toBe(2);
+    await a.set('title', 'from a');
+    await waitFor(() => b.replica.get('title') === 'from a', 'owner change reaches the follower');
+    await b.flushed();
+    expect(b.unacknowledged).toBe(0);
+    expect(o.node.stateMachine.crdtKeyspace('tabs')!.replica.counter('views').value).toBe(2);
+    // Strong operations from the follower go to the owner's origin.
+    await b.set('s', 1, { consistency: 'strong' });
+    expect(await a.get('s', { consistency: 'strong' })).toBe(1);
+    expect(sb.opened()).toBe(0);
+    expect(sa.opened()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the next tab takes over from storage when the owner closes, losing no pending change', async () => {
+    const o = await startOrigin();
+    cleanups.push(() => o.stop());
+    const { env, bus } = environment();
+    const storage = new MemoryStorage();
+    const { WS } = countingWebSocket();
+    const a = await tab(o.syncUrl, storage, env, WS);
+    const b = await tab(o.syncUrl, storage, env, WS);
+    await waitFor(() => a.status === 'synced', 'owner synced');
+    a.goOffline();
+    await a.counter.increment('views', 1); // in the owner's log only
+    await b.counter.increment('views', 10); // stored by the owner, not yet synced
+    bus.hold = true;
+    const unconfirmed = b.set.add('tags', 'late'); // never reaches the owner
+    await a.close();
+    bus.release();
+    await unconfirmed;
+    await waitFor(() => b.tabRole === 'owner', 'takeover');
+    await b.flushed();
+    expect(b.unacknowledged).toBe(0);
+    const state = o.node.stateMachine.crdtKeyspace('tabs')!.replica;
+    expect(state.counter('views').value).toBe(11);
+    expect(state.set('tags').values()).toEqual(['late']);
+    // A third tab now follows b.
+    const c = await tab(o.syncUrl, storage, env, WS);
+    expect(c.tabRole).toBe('follower');
+    expect(c.replica.counter('views').value).toBe(11);
+  });
+
+  it('a third tab resends what the closed owner never confirmed to the new owner', async () => {
+    const o = await startOrigin();
+    cleanups.push(() => o.stop());
+    const { env, bus } = environment();
+    const storage = new MemoryStorage();
+    const { WS } = countingWebSocket();
+    const a = await tab(o.syncUrl, storage, env, WS);
+    const b = await tab(o.syncUrl, storage, env, WS);
+    const c = await tab(o.syncUrl, storage, env, WS);
+    expect([a.tabRole, b.tabRole, c.tabRole]).toEqual(['owner', 'follower', 'follower']);
+    bus.hold = true;
+    const write = c.counter.increment('views', 5); // held: a never sees it
+    await a.close();
+    bus.release();
+    await write; // confirmed by b once b owns the keyspace
+    expect(b.tabRole).toBe('owner');
+    await c.flushed();
+    expect(o.node.stateMachine.crdtKeyspace('tabs')!.replica.counter('views').value).toBe(5);
+    // Garbage on the channel is ignored.
+    const stray = new env.BroadcastChannel('neuroplex:tabs');
+    for (const m of [null, 7, { t: 'delta', tab: 'x', seq: 1, bytes: 'not bytes' }, { t: 'change', bytes: new Uint8Array([1, 2, 3]) }, { t: 'status' }]) stray.postMessage(m);
+    stray.close();
+    await b.counter.increment('views', 1);
+    await waitFor(() => c.replica.counter('views').value === 6, 'c still follows b');
+    expect(['offline', 'connecting', 'syncing', 'synced']).toContain(c.status);
+  });
+
+  it('without the two APIs (Node) a client runs alone, as before', async () => {
+    const o = await startOrigin();
+    cleanups.push(() => o.stop());
+    const { WS } = countingWebSocket();
+    const a = await NeuroplexClient.connect({ url: o.syncUrl, keyspace: 'tabs', storage: 'memory', WebSocket: WS, networkEvents: null });
+    cleanups.push(() => a.close());
+    expect(a.tabRole).toBe('owner');
+    await waitFor(() => a.status === 'synced', 'synced');
+  });
+});
