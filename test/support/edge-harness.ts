@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
+import { freePort } from './free-port.ts';
 import { ClientHost } from './sync-harness.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -34,7 +35,10 @@ export interface WranglerDev {
 
 /** Starts wrangler dev and waits (bounded) until /health answers. */
 export async function startWranglerDev(options: { port: number; persistTo: string; vars?: Record<string, string>; timeoutMs?: number; config?: string }): Promise<WranglerDev> {
-  const args = ['dev', ...(options.config === undefined ? [] : ['--config', options.config]), '--ip', '127.0.0.1', '--port', String(options.port), '--persist-to', options.persistTo, '--log-level', 'warn'];
+  // The inspector gets a free port too: wrangler's default (9229) is shared by every
+  // wrangler and `node --inspect` on the machine, and a taken one stops wrangler at start.
+  const inspectorPort = await freePort();
+  const args = ['dev', ...(options.config === undefined ? [] : ['--config', options.config]), '--ip', '127.0.0.1', '--port', String(options.port), '--inspector-port', String(inspectorPort), '--persist-to', options.persistTo, '--log-level', 'warn'];
   for (const [k, v] of Object.entries(options.vars ?? {})) args.push('--var', `${k}:${v}`);
   const child: ChildProcess = spawn(join(ROOT, 'node_modules', '.bin', 'wrangler'), args, { cwd: ROOT, env: wranglerEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
