@@ -25,6 +25,23 @@ declare const WebSocketPair: WebSocketPairCtor;
 
 /** Header the Worker uses to tell the object which keyspace it serves. */
 export const KEYSPACE_HEADER = 'x-neuroplex-keyspace';
+/** Header of the Worker's debug route (honoured only with EDGE_DEBUG=1). */
+export const DEBUG_HEADER = 'x-neuroplex-debug';
+
+/** What GET /v1/debug/replica reports (EDGE_DEBUG=1 only). */
+export interface ReplicaDebugInfo {
+  /** Random per constructed instance: a new one means workerd rebuilt the object. */
+  readonly instance: string;
+  /** Sockets workerd holds for the object (survive hibernation). */
+  readonly sockets: number;
+  /** Sockets with live sessions in this instance (rebuilt from attachments after a wake). */
+  readonly connections: number;
+  /** Sockets whose attachment holds a resumable state (every session quiescent). */
+  readonly resumable: number;
+  /** Connections this instance rebuilt from attachments. */
+  readonly resumed: number;
+  readonly head: number;
+}
 
 interface Attachment {
   keyspace: string;
@@ -48,6 +65,8 @@ export class KeyspaceReplicaObject {
   private log: SqlKeyspaceLog | undefined;
   private link: OriginLink | undefined;
   private readonly conns: Map<WebSocket, Connection>;
+  private readonly instance: string;
+  private resumed: number;
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     this.ctx = ctx;
@@ -55,6 +74,8 @@ export class KeyspaceReplicaObject {
     this.log = undefined;
     this.link = undefined;
     this.conns = new Map();
+    this.instance = crypto.randomUUID();
+    this.resumed = 0;
     const stored = readMeta(ctx.storage.sql).get('keyspace');
     if (typeof stored === 'string') this.load(stored);
   }
@@ -62,6 +83,7 @@ export class KeyspaceReplicaObject {
   async fetch(request: Request): Promise<Response> {
     const keyspace = request.headers.get(KEYSPACE_HEADER);
     if (keyspace === null || keyspace === '') return json(400, errorBody(EdgeErrorCode.BadRequest, 'missing keyspace'));
+    if (request.headers.get(DEBUG_HEADER) === '1' && this.env.EDGE_DEBUG === '1') return json(200, this.debugInfo());
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return json(426, errorBody(EdgeErrorCode.UpgradeRequired, 'GET /v1/sync needs a WebSocket upgrade'));
     }
@@ -147,6 +169,7 @@ export class KeyspaceReplicaObject {
       source: log,
       authorize: token === undefined || token === '' ? undefined : (t: string) => t === token,
     });
+    if (resumed.length > 0) this.resumed++;
     const conn: Connection = {
       keyspace,
       saved: '',
@@ -167,6 +190,16 @@ export class KeyspaceReplicaObject {
     }
     this.conns.set(ws, conn);
     return conn;
+  }
+
+  private debugInfo(): ReplicaDebugInfo {
+    const sockets = this.ctx.getWebSockets();
+    let resumable = 0;
+    for (const ws of sockets) {
+      const att = (ws as HibernatableWebSocket).deserializeAttachment() as Attachment | null;
+      if (att !== null && att.sessions !== null && att.sessions.length > 0) resumable++;
+    }
+    return { instance: this.instance, sockets: sockets.length, connections: this.conns.size, resumable, resumed: this.resumed, head: this.log?.head() ?? 0 };
   }
 
   /** Keeps the socket's attachment in step with its sessions, for a wake from hibernation. */

@@ -72,6 +72,10 @@ describe('edge in workerd (wrangler dev)', () => {
     const missing = await fetch(`${base}/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    // The debug route exists only with EDGE_DEBUG=1 (tests of hibernation).
+    const debug = await fetch(`${base}/v1/debug/replica?ks=notes&region=r1`);
+    expect(debug.status).toBe(404);
+    expect(await debug.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
     const noUpgrade = await fetch(`${base}/v1/sync`);
     expect(noUpgrade.status).toBe(426);
     expect(await noUpgrade.json()).toMatchObject({ error: { code: 'UPGRADE_REQUIRED' } });
