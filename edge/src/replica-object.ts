@@ -248,27 +248,31 @@ export class KeyspaceReplicaObject {
       }
       if (conn.mux.error !== undefined) closeWith = closeFor(conn.mux.error);
       if (closeWith !== undefined) {
-        this.flush(ws, conn);
+        this.send(ws, conn);
         this.drop(ws, closeWith.code, closeWith.reason);
       }
     }
     const linkActed = this.link?.pump() ?? false;
     const advanced = log.head() !== head;
     if (advanced) for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
-    if (advanced || linkActed || only === undefined) for (const [ws, conn] of this.conns) this.flush(ws, conn);
-    else for (const [ws, conn] of touched) if (this.conns.has(ws)) this.flush(ws, conn);
+    const targets = advanced || linkActed || only === undefined ? [...this.conns] : touched.filter(([ws]) => this.conns.has(ws));
+    // Every socket's frames go out before any attachment is rewritten: the last recipient
+    // of a fan-out does not wait for the others' resume state.
+    for (const [ws, conn] of targets) this.send(ws, conn);
+    for (const [ws, conn] of targets) if (this.conns.has(ws)) this.save(ws, conn);
   }
 
-  private flush(ws: WebSocket, conn: Connection): void {
+  /** Sends the socket's pending frames; false when the socket is gone. */
+  private send(ws: WebSocket, conn: Connection): boolean {
     for (const f of conn.mux.takeFrames()) {
       try {
         ws.send(f as Uint8Array<ArrayBuffer>);
       } catch {
         this.forget(ws);
-        return;
+        return false;
       }
     }
-    this.save(ws, conn);
+    return true;
   }
 
   private drop(ws: WebSocket, code: number, reason: string): void {
