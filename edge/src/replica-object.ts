@@ -67,6 +67,9 @@ export class KeyspaceReplicaObject {
   private readonly conns: Map<WebSocket, Connection>;
   private readonly instance: string;
   private resumed: number;
+  /** Sockets whose attachment is rewritten in the next turn (see run). */
+  private readonly unsaved: Map<WebSocket, Connection>;
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     this.ctx = ctx;
@@ -76,6 +79,8 @@ export class KeyspaceReplicaObject {
     this.conns = new Map();
     this.instance = crypto.randomUUID();
     this.resumed = 0;
+    this.unsaved = new Map();
+    this.saveTimer = undefined;
     const stored = readMeta(ctx.storage.sql).get('keyspace');
     if (typeof stored === 'string') this.load(stored);
   }
@@ -99,12 +104,13 @@ export class KeyspaceReplicaObject {
 
   async webSocketMessage(ws: HibernatableWebSocket, message: string | ArrayBuffer): Promise<void> {
     if (typeof message === 'string') {
-      ws.close(CloseCode.UnsupportedData, 'the sync protocol uses binary frames');
+      this.drop(ws, CloseCode.UnsupportedData, 'the sync protocol uses binary frames');
       return;
     }
-    const att = ws.deserializeAttachment() as Attachment | null;
     let conn = this.conns.get(ws);
     if (conn === undefined) {
+      // Only a socket this instance does not know yet needs its attachment read (a wake).
+      const att = ws.deserializeAttachment() as Attachment | null;
       if (att === null || (att.hello && att.sessions === null)) {
         closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
         return;
@@ -256,10 +262,19 @@ export class KeyspaceReplicaObject {
     const advanced = log.head() !== head;
     if (advanced) for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
     const targets = advanced || linkActed || only === undefined ? [...this.conns] : touched.filter(([ws]) => this.conns.has(ws));
-    // Every socket's frames go out before any attachment is rewritten: the last recipient
-    // of a fan-out does not wait for the others' resume state.
     for (const [ws, conn] of targets) this.send(ws, conn);
-    for (const [ws, conn] of targets) if (this.conns.has(ws)) this.save(ws, conn);
+    // Attachments are rewritten in a later turn: workerd releases this turn's frames once
+    // its storage writes are durable, and rewriting 100 attachments would hold the whole
+    // fan-out back. Safe: eviction needs ~10 s idle (the timer fires first), and a crash
+    // drops the sockets with the object.
+    for (const [ws, conn] of targets) this.unsaved.set(ws, conn);
+    if (this.saveTimer === undefined && this.unsaved.size > 0) this.saveTimer = setTimeout(() => this.saveAll(), 0);
+  }
+
+  private saveAll(): void {
+    this.saveTimer = undefined;
+    for (const [ws, conn] of this.unsaved) if (this.conns.get(ws) === conn) this.save(ws, conn);
+    this.unsaved.clear();
   }
 
   /** Sends the socket's pending frames; false when the socket is gone. */
@@ -284,6 +299,7 @@ export class KeyspaceReplicaObject {
     const conn = this.conns.get(ws);
     if (conn === undefined) return;
     this.conns.delete(ws);
+    this.unsaved.delete(ws);
     this.link?.forgetSessions(conn.sessions);
   }
 }

@@ -129,6 +129,17 @@ describe('edge in workerd (wrangler dev)', () => {
     await waitFor(() => wrong.closeCode !== undefined, 5_000, 'refusal');
     expect(wrong.closeCode).toBe(4401);
     expect(wrong.host.errors[0]?.code).toBe('SYNC_REFUSED');
+    // A hello without a token is refused the same way.
+    const missing = new EdgeClient(204, 'notes');
+    clients.push(missing);
+    await missing.connect(syncUrl());
+    await waitFor(() => missing.closeCode !== undefined, 5_000, 'refusal of a missing token');
+    expect(missing.closeCode).toBe(4401);
+    // A hello naming another keyspace than the socket's replica serves: refused, 4400.
+    const otherKs = encodeMessage({ type: 'hello', channel: 1, version: SYNC_PROTOCOL_VERSION, keyspace: 'other', replica: 998 as never, token: 'sesame', resume: { mode: 'cursor', logId: '', position: 0 }, transfer: undefined });
+    const refused = await rawClose(syncUrl(), [otherKs]);
+    expect(refused.code).toBe(4400);
+    expect(refused.reason).toContain('SYNC_REFUSED');
     const c = new EdgeClient(202, 'notes');
     clients.push(c);
     await c.connect(syncUrl(), 'sesame');
