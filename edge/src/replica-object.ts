@@ -263,10 +263,16 @@ export class KeyspaceReplicaObject {
     if (advanced) for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
     const targets = advanced || linkActed || only === undefined ? [...this.conns] : touched.filter(([ws]) => this.conns.has(ws));
     for (const [ws, conn] of targets) this.send(ws, conn);
-    // Attachments are rewritten in a later turn: workerd releases this turn's frames once
+    // A frame that touched one socket (an ack) rewrites its attachment at once. After a
+    // fan-out they are rewritten in a later turn: workerd releases this turn's frames once
     // its storage writes are durable, and rewriting 100 attachments would hold the whole
     // fan-out back. Safe: eviction needs ~10 s idle (the timer fires first), and a crash
     // drops the sockets with the object.
+    if (targets.length === 1) {
+      const [ws, conn] = targets[0]!;
+      if (this.conns.has(ws)) this.save(ws, conn);
+      return;
+    }
     for (const [ws, conn] of targets) this.unsaved.set(ws, conn);
     if (this.saveTimer === undefined && this.unsaved.size > 0) this.saveTimer = setTimeout(() => this.saveAll(), 0);
   }
