@@ -3,11 +3,17 @@
 // keyspace replica; per round the sender makes one change and every receiver's arrival time
 // of the delta frame is recorded (at the socket's message event). The floor is measured in
 // the same wrangler process: a bare Durable Object that rebroadcasts a same-size frame to
-// the same number of sockets. The edge is linked to an in-process origin stand-in (core
-// ServerSyncSession over an in-memory log), giving the change-to-origin-commit lag.
+// the same number of sockets. The edge is linked to an origin stand-in (core
+// ServerSyncSession over an in-memory log) in its own process (origin-stand-in.ts), giving
+// the change-to-origin-commit lag split in two: the edge's share (the sender's send to the
+// delta frame arriving on the origin's socket) and the origin's (arrival to commit); and
+// the whole round trip to the committed ack back at the sender. Receivers stamp a frame
+// when it arrives and run their protocol work (decode, ack) after every socket's pending
+// input was stamped, so one Node process hosting 100 clients does not inflate the figures.
 // Rounds of the two kinds alternate in blocks after a warm-up. Writes bench/results/edge.json.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { ReplicaId } from '../../core/src/clock/replica-id.ts';
@@ -17,7 +23,6 @@ import { ClientSyncState } from '../../core/src/sync/client-state.ts';
 import { peekFrameHeader } from '../../core/src/sync/codec.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
 import { EdgeClient, startWranglerDev, waitFor } from '../../test/support/edge-harness.ts';
-import { OriginStub } from '../../test/support/origin-stub.ts';
 import { flagValue, hasFlag, machineInfo, writeResult } from '../support/report.ts';
 import { freePort } from '../../test/support/free-port.ts';
 
@@ -26,6 +31,10 @@ const ROUNDS = Number(flagValue('--rounds') ?? 100);
 const WARMUP = 30;
 const BLOCK = 10;
 const KS = 'bench';
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** Wall-clock ms, comparable with the origin process's stamps. */
+const now = (): number => performance.timeOrigin + performance.now();
 
 
 function percentile(xs: readonly number[], p: number): number {
@@ -48,12 +57,15 @@ class Receiver {
     this.ws.on('message', (data: Buffer) => {
       const frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       if (peekFrameHeader(frame)?.type === 'delta') {
-        this.lastArrival = performance.now();
+        this.lastArrival = now();
         this.arrivals++;
       }
-      this.mux.receive(frame);
-      for (const e of this.session.takeEffects()) if (e.kind === 'deliver') this.session.storedUpTo(e.seq);
-      this.flush();
+      // The protocol work runs after the other sockets' input of this turn is stamped.
+      setImmediate(() => {
+        this.mux.receive(frame);
+        for (const e of this.session.takeEffects()) if (e.kind === 'deliver') this.session.storedUpTo(e.seq);
+        this.flush();
+      });
     });
   }
 
@@ -79,7 +91,7 @@ class BareReceiver {
   constructor(url: string) {
     this.ws = new WebSocket(url);
     this.ws.on('message', () => {
-      this.lastArrival = performance.now();
+      this.lastArrival = now();
       this.arrivals++;
     });
   }
@@ -91,27 +103,55 @@ class BareReceiver {
   }
 }
 
+interface OriginCommit {
+  readonly recvAt: number;
+  readonly commitAt: number;
+}
+
+/** Starts origin-stand-in.ts; resolves with its port once it listens. */
+async function startOrigin(commits: Map<number, OriginCommit>): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'bench', 'edge', 'origin-stand-in.ts'), KS], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let buf = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('origin stand-in did not start')), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buf.slice(0, nl)) as { port?: number; k?: unknown; recvAt?: number; commitAt?: number };
+        buf = buf.slice(nl + 1);
+        if (line.port !== undefined) {
+          clearTimeout(t);
+          resolve(line.port);
+        } else if (typeof line.k === 'number') commits.set(line.k, { recvAt: line.recvAt!, commitAt: line.commitAt! });
+      }
+    });
+    child.once('exit', () => reject(new Error('origin stand-in exited')));
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+  };
+  return { port, child, stop };
+}
+
 async function main(): Promise<void> {
   const json = hasFlag('--json');
   const log = (s: string): void => {
     if (!json) console.error(s);
   };
   const dir = mkdtempSync(join(tmpdir(), 'np-edge-bench-'));
-  const origin = new OriginStub([KS]);
-  const originPort = await origin.start();
-  let originCommitAt = 0;
-  let expectValue = -1;
-  const run = origin.run.bind(origin);
-  origin.run = () => {
-    run();
-    if (originCommitAt === 0 && origin.host(KS).replica.get('k') === expectValue) originCommitAt = performance.now();
-  };
+  const commits = new Map<number, OriginCommit>();
+  const origin = await startOrigin(commits);
+  const originPort = origin.port;
   const port = await freePort();
   log(`starting wrangler dev on ${port} ...`);
   const dev = await startWranglerDev({ port, persistTo: dir, config: 'bench/edge/wrangler.bench.toml', vars: { ORIGIN_URL: `http://127.0.0.1:${originPort}` } });
   // Ctrl-C: stop wrangler's process group (it runs detached) before leaving.
   const interrupted = (): void => {
-    void dev.stop().finally(() => process.exit(130));
+    void Promise.all([dev.stop(), origin.stop()]).finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
@@ -120,6 +160,15 @@ async function main(): Promise<void> {
   try {
     const sender = new EdgeClient(1, KS);
     await sender.connect(edgeUrl);
+    // The committed ack's arrival at the sender (this listener runs after the client's own).
+    let senderCommitted = 0;
+    let senderCommittedAt = 0;
+    sender.ws!.on('message', () => {
+      if (sender.host.committedLsn > senderCommitted) {
+        senderCommitted = sender.host.committedLsn;
+        senderCommittedAt = now();
+      }
+    });
     const receivers: Receiver[] = [];
     for (let i = 0; i < CLIENTS; i++) receivers.push(new Receiver(edgeUrl, 1000 + i));
     await Promise.all(receivers.map((r) => r.open()));
@@ -128,7 +177,6 @@ async function main(): Promise<void> {
     const bare: BareReceiver[] = [];
     for (let i = 0; i < CLIENTS; i++) bare.push(new BareReceiver(bareUrl));
     await Promise.all([bareSender.open(), ...bare.map((r) => r.open())]);
-    await waitFor(() => origin.connections >= 1, 10_000, 'edge linked to the origin');
     log(`${CLIENTS} edge receivers and ${CLIENTS} bare receivers connected`);
 
     let value = 0;
@@ -136,35 +184,43 @@ async function main(): Promise<void> {
     const ours: number[] = [];
     const floor: number[] = [];
     const lag: number[] = [];
-    const oursRound = async (record: boolean): Promise<void> => {
+    const edgeShare: number[] = [];
+    const originShare: number[] = [];
+    const commitAck: number[] = [];
+    const oursRound = async (record: boolean, timeoutMs = 5_000): Promise<void> => {
       const before = receivers.map((r) => r.arrivals);
+      const committedBefore = sender.host.committedLsn;
       value++;
-      expectValue = value;
-      originCommitAt = 0;
-      const t0 = performance.now();
-      sender.host.replica.put('k', value);
+      const v = value;
+      const t0 = now();
+      sender.host.replica.put('k', v);
       sender.host.drain();
       const frames = sender.mux!.takeFrames();
       for (const f of frames) {
         frameBytes = Math.max(frameBytes, f.length);
         sender.ws!.send(f);
       }
-      await waitFor(() => receivers.every((r, i) => r.arrivals > before[i]!) && originCommitAt > 0, 5_000, 'edge fan-out round');
+      await waitFor(() => receivers.every((r, i) => r.arrivals > before[i]!) && commits.has(v) && senderCommitted > committedBefore, timeoutMs, 'edge fan-out round');
       if (!record) return;
       for (const r of receivers) ours.push(r.lastArrival - t0);
-      lag.push(originCommitAt - t0);
+      const c = commits.get(v)!;
+      lag.push(c.commitAt - t0);
+      edgeShare.push(c.recvAt - t0);
+      originShare.push(c.commitAt - c.recvAt);
+      commitAck.push(senderCommittedAt - t0);
     };
     const bareRound = async (record: boolean): Promise<void> => {
       const before = bare.map((r) => r.arrivals);
       const payload = new Uint8Array(Math.max(frameBytes, 16));
-      const t0 = performance.now();
+      const t0 = now();
       bareSender.ws.send(payload);
       await waitFor(() => bare.every((r, i) => r.arrivals > before[i]!), 5_000, 'bare fan-out round');
       if (!record) return;
       for (const r of bare) floor.push(r.lastArrival - t0);
     };
     for (let i = 0; i < WARMUP; i++) {
-      await oursRound(false);
+      // The first round also waits for the edge's link to the origin to open.
+      await oursRound(false, i === 0 ? 20_000 : 5_000);
       await bareRound(false);
     }
     for (let done = 0; done < ROUNDS; done += BLOCK) {
@@ -180,10 +236,17 @@ async function main(): Promise<void> {
       bareFanoutP99Ms: round2(percentile(floor, 99)),
       edgeToOriginLagP50Ms: round2(percentile(lag, 50)),
       edgeToOriginLagP99Ms: round2(percentile(lag, 99)),
+      edgeShareP50Ms: round2(percentile(edgeShare, 50)),
+      edgeShareP99Ms: round2(percentile(edgeShare, 99)),
+      originCommitP50Ms: round2(percentile(originShare, 50)),
+      originCommitP99Ms: round2(percentile(originShare, 99)),
+      committedAckP50Ms: round2(percentile(commitAck, 50)),
+      committedAckP99Ms: round2(percentile(commitAck, 99)),
+      uptime: loadAverage(),
       rounds: ROUNDS,
       warmupRounds: WARMUP,
       frameBytes,
-      setup: 'wrangler dev 4.85 (workerd) on 127.0.0.1; all clients and the origin stand-in in one Node process; origin = core ServerSyncSession over MemoryKeyspaceLog (not the Raft origin)',
+      setup: 'wrangler dev 4.85 (workerd) on 127.0.0.1; all clients and the origin stand-in in one Node process; origin = core ServerSyncSession over MemoryKeyspaceLog in its own Node process (not the Raft origin)',
       targets: { fanoutP99VsBare: 1.5, edgeToOriginLagP99Ms: 50 },
       ...machineInfo(),
     };
@@ -204,6 +267,10 @@ async function main(): Promise<void> {
       console.log(`| bare rebroadcast p99 (ms)             | ${String(result.bareFanoutP99Ms).padStart(10)} |`);
       console.log(`| change -> origin commit p50 (ms)      | ${String(result.edgeToOriginLagP50Ms).padStart(10)} |`);
       console.log(`| change -> origin commit p99 (ms)      | ${String(result.edgeToOriginLagP99Ms).padStart(10)} |`);
+      console.log(`|   edge share: to origin socket p99    | ${String(result.edgeShareP99Ms).padStart(10)} |`);
+      console.log(`|   origin: socket -> commit p99 (ms)   | ${String(result.originCommitP99Ms).padStart(10)} |`);
+      console.log(`| change -> committed ack at sender p99 | ${String(result.committedAckP99Ms).padStart(10)} |`);
+      console.log(`load average at the end: ${result.uptime}`);
       console.log(`fan-out p99 / bare p99 = ${ratio.toFixed(2)} (target <= 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}); origin lag p99 target <= 50 ms: ${result.edgeToOriginLagP99Ms <= 50 ? 'met' : 'NOT met'}`);
     }
   } finally {
@@ -211,6 +278,10 @@ async function main(): Promise<void> {
     await origin.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function loadAverage(): string {
+  return loadavg().map((x) => x.toFixed(2)).join(' ');
 }
 
 function round2(x: number): number {

@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import type { EdgeEnv } from './env.ts';
 import { EdgeErrorCode, errorBody } from './errors.ts';
-import { KEYSPACE_HEADER } from './replica-object.ts';
+import { DEBUG_HEADER, KEYSPACE_HEADER } from './replica-object.ts';
 
 /** Keyspace and region names: 1-128 of letters, digits, '.', '_', '-'. */
 const NAME = /^[A-Za-z0-9._-]{1,128}$/;
@@ -30,7 +30,19 @@ app.all('/v1/sync', async (c) => {
   const stub = c.env.REPLICA.get(c.env.REPLICA.idFromName(`${keyspace}:${region}`));
   const headers = new Headers(c.req.raw.headers);
   headers.set(KEYSPACE_HEADER, keyspace);
+  headers.delete(DEBUG_HEADER);
   return stub.fetch(new Request(c.req.raw.url, { method: 'GET', headers }));
+});
+
+// Tests only (EDGE_DEBUG=1): the replica object's instance id and socket counts, so a test
+// can tell that workerd evicted and rebuilt it (hibernation). Otherwise an unknown route.
+app.get('/v1/debug/replica', async (c) => {
+  if (c.env.EDGE_DEBUG !== '1') return c.json(errorBody(EdgeErrorCode.NotFound, `no route GET /v1/debug/replica`), 404);
+  const keyspace = c.req.query('ks') ?? 'default';
+  const region = c.req.query('region') ?? 'local';
+  if (!NAME.test(keyspace) || !NAME.test(region)) return c.json(errorBody(EdgeErrorCode.BadRequest, 'bad keyspace or region name'), 400);
+  const stub = c.env.REPLICA.get(c.env.REPLICA.idFromName(`${keyspace}:${region}`));
+  return stub.fetch(new Request(c.req.raw.url, { method: 'GET', headers: { [KEYSPACE_HEADER]: keyspace, [DEBUG_HEADER]: '1' } }));
 });
 
 app.all('/v1/kv/*', async (c) => {

@@ -10,4 +10,6 @@ export interface EdgeEnv {
   ORIGIN_TOKEN?: string;
   /** When set, clients must present this token in their hello (secret). */
   EDGE_TOKEN?: string;
+  /** '1' enables GET /v1/debug/replica (tests only; never set it in production). */
+  EDGE_DEBUG?: string;
 }

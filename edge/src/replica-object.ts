@@ -33,6 +33,23 @@ declare const WebSocketPair: WebSocketPairCtor;
 
 /** Header the Worker uses to tell the object which keyspace it serves. */
 export const KEYSPACE_HEADER = 'x-neuroplex-keyspace';
+/** Header of the Worker's debug route (honoured only with EDGE_DEBUG=1). */
+export const DEBUG_HEADER = 'x-neuroplex-debug';
+
+/** What GET /v1/debug/replica reports (EDGE_DEBUG=1 only). */
+export interface ReplicaDebugInfo {
+  /** Random per constructed instance: a new one means workerd rebuilt the object. */
+  readonly instance: string;
+  /** Sockets workerd holds for the object (survive hibernation). */
+  readonly sockets: number;
+  /** Sockets with live sessions in this instance (rebuilt from attachments after a wake). */
+  readonly connections: number;
+  /** Sockets whose attachment holds a resumable state (every session quiescent). */
+  readonly resumable: number;
+  /** Connections this instance rebuilt from attachments. */
+  readonly resumed: number;
+  readonly head: number;
+}
 
 interface Attachment {
   keyspace: string;
@@ -57,6 +74,11 @@ export class KeyspaceReplicaObject {
   private link: OriginLink | undefined;
   private readonly conns: Map<WebSocket, Connection>;
   private readonly presence: PresenceRelay;
+  private readonly instance: string;
+  private resumed: number;
+  /** Sockets whose attachment is rewritten in the next turn (see run). */
+  private readonly unsaved: Map<WebSocket, Connection>;
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     this.ctx = ctx;
@@ -65,6 +87,10 @@ export class KeyspaceReplicaObject {
     this.link = undefined;
     this.conns = new Map();
     this.presence = new PresenceRelay({ sessionsOf: () => this.allSessions() });
+    this.instance = crypto.randomUUID();
+    this.resumed = 0;
+    this.unsaved = new Map();
+    this.saveTimer = undefined;
     const stored = readMeta(ctx.storage.sql).get('keyspace');
     if (typeof stored === 'string') this.load(stored);
   }
@@ -72,6 +98,7 @@ export class KeyspaceReplicaObject {
   async fetch(request: Request): Promise<Response> {
     const keyspace = request.headers.get(KEYSPACE_HEADER);
     if (keyspace === null || keyspace === '') return json(400, errorBody(EdgeErrorCode.BadRequest, 'missing keyspace'));
+    if (request.headers.get(DEBUG_HEADER) === '1' && this.env.EDGE_DEBUG === '1') return json(200, this.debugInfo());
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return json(426, errorBody(EdgeErrorCode.UpgradeRequired, 'GET /v1/sync needs a WebSocket upgrade'));
     }
@@ -87,12 +114,13 @@ export class KeyspaceReplicaObject {
 
   async webSocketMessage(ws: HibernatableWebSocket, message: string | ArrayBuffer): Promise<void> {
     if (typeof message === 'string') {
-      ws.close(CloseCode.UnsupportedData, 'the sync protocol uses binary frames');
+      this.drop(ws, CloseCode.UnsupportedData, 'the sync protocol uses binary frames');
       return;
     }
-    const att = ws.deserializeAttachment() as Attachment | null;
     let conn = this.conns.get(ws);
     if (conn === undefined) {
+      // Only a socket this instance does not know yet needs its attachment read (a wake).
+      const att = ws.deserializeAttachment() as Attachment | null;
       if (att === null || (att.hello && att.sessions === null)) {
         closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
         return;
@@ -175,6 +203,7 @@ export class KeyspaceReplicaObject {
       source: log,
       authorize: token === undefined || token === '' ? undefined : (t: string) => t === token,
     });
+    if (resumed.length > 0) this.resumed++;
     const conn: Connection = {
       keyspace,
       saved: '',
@@ -195,6 +224,16 @@ export class KeyspaceReplicaObject {
     }
     this.conns.set(ws, conn);
     return conn;
+  }
+
+  private debugInfo(): ReplicaDebugInfo {
+    const sockets = this.ctx.getWebSockets();
+    let resumable = 0;
+    for (const ws of sockets) {
+      const att = (ws as HibernatableWebSocket).deserializeAttachment() as Attachment | null;
+      if (att !== null && att.sessions !== null && att.sessions.length > 0) resumable++;
+    }
+    return { instance: this.instance, sockets: sockets.length, connections: this.conns.size, resumable, resumed: this.resumed, head: this.log?.head() ?? 0 };
   }
 
   /** Keeps the socket's attachment in step with its sessions, for a wake from hibernation. */
@@ -247,7 +286,7 @@ export class KeyspaceReplicaObject {
       }
       if (conn.mux.error !== undefined) closeWith = closeFor(conn.mux.error);
       if (closeWith !== undefined) {
-        this.flush(ws, conn);
+        this.send(ws, conn);
         this.drop(ws, closeWith.code, closeWith.reason);
       }
     }
@@ -256,20 +295,39 @@ export class KeyspaceReplicaObject {
     const presenceSent = this.presence.takeTouched().size > 0;
     const advanced = log.head() !== head;
     if (advanced) for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
-    if (advanced || linkActed || presenceSent || only === undefined) for (const [ws, conn] of this.conns) this.flush(ws, conn);
-    else for (const [ws, conn] of touched) if (this.conns.has(ws)) this.flush(ws, conn);
+    const targets = advanced || linkActed || presenceSent || only === undefined ? [...this.conns] : touched.filter(([ws]) => this.conns.has(ws));
+    for (const [ws, conn] of targets) this.send(ws, conn);
+    // A frame that touched one socket (an ack) rewrites its attachment at once. After a
+    // fan-out they are rewritten in a later turn: workerd releases this turn's frames once
+    // its storage writes are durable, and rewriting 100 attachments would hold the whole
+    // fan-out back. Safe: eviction needs ~10 s idle (the timer fires first), and a crash
+    // drops the sockets with the object.
+    if (targets.length === 1) {
+      const [ws, conn] = targets[0]!;
+      if (this.conns.has(ws)) this.save(ws, conn);
+      return;
+    }
+    for (const [ws, conn] of targets) this.unsaved.set(ws, conn);
+    if (this.saveTimer === undefined && this.unsaved.size > 0) this.saveTimer = setTimeout(() => this.saveAll(), 0);
   }
 
-  private flush(ws: WebSocket, conn: Connection): void {
+  private saveAll(): void {
+    this.saveTimer = undefined;
+    for (const [ws, conn] of this.unsaved) if (this.conns.get(ws) === conn) this.save(ws, conn);
+    this.unsaved.clear();
+  }
+
+  /** Sends the socket's pending frames; false when the socket is gone. */
+  private send(ws: WebSocket, conn: Connection): boolean {
     for (const f of conn.mux.takeFrames()) {
       try {
         ws.send(f as Uint8Array<ArrayBuffer>);
       } catch {
         this.forget(ws);
-        return;
+        return false;
       }
     }
-    this.save(ws, conn);
+    return true;
   }
 
   private drop(ws: WebSocket, code: number, reason: string): void {
@@ -281,6 +339,7 @@ export class KeyspaceReplicaObject {
     const conn = this.conns.get(ws);
     if (conn === undefined) return;
     this.conns.delete(ws);
+    this.unsaved.delete(ws);
     this.link?.forgetSessions(conn.sessions);
     for (const s of conn.sessions) this.presenceGone(s);
   }

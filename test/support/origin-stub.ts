@@ -21,6 +21,8 @@ export class OriginStub {
   private readonly conns = new Map<WebSocket, Conn>();
   /** Sockets accepted so far (edges connecting and reconnecting). */
   connections = 0;
+  /** Sees every frame as it comes off a socket, before it is decoded (the edge benchmark stamps them). */
+  onFrame: ((frame: Uint8Array) => void) | undefined = undefined;
 
   constructor(keyspaces: readonly string[]) {
     this.hosts = keyspaces.map((ks, i) => new ServerHost(900 + i, ks, `origin-${ks}`));
@@ -68,7 +70,9 @@ export class OriginStub {
     });
     this.conns.set(ws, { mux, sessions });
     ws.on('message', (data: Buffer) => {
-      mux.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      const frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      this.onFrame?.(frame);
+      mux.receive(frame);
       this.run();
     });
     ws.on('close', () => {

@@ -72,6 +72,10 @@ describe('edge in workerd (wrangler dev)', () => {
     const missing = await fetch(`${base}/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    // The debug route exists only with EDGE_DEBUG=1 (tests of hibernation).
+    const debug = await fetch(`${base}/v1/debug/replica?ks=notes&region=r1`);
+    expect(debug.status).toBe(404);
+    expect(await debug.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
     const noUpgrade = await fetch(`${base}/v1/sync`);
     expect(noUpgrade.status).toBe(426);
     expect(await noUpgrade.json()).toMatchObject({ error: { code: 'UPGRADE_REQUIRED' } });
@@ -125,6 +129,17 @@ describe('edge in workerd (wrangler dev)', () => {
     await waitFor(() => wrong.closeCode !== undefined, 5_000, 'refusal');
     expect(wrong.closeCode).toBe(4401);
     expect(wrong.host.errors[0]?.code).toBe('SYNC_REFUSED');
+    // A hello without a token is refused the same way.
+    const missing = new EdgeClient(204, 'notes');
+    clients.push(missing);
+    await missing.connect(syncUrl());
+    await waitFor(() => missing.closeCode !== undefined, 5_000, 'refusal of a missing token');
+    expect(missing.closeCode).toBe(4401);
+    // A hello naming another keyspace than the socket's replica serves: refused, 4400.
+    const otherKs = encodeMessage({ type: 'hello', channel: 1, version: SYNC_PROTOCOL_VERSION, keyspace: 'other', replica: 998 as never, token: 'sesame', resume: { mode: 'cursor', logId: '', position: 0 }, transfer: undefined });
+    const refused = await rawClose(syncUrl(), [otherKs]);
+    expect(refused.code).toBe(4400);
+    expect(refused.reason).toContain('SYNC_REFUSED');
     const c = new EdgeClient(202, 'notes');
     clients.push(c);
     await c.connect(syncUrl(), 'sesame');
