@@ -65,3 +65,30 @@ export async function sideBySide(browser: Browser, pages: readonly Page[], path:
   await page.screenshot({ path, fullPage: true });
   await ctx.close();
 }
+
+/**
+ * Offline: waits until every local change is in IndexedDB (the `pending` store holds as
+ * many changes as the client has unacknowledged), so a reload cannot race the last write.
+ */
+export async function waitStored(page: Page): Promise<void> {
+  await expect
+    .poll(
+      () =>
+        page.evaluate(async () => {
+          const db = await new Promise<IDBDatabase>((resolve, reject) => {
+            const r = indexedDB.open('neuroplex');
+            r.onsuccess = () => resolve(r.result);
+            r.onerror = () => reject(r.error);
+          });
+          const count = await new Promise<number>((resolve, reject) => {
+            const r = db.transaction('pending').objectStore('pending').count();
+            r.onsuccess = () => resolve(r.result);
+            r.onerror = () => reject(r.error);
+          });
+          db.close();
+          return count === window.neuroplexDemo.status().unacknowledged;
+        }),
+      { timeout: 5_000 },
+    )
+    .toBe(true);
+}
