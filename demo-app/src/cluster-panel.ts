@@ -20,6 +20,8 @@ export class ClusterPanel {
   private readonly rates: number[] = [];
   private last: { at: number; commit: number } | undefined;
   private busy = false;
+  /** Node ids seen so far, so a node that went down keeps its name. */
+  private readonly names = new Map<string, string>();
 
   constructor(
     private readonly body: HTMLTableSectionElement,
@@ -60,7 +62,8 @@ export class ClusterPanel {
       const role = !n.up ? 'down' : n.isLeader ? 'leader' : 'follower';
       tr.className = `node ${role}`;
       tr.dataset.role = role;
-      const name = n.id ?? `node ${i + 1}`;
+      if (n.id !== null) this.names.set(n.url, n.id);
+      const name = n.id ?? this.names.get(n.url) ?? `node ${i + 1}`;
       const port = new URL(n.url).port;
       const cells = [`${name}`, role, n.term === null ? '–' : String(n.term), n.commitIndex === null ? '–' : String(n.commitIndex)];
       cells.forEach((text, c) => {
