@@ -13,6 +13,7 @@ import { Backoff, type BackoffOptions } from './backoff.ts';
 import { type Change, ChangeStream } from './change-stream.ts';
 import { ClientClosedError, NotSupportedError } from './errors.ts';
 import { LocalStore } from './local-store.ts';
+import { Presence, type PresenceListener, type PresenceOptions, type PresencePeer } from './presence.ts';
 import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
 import { MemoryStorage } from './storage/memory-storage.ts';
 import type { StorageAdapter } from './storage/storage-adapter.ts';
@@ -52,6 +53,16 @@ export interface ConnectOptions {
   readonly networkEvents?: EventTarget | null;
   /** Diagnostics: session and socket errors (the client retries on its own). */
   readonly onError?: (error: Error) => void;
+  /** Presence timing and size (heartbeat, timeout, coalescing interval, state limit). */
+  readonly presence?: PresenceOptions;
+}
+
+/** `client.presence`: this client's ephemeral state and the others present (presence.ts). */
+export interface PresenceApi {
+  /** Mine; null = leave. Sent at once when connected, re-sent after every reconnect. */
+  set(state: JsonValue | null): void;
+  /** Others now present (not me); empty while offline. */
+  peers(): ReadonlyMap<string, PresencePeer>;
 }
 
 export interface StatusEvent {
@@ -84,6 +95,8 @@ export class NeuroplexClient {
   readonly replica: Replica;
   readonly counter: CounterApi;
   readonly set: SetApi;
+  readonly presence: PresenceApi;
+  private readonly presenceImpl: Presence;
   private readonly state: ClientSyncState;
   private readonly store: LocalStore;
   private readonly connection: SyncConnection;
@@ -121,7 +134,18 @@ export class NeuroplexClient {
       onStatus: () => this.changed(),
       onCommitted: () => this.changed(),
       ...(options.onError === undefined ? {} : { onError: options.onError }),
+      onPresenceOpen: () => this.presenceImpl.sessionOpened(),
+      onPresence: (peer, state) => this.presenceImpl.received(peer, state),
+      onPresenceLost: () => this.presenceImpl.sessionLost(),
     });
+    this.presenceImpl = new Presence(replica.id, this.connection, options.presence);
+    this.presence = {
+      set: (state) => {
+        this.checkOpen();
+        this.presenceImpl.set(state);
+      },
+      peers: () => this.presenceImpl.peers(),
+    };
     const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.strong = new StrongApi(keyspace, () => (this.connection.connectedUrl === undefined ? undefined : httpBaseOf(this.connection.connectedUrl)), fetchFn);
     replica.onLocalDelta((delta) => this.stored(replica.encodeDelta(delta)));
@@ -177,10 +201,14 @@ export class NeuroplexClient {
     return this.connection.connectedUrl;
   }
 
-  on(event: 'status', listener: (e: StatusEvent) => void): () => void {
+  on(event: 'status', listener: (e: StatusEvent) => void): () => void;
+  on(event: 'presence', listener: PresenceListener): () => void;
+  on(event: 'status' | 'presence', listener: ((e: StatusEvent) => void) | PresenceListener): () => void {
+    if (event === 'presence') return this.presenceImpl.on(listener as PresenceListener);
     if (event !== 'status') throw new InvalidArgumentError(`unknown event ${String(event)}`);
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
+    const l = listener as (e: StatusEvent) => void;
+    this.statusListeners.add(l);
+    return () => this.statusListeners.delete(l);
   }
 
   async get(key: string, options: OperationOptions = {}): Promise<unknown> {
@@ -261,6 +289,7 @@ export class NeuroplexClient {
     this.closed = true;
     this.unfollowNetwork();
     this.connection.stop();
+    this.presenceImpl.close();
     for (const s of this.streams) s.finish();
     for (const w of this.flushWaiters.splice(0)) w.reject(new ClientClosedError());
     await this.store.idle();

@@ -3,6 +3,7 @@
 // effects are carried out against the replica and the LocalStore, and a lost connection
 // is retried with exponential backoff and jitter. The ClientSyncState outlives sessions:
 // a reconnect resumes from the stored cursor and resends only unacknowledged changes.
+import type { ReplicaId } from '../../core/src/clock/replica-id.ts';
 import type { Replica } from '../../core/src/doc/replica.ts';
 import type { ClientSyncState } from '../../core/src/sync/client-state.ts';
 import { ClientSyncSession } from '../../core/src/sync/client-session.ts';
@@ -30,7 +31,14 @@ export interface SyncConnectionOptions {
   readonly onCommitted: () => void;
   /** A session or socket error, for diagnostics. */
   readonly onError?: (error: Error) => void;
+  /** Presence (presence.ts): a session can carry it / a peer's state arrived / the session ended. */
+  readonly onPresenceOpen?: () => void;
+  readonly onPresence?: (peer: ReplicaId, state: Uint8Array | undefined) => void;
+  readonly onPresenceLost?: () => void;
 }
+
+/** What an origin that predates presence answers a presence frame with (core codec's words). */
+const PRESENCE_UNKNOWN = 'unknown sync message type 10';
 
 const TICK_MS = 250;
 
@@ -52,6 +60,8 @@ export class SyncConnection {
   connectedUrl: string | undefined;
   /** Sockets opened so far (a reconnect counts). */
   connects = 0;
+  /** Set once an origin refused a presence frame (it predates presence): sync goes on without it. */
+  presenceUnsupported = false;
 
   constructor(options: SyncConnectionOptions) {
     this.o = options;
@@ -74,6 +84,14 @@ export class SyncConnection {
     } else {
       this.o.state.addLocal(bytes);
     }
+  }
+
+  /** Sends a peer's presence on the live session; false when there is none that can carry it. */
+  sendPresence(peer: ReplicaId, state: Uint8Array | undefined): boolean {
+    const s = this.session;
+    if (s === undefined || this.presenceUnsupported || !s.sendPresence(peer, state)) return false;
+    this.flushFrames();
+    return true;
   }
 
   /** Cuts the current socket (as a network failure would) and reconnects after a backoff. */
@@ -175,9 +193,11 @@ export class SyncConnection {
     const ws = this.ws;
     this.ws = undefined;
     this.mux = undefined;
+    const hadSession = this.session !== undefined;
     this.session = undefined;
     this.connectedUrl = undefined;
     if (ws !== undefined) closeQuietly(ws, 1000, 'closing');
+    if (hadSession) this.o.onPresenceLost?.();
   }
 
   private scheduleReconnect(): void {
@@ -200,6 +220,10 @@ export class SyncConnection {
         case 'status':
           if (e.status === 'synced') this.o.backoff.reset();
           if (e.status !== 'closed') this.setStatus(e.status);
+          if (e.status === 'syncing') this.o.onPresenceOpen?.();
+          break;
+        case 'presence':
+          this.o.onPresence?.(e.peer, e.state);
           break;
         case 'deliver':
           this.o.replica.applyDelta(e.delta);
@@ -219,6 +243,7 @@ export class SyncConnection {
           break;
         case 'closed':
           if (e.error !== undefined) this.o.onError?.(e.error);
+          if (e.error?.remote === true && e.error.message.includes(PRESENCE_UNKNOWN)) this.presenceUnsupported = true;
           this.flushFrames();
           this.drop();
           return;

@@ -17,9 +17,13 @@ export interface TestOrigin {
   stop(): Promise<void>;
 }
 
-export async function startOrigin(options: { port?: number; token?: string; node?: LocalNode } = {}): Promise<TestOrigin> {
+export async function startOrigin(options: { port?: number; token?: string; node?: LocalNode; presenceTimeoutMs?: number } = {}): Promise<TestOrigin> {
   const node = options.node ?? (await LocalNode.open({ storage: new MemoryKvStorage() }));
-  const sync = new SyncEndpoint({ node, ...(options.token === undefined ? {} : { token: options.token }) });
+  const sync = new SyncEndpoint({
+    node,
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.presenceTimeoutMs === undefined ? {} : { presenceTimeoutMs: options.presenceTimeoutMs }),
+  });
   const { app } = createOriginApp({ node });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: options.port ?? 0 }, () => resolve(s));

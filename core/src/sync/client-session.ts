@@ -181,6 +181,9 @@ export class ClientSyncSession extends SyncSession {
       case 'error':
       case 'close':
         return this.peerEnded(m);
+      case 'presence':
+        if (!this.welcomed) this.unexpected(m);
+        return this.onPresence(m);
       case 'hello':
         return this.unexpected(m);
     }
@@ -188,6 +191,7 @@ export class ClientSyncSession extends SyncSession {
 
   private onWelcome(m: WelcomeMessage): void {
     this.welcomed = true;
+    this.presenceOpen = true;
     this.serverReplica = m.replica;
     const s = this.state;
     if (m.mode === 'log' && m.logId !== s.logId) {

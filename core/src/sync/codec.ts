@@ -16,13 +16,18 @@
 //           | varuint totalBytes | varuint checksum | varuint offset | bytes payload
 //   error   = u8 code | string message
 //   close   = string message
+//   presence= varuint peer | u8 present | (present = 1) bytes state   state: one JSON
+//             value in the codec/json-value.ts encoding, at most MAX_PRESENCE_BYTES
 //
 // `version` is the protocol version (SYNC_PROTOCOL_VERSION). A frame of a newer version is
 // not decoded (DecodeError DECODE_VERSION); peekFrameHeader still reads its prefix, so a
-// server can answer a newer client's hello with a clear `refuse`. The decoder validates
+// server can answer a newer client's hello with a clear `refuse`. `presence` (type 10) came
+// later within version 1: a server sends it only to a client that sent one first, so a
+// client that predates it never receives one (see presence.ts). The decoder validates
 // every field, rejects trailing bytes, and throws only DecodeError.
 import type { ReplicaId } from '../clock/replica-id.ts';
 import { readCausalContext, writeCausalContext } from '../codec/causal-context.ts';
+import { readJson } from '../codec/json-value.ts';
 import { Reader } from '../codec/reader.ts';
 import { Writer } from '../codec/writer.ts';
 import { DecodeError, ErrorCode, assert } from '../errors.ts';
@@ -48,9 +53,10 @@ const TYPE_CODES: Record<SyncMessageType, number> = {
   chunk: 7,
   error: 8,
   close: 9,
+  presence: 10,
 };
 const TYPE_NAMES: readonly (SyncMessageType | undefined)[] = [
-  undefined, 'hello', 'welcome', 'refuse', 'delta', 'ack', 'progress', 'chunk', 'error', 'close',
+  undefined, 'hello', 'welcome', 'refuse', 'delta', 'ack', 'progress', 'chunk', 'error', 'close', 'presence',
 ];
 const ACK_LEVELS: readonly AckLevel[] = ['stored', 'committed'];
 const TRANSFER_KINDS: readonly TransferKind[] = ['snapshot', 'delta'];
@@ -59,6 +65,8 @@ export const MAX_KEYSPACE_BYTES = 1024;
 export const MAX_TOKEN_BYTES = 8192;
 export const MAX_LOG_ID_BYTES = 256;
 export const MAX_TEXT_BYTES = 4096;
+/** Largest encoded presence state, in bytes. */
+export const MAX_PRESENCE_BYTES = 4096;
 
 export interface SyncCodecLimits {
   /** Largest delta or chunk payload accepted, in bytes. */
@@ -141,6 +149,15 @@ export class SyncEncoder {
         break;
       case 'close':
         w.string(m.message);
+        break;
+      case 'presence':
+        w.varuint(m.peer);
+        if (m.state === undefined) w.u8(0);
+        else {
+          assert(m.state.length <= MAX_PRESENCE_BYTES, `presence state of ${m.state.length} bytes exceeds ${MAX_PRESENCE_BYTES}`);
+          w.u8(1);
+          w.bytes(m.state);
+        }
         break;
     }
     return w.finish();
@@ -248,6 +265,12 @@ function readBody(r: Reader, type: SyncMessageType, channel: ChannelId, version:
     }
     case 'close':
       return { type, channel, message: r.string(MAX_TEXT_BYTES) };
+    case 'presence': {
+      const peer = r.bounded(1, Number.MAX_SAFE_INTEGER, 'replica id') as ReplicaId;
+      const present = readFlag(r, 'presence flag');
+      const state = present ? readPresenceState(r) : undefined;
+      return { type, channel, peer, state };
+    }
   }
 }
 
@@ -275,6 +298,21 @@ function readResume(r: Reader): Resume {
   if (mode === 2) return { mode: 'context', context: readCausalContext(r) };
   r.pos--;
   return r.fail(ErrorCode.DecodeInvalid, `unknown resume mode ${mode}`);
+}
+
+/** A presence state: bounded bytes holding exactly one well-formed JSON value. */
+function readPresenceState(r: Reader): Uint8Array {
+  const start = r.pos;
+  const bytes = r.bytes(MAX_PRESENCE_BYTES);
+  const inner = new Reader(bytes);
+  try {
+    readJson(inner, MAX_PRESENCE_BYTES);
+    inner.end();
+  } catch (e) {
+    if (e instanceof DecodeError) throw new DecodeError(e.code, `presence state: ${e.message}`, start);
+    throw e;
+  }
+  return bytes;
 }
 
 function readFlag(r: Reader, what: string): boolean {

@@ -57,6 +57,11 @@ export type SyncEffect =
   | { readonly kind: 'cursor'; readonly logId: string; readonly position: number }
   /** Client: local changes up to `lsn` reached `level`; at committed, drop them from storage. */
   | { readonly kind: 'acknowledged'; readonly level: 'stored' | 'committed'; readonly lsn: number }
+  /**
+   * A peer's presence arrived (state undefined: it left): relay or show it, never store it.
+   * `first` (server): the client's first presence on this session; send it who is present.
+   */
+  | { readonly kind: 'presence'; readonly peer: ReplicaId; readonly state: Uint8Array | undefined; readonly first: boolean }
   /** The session ended; `error` is undefined after a clean close. */
   | { readonly kind: 'closed'; readonly error: SyncProtocolError | undefined };
 

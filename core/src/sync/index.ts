@@ -17,6 +17,7 @@ export {
   type ChunkMessage,
   type ErrorMessage,
   type CloseMessage,
+  type PresenceMessage,
   type SyncMessage,
   type SyncMessageType,
   isHello,
@@ -28,6 +29,7 @@ export {
   isChunk,
   isError,
   isClose,
+  isPresence,
 } from './messages.ts';
 export {
   SyncEncoder,
@@ -37,7 +39,18 @@ export {
   type FrameHeader,
   type SyncCodecLimits,
   DEFAULT_SYNC_CODEC_LIMITS,
+  MAX_PRESENCE_BYTES,
 } from './codec.ts';
+export {
+  PresenceTable,
+  type PresenceEntry,
+  PresenceTooLargeError,
+  PRESENCE_TOO_LARGE,
+  encodePresenceState,
+  decodePresenceState,
+  DEFAULT_PRESENCE_HEARTBEAT_MS,
+  DEFAULT_PRESENCE_TIMEOUT_MS,
+} from './presence.ts';
 export { SyncStatus, DeliverySource, type SyncEffect, type SyncEffectKind } from './effects.ts';
 export { FlowWindow } from './flow-control.ts';
 export { fnv1a32 } from './checksum.ts';

@@ -9,6 +9,7 @@
 //         ◀── delta(seq, position) | chunk(seq, transfer) | progress(position, caughtUp)
 //   ack(stored, seq) ──▶            (frees the server's in-flight window)
 //   error | close  either way ends the channel.
+//   presence ──▶  ◀── presence       (ephemeral, never stored; see presence.ts)
 import type { CausalContext } from '../clock/causal-context.ts';
 import type { ReplicaId } from '../clock/replica-id.ts';
 import type { RefuseReason, SyncErrorCode } from './errors.ts';
@@ -149,6 +150,20 @@ export interface CloseMessage {
   readonly message: string;
 }
 
+/**
+ * Ephemeral per-keyspace state of one peer (a cursor, a name): relayed, never stored or
+ * logged. A client sends its own; a relay (an origin node, an edge) sends each peer's on
+ * behalf of it. `state` is one encoded JSON value (codec/json-value.ts), at most
+ * MAX_PRESENCE_BYTES; undefined means the peer left. Re-sent as a heartbeat: a peer not
+ * heard from within the receiver's timeout is dropped.
+ */
+export interface PresenceMessage {
+  readonly type: 'presence';
+  readonly channel: ChannelId;
+  readonly peer: ReplicaId;
+  readonly state: Uint8Array | undefined;
+}
+
 export type SyncMessage =
   | HelloMessage
   | WelcomeMessage
@@ -158,7 +173,8 @@ export type SyncMessage =
   | ProgressMessage
   | ChunkMessage
   | ErrorMessage
-  | CloseMessage;
+  | CloseMessage
+  | PresenceMessage;
 
 export type SyncMessageType = SyncMessage['type'];
 
@@ -171,3 +187,4 @@ export const isProgress = (m: SyncMessage): m is ProgressMessage => m.type === '
 export const isChunk = (m: SyncMessage): m is ChunkMessage => m.type === 'chunk';
 export const isError = (m: SyncMessage): m is ErrorMessage => m.type === 'error';
 export const isClose = (m: SyncMessage): m is CloseMessage => m.type === 'close';
+export const isPresence = (m: SyncMessage): m is PresenceMessage => m.type === 'presence';

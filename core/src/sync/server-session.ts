@@ -54,6 +54,8 @@ export interface ServerSessionResumeState {
   readonly sentSeq: number;
   /** The last sequence number received (stored and committed). */
   readonly receivedSeq: number;
+  /** The client has sent presence (so it is sent presence). */
+  readonly presence?: boolean;
 }
 
 interface OutgoingTransfer {
@@ -156,7 +158,7 @@ export class ServerSyncSession extends SyncSession {
     if (!this.welcomed || this.closed || !this.caughtUpSent || this.transfer !== undefined) return undefined;
     if (this.flow.inflightBytes !== 0 || this.flow.ackedSeq !== this.flow.lastSeq) return undefined;
     if (this.unstored.inflightBytes !== 0 || this.committedSeq !== this.receivedSeq || this.lastPositionSent !== this.cursor) return undefined;
-    return { channel: this.channel, peer: this.peer!, cursor: this.cursor, sentSeq: this.flow.lastSeq, receivedSeq: this.receivedSeq };
+    return { channel: this.channel, peer: this.peer!, cursor: this.cursor, sentSeq: this.flow.lastSeq, receivedSeq: this.receivedSeq, presence: this.presenceOpen };
   }
 
   /** A session continuing from `resumeState()` of one that served the same source. */
@@ -176,6 +178,7 @@ export class ServerSyncSession extends SyncSession {
     s.unstored.ackedSeq = state.receivedSeq;
     s.storedSeq = state.receivedSeq;
     s.committedSeq = state.receivedSeq;
+    s.presenceOpen = state.presence === true;
     s.statusValue = SyncStatus.Synced;
     return s;
   }
@@ -191,6 +194,9 @@ export class ServerSyncSession extends SyncSession {
       case 'ack':
         if (!this.welcomed) this.unexpected(m);
         return this.onAck(m);
+      case 'presence':
+        if (!this.welcomed) this.unexpected(m);
+        return this.onPresence(m);
       case 'error':
       case 'close':
         return this.peerEnded(m);

@@ -27,7 +27,8 @@ import { DEFAULT_SYNC_CODEC_LIMITS, decodeMessage, type SyncCodecLimits } from '
 import { type SyncEffect, SyncStatus } from './effects.ts';
 import { SyncErrorCode, SyncProtocolError } from './errors.ts';
 import { FlowWindow } from './flow-control.ts';
-import type { ChannelId, SyncMessage } from './messages.ts';
+import type { ReplicaId } from '../clock/replica-id.ts';
+import type { ChannelId, PresenceMessage, SyncMessage } from './messages.ts';
 
 export const SessionRole = { Client: 'client', Server: 'server' } as const;
 export type SessionRole = (typeof SessionRole)[keyof typeof SessionRole];
@@ -69,6 +70,8 @@ export abstract class SyncSession {
   protected receivedSeq: number;
   /** The largest in-flight byte count ever reached (for tests and metrics). */
   peakInflightBytes: number;
+  /** Presence may be sent: a client once welcomed; a server once the client sent some. */
+  protected presenceOpen: boolean;
   private messages: SyncMessage[];
   private effects: SyncEffect[];
 
@@ -82,6 +85,7 @@ export abstract class SyncSession {
     this.limits = options.limits ?? DEFAULT_SYNC_CODEC_LIMITS;
     this.receivedSeq = 0;
     this.peakInflightBytes = 0;
+    this.presenceOpen = false;
     this.messages = [];
     this.effects = [];
   }
@@ -139,6 +143,22 @@ export abstract class SyncSession {
     if (this.closed) return;
     this.send({ type: 'close', channel: this.channel, message });
     this.end(undefined);
+  }
+
+  /** True when this session can carry presence now (see presenceOpen). */
+  get presenceEnabled(): boolean {
+    return this.presenceOpen && !this.closed;
+  }
+
+  /**
+   * Sends a peer's presence (state undefined: it left). Ephemeral: outside the sequence
+   * numbers and the window. Returns false, sending nothing, when the session cannot carry
+   * it now (the shell re-sends on the next session or heartbeat).
+   */
+  sendPresence(peer: ReplicaId, state: Uint8Array | undefined): boolean {
+    if (!this.presenceEnabled) return false;
+    this.send({ type: 'presence', channel: this.channel, peer, state });
+    return true;
   }
 
   /** Messages to send, in order; clears them. */
@@ -214,6 +234,13 @@ export abstract class SyncSession {
   /** The shell stored everything received up to `seq`. */
   protected noteStored(seq: number): void {
     this.unstored.ack(seq);
+  }
+
+  /** A presence message from a welcomed peer: hand it to the shell. */
+  protected onPresence(m: PresenceMessage): void {
+    const first = !this.presenceOpen;
+    this.presenceOpen = true;
+    this.emit({ kind: 'presence', peer: m.peer, state: m.state, first });
   }
 
   protected unexpected(m: SyncMessage): never {

@@ -2,7 +2,8 @@
 // frame transport. Clients' deltas are committed through the node's replicated log as
 // batched `crdt` commands (one in flight per keyspace) and acknowledged only once applied;
 // every node streams what its state machine applies to every session subscribed to that
-// keyspace, whichever node the change was written on.
+// keyspace, whichever node the change was written on. Presence (ephemeral, never
+// committed) is relayed by OriginPresence (origin-presence.ts).
 import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { MAX_CRDT_DELTAS } from '../../../core/src/kv/command-codec.ts';
 import type { CrdtDeltaItem, KvCommand, KvResult } from '../../../core/src/kv/commands.ts';
@@ -14,6 +15,7 @@ import type { HelloMessage } from '../../../core/src/sync/messages.ts';
 import { Multiplexer } from '../../../core/src/sync/multiplexer.ts';
 import { type Authorize, ServerSyncSession } from '../../../core/src/sync/server-session.ts';
 import { CommittedKeyspaceSource } from './committed-keyspace-source.ts';
+import { OriginPresence } from './origin-presence.ts';
 
 /** What the shell needs of a node (RaftNode and LocalNode both fit). */
 export interface SyncCommitter {
@@ -43,6 +45,8 @@ export interface OriginSyncOptions {
   readonly commitTimeoutMs?: number;
   /** Payload bytes of one committed batch at most (default 4 MiB). */
   readonly maxBatchBytes?: number;
+  /** Drop a present peer not heard from for this long (default 30 s). */
+  readonly presenceTimeoutMs?: number;
 }
 
 interface Waiting {
@@ -71,6 +75,8 @@ export class OriginSync {
   private readonly hubs = new Map<string, KeyspaceHub>();
   private readonly connections = new Set<OriginConnection>();
   private readonly unlisten: () => void;
+  /** Ephemeral presence: relayed to this node's sessions and the other nodes, never stored. */
+  readonly presence: OriginPresence;
   /** Deltas committed and acknowledged (for metrics and tests). */
   committedDeltas = 0;
   committedBatches = 0;
@@ -81,6 +87,18 @@ export class OriginSync {
     this.commitTimeoutMs = options.commitTimeoutMs ?? 10_000;
     this.maxBatchBytes = options.maxBatchBytes ?? 4 << 20;
     this.unlisten = this.node.stateMachine.onCrdtApplied((a) => this.onApplied(a));
+    this.presence = new OriginPresence({
+      sessionsOf: (ks) => this.hubs.get(ks)?.sessions.keys() ?? [],
+      flush: (sessions) => {
+        const conns = new Set<OriginConnection>();
+        for (const s of sessions) {
+          const c = this.hubs.get(s.source.keyspace)?.sessions.get(s);
+          if (c !== undefined) conns.add(c);
+        }
+        for (const c of conns) c.flush();
+      },
+      ...(options.presenceTimeoutMs === undefined ? {} : { timeoutMs: options.presenceTimeoutMs }),
+    });
   }
 
   /** A new transport connection; feed its frames to `receive`, call `closed` when it ends. */
@@ -97,6 +115,7 @@ export class OriginSync {
   /** Ends every connection and stops listening. */
   close(): void {
     this.unlisten();
+    this.presence.close();
     for (const c of [...this.connections]) c.end('origin shutting down');
   }
 
@@ -122,13 +141,18 @@ export class OriginSync {
   forget(conn: OriginConnection): void {
     this.connections.delete(conn);
     for (const hub of this.hubs.values()) {
-      for (const [s, c] of hub.sessions) if (c === conn) hub.sessions.delete(s);
+      for (const [s, c] of hub.sessions) {
+        if (c !== conn) continue;
+        hub.sessions.delete(s);
+        this.presence.sessionGone(s);
+      }
       hub.queue = hub.queue.filter((w) => w.conn !== conn);
     }
   }
 
   sessionEnded(session: ServerSyncSession): void {
     this.hubs.get(session.source.keyspace)?.sessions.delete(session);
+    this.presence.sessionGone(session);
   }
 
   /** A client's validated delta: queue it for the next batch of its keyspace. */
@@ -276,6 +300,7 @@ export class OriginConnection {
       if (s === undefined) continue;
       for (const e of s.takeEffects()) {
         if (e.kind === 'deliver') this.sync.enqueue(this, s, e.seq, e.bytes, e.from);
+        else if (e.kind === 'presence') this.sync.presence.fromSession(s, e.peer, e.state, e.first);
         else if (e.kind === 'closed') this.sync.sessionEnded(s);
       }
     }

@@ -15,6 +15,8 @@ export interface SyncEndpointOptions {
   /** A custom check instead (takes precedence over `token`). */
   readonly authorize?: Authorize;
   readonly maxFrameBytes?: number;
+  /** Drop a present peer not heard from for this long (default 30 s). */
+  readonly presenceTimeoutMs?: number;
 }
 
 export class SyncEndpoint {
@@ -25,7 +27,11 @@ export class SyncEndpoint {
   constructor(options: SyncEndpointOptions) {
     const token = options.token;
     const authorize = options.authorize ?? (token === undefined ? undefined : (t: string) => t === token);
-    this.sync = new OriginSync({ node: options.node, ...(authorize === undefined ? {} : { authorize }) });
+    this.sync = new OriginSync({
+      node: options.node,
+      ...(authorize === undefined ? {} : { authorize }),
+      ...(options.presenceTimeoutMs === undefined ? {} : { presenceTimeoutMs: options.presenceTimeoutMs }),
+    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes ?? 64 * 1024 * 1024 });
   }
 
