@@ -4,7 +4,7 @@
 import { NeuroplexClient, type StatusEvent } from '../../browser/src/index.ts';
 import { ClusterPanel } from './cluster-panel.ts';
 import { type DemoConfig, loadConfig, routesOf, saveRoute, savedRoute, syncUrls } from './config.ts';
-import { demoPeers, type DemoPresence, myIdentity, presenceOf, saveName } from './presence.ts';
+import { demoPeers, myIdentity, presenceOf, saveName } from './presence.ts';
 import { RemoteCursors } from './remote-cursors.ts';
 import { TextBinding } from './text-binding.ts';
 import { readTodos, TodoList } from './todos.ts';
@@ -76,7 +76,7 @@ async function openSession(config: DemoConfig, route: string): Promise<Session> 
   nameInput.value = identity.name;
 
   const drawPeople = (): void => {
-    const peers = presence === undefined ? [] : demoPeers(presence.api);
+    const peers = demoPeers(presence.api);
     const placed = peers.map((peer) => {
       const end = peer.head === null ? 0 : text.resolve(peer.head);
       const start = peer.anchor === null ? end : text.resolve(peer.anchor);
@@ -97,20 +97,23 @@ async function openSession(config: DemoConfig, route: string): Promise<Session> 
 
   let publishTimer: ReturnType<typeof setTimeout> | undefined;
   const publish = (): void => {
-    if (presence === undefined || publishTimer !== undefined) return;
+    if (publishTimer !== undefined) return;
     publishTimer = setTimeout(() => {
       publishTimer = undefined;
       const len = text.length;
-      const at = (i: number): DemoPresence['head'] => (len === 0 ? null : text.cursor(Math.min(i, len)));
-      const focused = document.activeElement === area;
-      const state: DemoPresence = {
+      // A stable position (it follows its letter), as plain JSON.
+      const at = (i: number): { replica: number; counter: number } | null => {
+        if (len === 0) return null;
+        const p = text.cursor(Math.min(i, len));
+        return { replica: p.replica, counter: p.counter };
+      };
+      presence.api.set({
         name: nameInput.value.trim() || identity.name,
         color: identity.color,
         anchor: at(area.selectionStart),
         head: at(area.selectionEnd),
-        active: focused,
-      };
-      presence.api.set(state as never);
+        active: document.activeElement === area,
+      });
     }, 30);
   };
   const onSelection = (): void => {
@@ -137,7 +140,7 @@ async function openSession(config: DemoConfig, route: string): Promise<Session> 
     drawPeople();
     publish();
   }));
-  if (presence !== undefined) cleanups.push(presence.on(drawPeople));
+  cleanups.push(presence.on(drawPeople));
   const resize = new ResizeObserver(() => drawPeople());
   resize.observe(area);
   cleanups.push(() => resize.disconnect());
@@ -147,7 +150,7 @@ async function openSession(config: DemoConfig, route: string): Promise<Session> 
   return {
     client,
     async close(): Promise<void> {
-      presence?.api.set(null);
+      presence.api.set(null);
       for (const c of cleanups.reverse()) c();
       await client.close();
     },

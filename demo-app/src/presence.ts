@@ -1,24 +1,7 @@
-// Presence as the demo uses it: who is here, their name, color and caret. The client API
-// (client.presence.set / peers, client.on('presence')) is declared here as a small local
-// interface, so this file compiles whether or not the client in the tree has it yet; a
-// client without presence simply shows nobody else.
-import type { JsonValue } from '../../core/src/codec/json-value.ts';
+// Presence as the demo uses it: who is here, their name, color and caret, published
+// through client.presence (ephemeral: never stored) and read back as typed peers.
+import type { NeuroplexClient, PresenceApi } from '../../browser/src/index.ts';
 import type { RelativePosition } from '../../core/src/text/delta.ts';
-
-export interface PresencePeer {
-  readonly peerId: string;
-  readonly state: JsonValue;
-}
-
-export interface PresenceApi {
-  set(state: JsonValue | null): void;
-  peers(): ReadonlyMap<string, PresencePeer>;
-}
-
-interface PresenceCapable {
-  readonly presence?: PresenceApi;
-  on(event: 'presence', listener: (peers: ReadonlyMap<string, PresencePeer>) => void): () => void;
-}
 
 /** What each window publishes. Carets are stable text positions (they follow their letter). */
 export interface DemoPresence {
@@ -34,11 +17,9 @@ export interface Peer extends DemoPresence {
   readonly peerId: string;
 }
 
-/** The client's presence, if it has one. */
-export function presenceOf(client: object): { api: PresenceApi; on: (l: () => void) => () => void } | undefined {
-  const c = client as PresenceCapable;
-  if (c.presence === undefined || typeof c.presence.set !== 'function') return undefined;
-  return { api: c.presence, on: (l) => c.on('presence', () => l()) };
+/** The client's presence and a subscription to its changes. */
+export function presenceOf(client: NeuroplexClient): { api: PresenceApi; on: (l: () => void) => () => void } {
+  return { api: client.presence, on: (l) => client.on('presence', () => l()) };
 }
 
 function isPosition(v: unknown): v is RelativePosition {

@@ -1,6 +1,6 @@
 // Presence in the demo: each window sees the other's caret, labelled with its name, move
-// as the other types, and the list of people here. Needs client.presence (the presence
-// work); until that is merged this file sits outside testDir (e2e/specs).
+// as the other types, and the list of people here (client.presence, from the presence
+// work, merged).
 import { expect, test } from '@playwright/test';
 import { openDemo, sideBySide } from '../support/demo-page.ts';
 import { type DemoStack, startDemoStack } from '../support/demo-stack.ts';
