@@ -107,6 +107,23 @@ cluster.exited.then(({ code }) => {
   }
 });
 
+/** Waits (bounded) until a node names a leader, so the URLs printed below answer. */
+async function waitForLeader() {
+  const started = Date.now();
+  while (!stopping && Date.now() - started < 30_000) {
+    for (const o of origins) {
+      try {
+        const r = await fetch(`${o}/v1/cluster`, { signal: AbortSignal.timeout(800) });
+        if ((await r.json()).leader) return true;
+      } catch {
+        // not up yet
+      }
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return false;
+}
+
 let edgeUrl = null;
 if (withEdge) {
   const config = join(root, '.wrangler', 'config');
@@ -154,6 +171,7 @@ if (withEdge) {
   }
 }
 
+if (!stopping && !(await waitForLeader()) && !stopping) console.log('npm start: the origin cluster has no leader after 30 s (see [cluster] above); starting the demo anyway.');
 if (!stopping) {
   demo = await startDemoServer({ port: DEMO_PORT, origins, edge: edgeUrl });
   console.log(`

@@ -35,16 +35,16 @@ export async function loadConfig(): Promise<DemoConfig> {
 /** The routes to offer: 'origin', then 'edge:<region>' for each region. */
 export function routesOf(config: DemoConfig): { value: string; label: string }[] {
   const routes = [{ value: ORIGIN_ROUTE, label: `Origin directly (${config.origins.length} nodes)` }];
-  if (config.edge !== null) for (const r of config.regions) routes.push({ value: `edge:${r}`, label: `Edge, region ${r}` });
+  // The edge does not relay presence yet: say so where the choice is made.
+  if (config.edge !== null) for (const r of config.regions) routes.push({ value: `edge:${r}`, label: `Edge, region ${r} (no live cursors yet)` });
   return routes;
 }
 
 export function savedRoute(config: DemoConfig): string {
   const saved = localStorage.getItem(ROUTE_KEY);
-  const routes = routesOf(config);
-  if (saved !== null && routes.some((r) => r.value === saved)) return saved;
-  // The edge first when there is one: that is the path real browsers take.
-  return routes[routes.length > 1 ? 1 : 0]!.value;
+  if (saved !== null && routesOf(config).some((r) => r.value === saved)) return saved;
+  // The origin first: it relays presence (live cursors), the edge does not yet.
+  return ORIGIN_ROUTE;
 }
 
 export function saveRoute(route: string): void {
