@@ -1,5 +1,6 @@
 // Two people type into the same place of the demo's document at the same time (direct to
-// the origin cluster): both end with identical text and neither's letters interleave.
+// the origin cluster): both end with identical text, neither's letters interleave, and
+// each sees the other's caret.
 import { expect, test } from '@playwright/test';
 import { expectConverged, openDemo, sideBySide } from '../support/demo-page.ts';
 import { type DemoStack, startDemoStack } from '../support/demo-stack.ts';
@@ -40,6 +41,9 @@ test('two windows type at the same spot at once: same text, no interleaving', as
   // Each run of letters arrives whole: no interleaving.
   expect(s.text).toContain(aText);
   expect(s.text).toContain(bText);
+  // Each sees the other's caret (presence), at the end of the other's run of letters.
+  await expect(a.locator('#mirror .rcaret')).toHaveCount(1, { timeout: 10_000 });
+  await expect(b.locator('#mirror .rcaret')).toHaveCount(1, { timeout: 10_000 });
 
   // A line added by each, and a to-do: the page looks like something in use.
   await a.keyboard.type('\nAlice: check the cluster panel');

@@ -33,7 +33,14 @@ test('each window sees the other\'s named caret, live', async ({ browser }, info
   await b.locator('#doc').click();
   await b.keyboard.press('End');
 
+  // Carets are redrawn on every change: a box read mid-redraw is NaN and the poll retries.
   const bobInA = a.locator('#mirror .rcaret[data-peer="Bob"]');
+  const bobX = async (): Promise<number> => (await bobInA.boundingBox().catch(() => null))?.x ?? Number.NaN;
+  const settledX = async (): Promise<number> => {
+    let x = Number.NaN;
+    await expect.poll(async () => (x = await bobX()), { timeout: 5_000 }).not.toBeNaN();
+    return x;
+  };
   const aliceInB = b.locator('#mirror .rcaret[data-peer="Alice"]');
   await expect(bobInA).toBeVisible({ timeout: 10_000 });
   await expect(aliceInB).toBeVisible({ timeout: 10_000 });
@@ -41,10 +48,10 @@ test('each window sees the other\'s named caret, live', async ({ browser }, info
   await expect(b.locator('#people')).toContainText('Alice');
 
   // Bob's caret moves to the start when he presses Home: Alice sees it move left.
-  const xAtEnd = (await bobInA.boundingBox())!.x;
+  const xAtEnd = await settledX();
   await b.keyboard.press('Home');
-  await expect.poll(async () => (await bobInA.boundingBox())!.x, { timeout: 5_000 }).toBeLessThan(xAtEnd - 50);
-  const xAtHome = (await bobInA.boundingBox())!.x;
+  await expect.poll(async () => await bobX(), { timeout: 5_000 }).toBeLessThan(xAtEnd - 50);
+  const xAtHome = await settledX();
   // Alice types at Bob's caret: Bob's caret stays where he put it (text typed exactly at a
   // caret goes after it, which keeps two people typing at one spot from interleaving), and
   // Alice's page shows it there.
@@ -52,10 +59,10 @@ test('each window sees the other\'s named caret, live', async ({ browser }, info
   await a.keyboard.type('>> ');
   await expect(b.locator('#doc')).toHaveValue('>> Hello there, Bob.');
   expect(await b.locator('#doc').evaluate((el: HTMLTextAreaElement) => el.selectionStart)).toBe(0);
-  await expect.poll(async () => Math.abs((await bobInA.boundingBox())!.x - xAtHome), { timeout: 5_000 }).toBeLessThan(2);
+  await expect.poll(async () => Math.abs((await bobX()) - xAtHome), { timeout: 5_000 }).toBeLessThan(2);
   // Bob moves to the end: Alice sees his caret after the last letter.
   await b.keyboard.press('End');
-  await expect.poll(async () => (await bobInA.boundingBox())!.x, { timeout: 5_000 }).toBeGreaterThan(xAtEnd);
+  await expect.poll(async () => await bobX(), { timeout: 5_000 }).toBeGreaterThan(xAtEnd);
   await sideBySide(browser, [a, b], info.outputPath('demo-presence.png'));
 
   // A window that leaves disappears from the other's page.
