@@ -159,7 +159,8 @@ async function openSession(config: DemoConfig, route: string): Promise<Session> 
 
 function registerServiceWorker(): void {
   const state = $('sw-state');
-  if (!('serviceWorker' in navigator)) return;
+  // Not under Vite's dev server: cached modules would shadow hot reloads.
+  if (!('serviceWorker' in navigator) || import.meta.env.DEV) return;
   navigator.serviceWorker
     .register('./sw.js')
     .then(() => navigator.serviceWorker.ready)

@@ -56,6 +56,7 @@ test('offline edits and an offline reload converge through the edge; every view 
   await expect.poll(async () => (await stateOf(b)).status.unacknowledged).toBeGreaterThan(0);
 
   // Reload while offline: the page comes from the service worker, the data from IndexedDB.
+  await sideBySide(browser, [a, b], info.outputPath('demo-one-offline.png'));
   await waitStored(b);
   const before = await stateOf(b);
   await b.reload();
