@@ -8,6 +8,7 @@ import { agreedLeader, type DemoStack, pidOfNode, startDemoStack } from '../supp
 let stack: DemoStack | undefined;
 
 test.beforeAll(async () => {
+  test.setTimeout(90_000);
   stack = await startDemoStack();
 });
 

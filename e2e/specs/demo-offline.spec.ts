@@ -9,7 +9,7 @@ import { type DemoStack, startDemoStack } from '../support/demo-stack.ts';
 let stack: DemoStack | undefined;
 
 test.beforeAll(async () => {
-  test.setTimeout(90_000);
+  test.setTimeout(180_000);
   stack = await startDemoStack({ edge: true });
 });
 
@@ -61,6 +61,7 @@ test('offline edits and an offline reload converge through the edge; every view 
   const before = await stateOf(b);
   await b.reload();
   await expect(b.locator('body[data-ready="true"]')).toBeAttached({ timeout: 15_000 });
+  expect(await b.evaluate(() => navigator.serviceWorker.controller !== null), 'the offline page is served by the service worker').toBe(true);
   const after = await stateOf(b);
   expect(after.text).toBe(before.text);
   expect(after.todos).toEqual(before.todos);

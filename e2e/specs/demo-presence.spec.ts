@@ -8,6 +8,7 @@ import { type DemoStack, startDemoStack } from '../support/demo-stack.ts';
 let stack: DemoStack | undefined;
 
 test.beforeAll(async () => {
+  test.setTimeout(90_000);
   stack = await startDemoStack();
 });
 

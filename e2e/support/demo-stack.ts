@@ -105,9 +105,17 @@ export async function startDemoStack(options: { edge?: boolean } = {}): Promise<
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    await agreedLeader(origins);
+    // A loaded machine can take a while to start three node processes.
+    await agreedLeader(origins, 45_000);
     if (options.edge === true) {
-      edge = await startWranglerDev({ port: await freePort(), persistTo: join(dataDir, 'edge'), vars: { ORIGIN_URL: origins[0]! } });
+      const startEdge = async (): Promise<WranglerDev> =>
+        startWranglerDev({ port: await freePort(), persistTo: join(dataDir, 'edge'), vars: { ORIGIN_URL: origins[0]! }, timeoutMs: 60_000 });
+      // workerd now and then fails to start on a loaded machine ("The Workers runtime
+      // failed to start"); one more try, then give up with its output.
+      edge = await startEdge().catch(async (e: unknown) => {
+        out += `\nfirst wrangler dev start failed, retrying: ${(e as Error).message.slice(0, 400)}\n`;
+        return startEdge();
+      });
     }
     demo = await startDemoServer({ port: await freePort(), origins: [...origins], edge: edge?.url ?? null, keyspace: 'demo' });
   } catch (e) {
