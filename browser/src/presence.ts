@@ -58,6 +58,12 @@ export class Presence {
   private announced = false;
   /** A state change (or a reconnect) waits to be sent. */
   private dirty = false;
+  /**
+   * A new session has not carried anything of ours yet. Something is sent even without a
+   * state (a leave of nobody): it tells the server this client speaks presence, so it is
+   * shown the others (a server sends presence only to clients that sent some).
+   */
+  private fresh = false;
   private lastSentMs = -Infinity;
   private sendTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -100,6 +106,7 @@ export class Presence {
   /** A new session can carry presence: announce ours again. */
   sessionOpened(): void {
     this.announced = false;
+    this.fresh = true;
     this.dirty = true;
     this.schedule();
   }
@@ -144,12 +151,13 @@ export class Presence {
 
   private flush(): void {
     if (!this.dirty || this.closed) return;
-    if (this.mine === undefined && !this.announced) {
+    if (this.mine === undefined && !this.announced && !this.fresh) {
       this.dirty = false; // nothing to take back
       return;
     }
     if (!this.link.sendPresence(this.me, this.mine)) return; // sessionOpened() retries
     this.dirty = false;
+    this.fresh = false;
     this.announced = this.mine !== undefined;
     this.lastSentMs = this.now();
   }

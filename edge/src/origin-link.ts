@@ -5,7 +5,8 @@
 // are passed on to the clients that made those changes. Changes from the origin enter the
 // edge log like a client's and fan out from there. While the origin is unreachable the
 // edge keeps serving; reconnects back off through Durable Object alarms and resume from
-// the persisted cursor (origin log id + position) with the outbox resent.
+// the persisted cursor (origin log id + position) with the outbox resent. Presence (never
+// stored) rides the same session both ways; see `presence` below.
 //
 // Tables (besides SqlKeyspaceLog's):
 //   np_outbox(lsn INTEGER PRIMARY KEY, bytes BLOB)   changes not yet committed at the origin
@@ -13,6 +14,7 @@
 import { ClientSyncSession } from '../../core/src/sync/client-session.ts';
 import { ClientSyncState, type PendingDelta } from '../../core/src/sync/client-state.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
+import type { ReplicaId } from '../../core/src/clock/replica-id.ts';
 import type { ServerSyncSession } from '../../core/src/sync/server-session.ts';
 import type { DurableObjectState, SqlStorage } from './cf-types.ts';
 import { bytesOf, readMeta, type SqlKeyspaceLog, writeMeta } from './sql-keyspace-log.ts';
@@ -30,6 +32,15 @@ interface Waiting {
 
 export type OriginLinkStatus = 'idle' | 'connecting' | 'open' | 'backoff';
 
+/** The owner's presence hooks: the link carries its clients' presence up and the origin's down. */
+export interface OriginLinkPresence {
+  /** A session to the origin is open: announce who is present here. */
+  opened(): void;
+  received(peer: ReplicaId, state: Uint8Array | undefined): void;
+  /** The session ended: the peers the origin announced are gone. */
+  lost(): void;
+}
+
 export class OriginLink {
   private readonly ctx: DurableObjectState;
   private readonly sql: SqlStorage;
@@ -45,6 +56,7 @@ export class OriginLink {
   private waiting: Waiting[];
   private attempts: number;
   status: OriginLinkStatus;
+  presence: OriginLinkPresence | undefined;
 
   constructor(ctx: DurableObjectState, log: SqlKeyspaceLog, originUrl: string, token: string, run: () => void) {
     this.ctx = ctx;
@@ -68,6 +80,13 @@ export class OriginLink {
     this.waiting = [];
     this.attempts = 0;
     this.status = 'idle';
+    this.presence = undefined;
+  }
+
+  /** Sends a peer's presence to the origin; false while no session can carry it. */
+  sendPresence(peer: ReplicaId, state: Uint8Array | undefined): boolean {
+    const s = this.session;
+    return s !== undefined && !s.closed && s.sendPresence(peer, state);
   }
 
   /** Changes stored at the edge and not yet committed at the origin. */
@@ -127,7 +146,11 @@ export class OriginLink {
           if (e.status === 'syncing') {
             this.status = 'open';
             this.attempts = 0;
+            this.presence?.opened();
           }
+          break;
+        case 'presence':
+          this.presence?.received(e.peer, e.state);
           break;
         case 'closed':
           this.disconnected();
@@ -196,9 +219,11 @@ export class OriginLink {
 
   private disconnected(): void {
     const ws = this.ws;
+    const had = this.session !== undefined;
     this.ws = undefined;
     this.mux = undefined;
     this.session = undefined;
+    if (had) this.presence?.lost();
     // Resent by the next session; the clients still wait for their committed acks.
     if (ws !== undefined) {
       try {

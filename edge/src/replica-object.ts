@@ -10,11 +10,19 @@
 // notice nothing. A socket whose sessions were not quiescent when the object went away
 // (attachment `sessions: null`) is closed with 1012 and its client resumes from its cursor
 // on a new socket (nothing acknowledged is lost: it is stored).
+//
+// Presence (ephemeral: never in SQLite, the attachment or the outbox) is relayed between
+// this object's clients and up and down the origin link (core PresenceRelay). After a
+// rebuild from hibernation the table starts empty and is rebuilt from the clients' next
+// heartbeats (~10 s): shorter than their timeout (~30 s), so nobody seems to leave. Whether
+// each session speaks presence survives in its attachment (ServerSessionResumeState).
 import { replicaIdFromBytes } from '../../core/src/clock/replica-id.ts';
 import { SyncErrorCode, type SyncProtocolError } from '../../core/src/sync/errors.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
 import { type ServerSessionResumeState, ServerSyncSession } from '../../core/src/sync/server-session.ts';
 import type { HelloMessage } from '../../core/src/sync/messages.ts';
+import { PresenceRelay } from '../../core/src/sync/presence-relay.ts';
+import type { SyncSession } from '../../core/src/sync/sync-session.ts';
 import type { DurableObjectState, HibernatableWebSocket, UpgradeResponseInit, WebSocketPairCtor } from './cf-types.ts';
 import type { EdgeEnv } from './env.ts';
 import { CloseCode, EdgeErrorCode, errorBody } from './errors.ts';
@@ -48,6 +56,7 @@ export class KeyspaceReplicaObject {
   private log: SqlKeyspaceLog | undefined;
   private link: OriginLink | undefined;
   private readonly conns: Map<WebSocket, Connection>;
+  private readonly presence: PresenceRelay;
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     this.ctx = ctx;
@@ -55,6 +64,7 @@ export class KeyspaceReplicaObject {
     this.log = undefined;
     this.link = undefined;
     this.conns = new Map();
+    this.presence = new PresenceRelay({ sessionsOf: () => this.allSessions() });
     const stored = readMeta(ctx.storage.sql).get('keyspace');
     if (typeof stored === 'string') this.load(stored);
   }
@@ -101,6 +111,7 @@ export class KeyspaceReplicaObject {
 
   async webSocketClose(ws: HibernatableWebSocket, code: number, _reason: string): Promise<void> {
     this.forget(ws);
+    this.run(); // its peers' leaves go out
     try {
       ws.close(code === 1005 || code === 1006 ? CloseCode.Normal : code, 'closed');
     } catch {
@@ -110,6 +121,7 @@ export class KeyspaceReplicaObject {
 
   async webSocketError(ws: HibernatableWebSocket): Promise<void> {
     this.forget(ws);
+    this.run();
   }
 
   async alarm(): Promise<void> {
@@ -133,8 +145,24 @@ export class KeyspaceReplicaObject {
       else if (!this.conns.has(ws) && att.keyspace === keyspace) this.connect(ws, att.keyspace, att.sessions ?? []);
     }
     if (this.env.ORIGIN_URL !== undefined && this.env.ORIGIN_URL !== '') {
-      this.link = new OriginLink(this.ctx, this.log, this.env.ORIGIN_URL, this.env.ORIGIN_TOKEN ?? '', () => this.run());
-      this.link.start();
+      const link = new OriginLink(this.ctx, this.log, this.env.ORIGIN_URL, this.env.ORIGIN_TOKEN ?? '', () => this.run());
+      const ks = this.log.keyspace;
+      const me = this.log.replica.id;
+      link.presence = {
+        opened: () => {
+          // Says this edge speaks presence (so the origin shows it the others), then who is here.
+          link.sendPresence(me, undefined);
+          for (const e of this.presence.localEntries(ks)) link.sendPresence(e.peer, e.state);
+        },
+        received: (peer, state) => this.presence.fromUpstream(ks, 'origin', peer, state, Date.now()),
+        lost: () => {
+          this.presence.upstreamGone('origin');
+          // The link can drop outside the shell loop (a socket close event): flush the leaves.
+          queueMicrotask(() => this.run());
+        },
+      };
+      this.link = link;
+      link.start();
     }
     return this.log;
   }
@@ -207,8 +235,12 @@ export class KeyspaceReplicaObject {
             s.storedUpTo(e.seq);
             if (this.link !== undefined) this.link.forward(e.bytes, s, e.seq, position);
             else s.committedUpTo(e.seq, position);
+          } else if (e.kind === 'presence') {
+            const change = this.presence.fromSession(log.keyspace, s, e.peer, e.state, e.first, Date.now());
+            if (change !== undefined) this.link?.sendPresence(change.peer, change.state);
           } else if (e.kind === 'closed') {
             conn.sessions.delete(s);
+            this.presenceGone(s);
             if (e.error !== undefined && !e.error.remote) closeWith = closeFor(e.error);
           }
         }
@@ -220,9 +252,11 @@ export class KeyspaceReplicaObject {
       }
     }
     const linkActed = this.link?.pump() ?? false;
+    this.presence.expire(Date.now());
+    const presenceSent = this.presence.takeTouched().size > 0;
     const advanced = log.head() !== head;
     if (advanced) for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
-    if (advanced || linkActed || only === undefined) for (const [ws, conn] of this.conns) this.flush(ws, conn);
+    if (advanced || linkActed || presenceSent || only === undefined) for (const [ws, conn] of this.conns) this.flush(ws, conn);
     else for (const [ws, conn] of touched) if (this.conns.has(ws)) this.flush(ws, conn);
   }
 
@@ -248,6 +282,17 @@ export class KeyspaceReplicaObject {
     if (conn === undefined) return;
     this.conns.delete(ws);
     this.link?.forgetSessions(conn.sessions);
+    for (const s of conn.sessions) this.presenceGone(s);
+  }
+
+  /** The peers a session announced leave: its neighbours hear at the next flush, the origin now. */
+  private presenceGone(s: ServerSyncSession): void {
+    if (this.log === undefined) return;
+    for (const change of this.presence.sessionGone(this.log.keyspace, s)) this.link?.sendPresence(change.peer, change.state);
+  }
+
+  private *allSessions(): Iterable<SyncSession> {
+    for (const conn of this.conns.values()) yield* conn.sessions;
   }
 }
 

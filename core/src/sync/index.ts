@@ -70,3 +70,4 @@ export {
 export { ClientSyncSession, type ClientSessionOptions, type ClientReplicaView } from './client-session.ts';
 export { ServerSyncSession, type ServerSessionOptions, type ServerSessionResumeState, type Authorize } from './server-session.ts';
 export { Multiplexer, type MultiplexerOptions } from './multiplexer.ts';
+export { PresenceRelay, type PresenceRelayOptions, type PresenceOwner, type PresenceChange } from './presence-relay.ts';

@@ -30,6 +30,7 @@ Flags:
   --peers <id=host:port,...>  the other members: with it the node joins a Raft cluster
   --cluster-secret <s>      shared secret authenticating peer links (or $NEUROPLEX_CLUSTER_SECRET; 16+ chars)
   --sync-token <t>          token sync clients must present on GET /v1/sync (or $NEUROPLEX_SYNC_TOKEN; default: none)
+  --presence-timeout-ms <n> drop a present sync peer not heard from for this long (default 30000)
   --max-value-bytes <n>     largest value (default 1048576)
   --snapshot-every <n>      snapshot and compact the WAL every n entries (default 10000)
   --cache-entries <n>       ARC read cache size in keys (default 100000)`,

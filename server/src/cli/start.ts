@@ -78,6 +78,7 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
       'cache-entries': { type: 'string' },
       'cluster-secret': { type: 'string' },
       'sync-token': { type: 'string' },
+      'presence-timeout-ms': { type: 'string' },
     },
     'start',
   );
@@ -149,7 +150,12 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
     throw cause;
   }
   const syncToken = str(p, 'sync-token') ?? process.env.NEUROPLEX_SYNC_TOKEN;
-  const sync = new SyncEndpoint({ node, ...(syncToken === undefined || syncToken === '' ? {} : { token: syncToken }) });
+  const presenceTimeoutMs = int(p, 'presence-timeout-ms', 'start', 50, 3_600_000);
+  const sync = new SyncEndpoint({
+    node,
+    ...(syncToken === undefined || syncToken === '' ? {} : { token: syncToken }),
+    ...(presenceTimeoutMs === undefined ? {} : { presenceTimeoutMs }),
+  });
   const { app } = createOriginApp({ node, metrics: registry, ...(maxValueBytes === undefined ? {} : { maxValueBytes }) });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolvePromise, reject) => {
@@ -165,6 +171,12 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
   if (node instanceof LocalNode) node.url = `http://${listen.host}:${port}`;
   const clients = new ClientProtocolServer({ node, ...(maxValueBytes === undefined ? {} : { maxValueBytes }) });
   const raftNode = node instanceof RaftNode ? node : null;
+  if (raftNode !== null) {
+    // Presence travels between origin nodes as ephemeral peer frames, never through Raft.
+    const presence = sync.sync.presence;
+    raftNode.transport.onEphemeral = (from, frame) => presence.fromNode(from, frame);
+    presence.relay = (frame) => raftNode.transport.broadcastEphemeral(frame);
+  }
   // Peer links, binary-protocol clients and sync clients arrive as WebSocket upgrades on
   // the same port.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -6,9 +6,11 @@
 //
 //   frame = u8 tag | payload     tag 1 challenge (32 bytes) · 2 answer (name, 32-byte MAC)
 //                                tag 3 welcome · tag 4 Raft message (raft/codec.ts)
+//                                tag 5 ephemeral (sync presence; never a Raft entry)
 //
 // Raft tolerates lost, duplicated and reordered messages, so the transport only bounds
-// its queues (dropping the oldest) and never blocks the driver.
+// its queues (dropping the oldest) and never blocks the driver. Ephemeral frames are not
+// queued at all: sent to the peers reachable now, else dropped (presence re-sends).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -20,7 +22,7 @@ import { decodeMessage, encodeMessage } from '../../../core/src/raft/codec.ts';
 import type { Message, NodeId } from '../../../core/src/raft/types.ts';
 
 export const PEER_PATH = '/v1/raft';
-const Tag = { Challenge: 1, Answer: 2, Welcome: 3, Message: 4 } as const;
+const Tag = { Challenge: 1, Answer: 2, Welcome: 3, Message: 4, Ephemeral: 5 } as const;
 const CHALLENGE_BYTES = 32;
 /** WebSocket close codes: 1008 policy (authentication), 1003 unsupported data. */
 const CLOSE_AUTH = 1008;
@@ -58,7 +60,12 @@ export class PeerTransport {
   private readonly writer = new Writer(4096);
   private closed = false;
   /** Counters for metrics and tests. */
-  readonly stats = { sent: 0, received: 0, dropped: 0, rejected: 0 };
+  readonly stats = { sent: 0, received: 0, dropped: 0, rejected: 0, ephemeralSent: 0, ephemeralReceived: 0 };
+  /**
+   * Receives authenticated ephemeral frames (`from`: the sending node's name). May throw
+   * DecodeError: the frame is then dropped and counted as rejected, the link stays.
+   */
+  onEphemeral: ((from: string, payload: Uint8Array) => void) | undefined = undefined;
 
   constructor(options: PeerTransportOptions) {
     this.options = options;
@@ -113,6 +120,21 @@ export class PeerTransport {
     }
   }
 
+  /** Sends an ephemeral frame to every peer reachable now; the others miss it. */
+  broadcastEphemeral(payload: Uint8Array): void {
+    let frame: Uint8Array | undefined;
+    for (const peer of this.peers.values()) {
+      if (!peer.ready || peer.socket === null) continue;
+      if (frame === undefined) {
+        frame = new Uint8Array(payload.length + 1);
+        frame[0] = Tag.Ephemeral;
+        frame.set(payload, 1);
+      }
+      peer.socket.send(frame);
+      this.stats.ephemeralSent++;
+    }
+  }
+
   /** Accepts a peer's dial: hand it the HTTP server's `upgrade` events for PEER_PATH. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.closed) {
@@ -126,6 +148,7 @@ export class PeerTransport {
     this.inbound.add(ws);
     const challenge = randomBytes(CHALLENGE_BYTES);
     let authenticated = false;
+    let peerName = '';
     ws.send(Buffer.concat([Buffer.from([Tag.Challenge]), challenge]));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary || data.length === 0) return this.reject(ws, CLOSE_BAD_DATA, 'binary frames only');
@@ -138,12 +161,23 @@ export class PeerTransport {
           r.end();
           const expected = this.mac(challenge, name);
           if (!timingSafeEqual(Buffer.from(mac), expected)) return this.reject(ws, CLOSE_AUTH, 'bad cluster secret');
+          peerName = name;
         } catch (e) {
           if (e instanceof DecodeError) return this.reject(ws, CLOSE_AUTH, 'malformed answer');
           throw e;
         }
         authenticated = true;
         ws.send(Buffer.from([Tag.Welcome]));
+        return;
+      }
+      if (data[0] === Tag.Ephemeral) {
+        this.stats.ephemeralReceived++;
+        try {
+          this.onEphemeral?.(peerName, new Uint8Array(data.buffer, data.byteOffset + 1, data.length - 1));
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+          this.stats.rejected++;
+        }
         return;
       }
       if (data[0] !== Tag.Message) return this.reject(ws, CLOSE_BAD_DATA, `unknown frame tag ${data[0]}`);

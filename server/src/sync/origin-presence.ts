@@ -12,13 +12,11 @@ import { Reader } from '../../../core/src/codec/reader.ts';
 import { Writer } from '../../../core/src/codec/writer.ts';
 import { ErrorCode } from '../../../core/src/errors.ts';
 import { MAX_KEYSPACE_BYTES, MAX_PRESENCE_BYTES } from '../../../core/src/sync/codec.ts';
-import { decodePresenceState, DEFAULT_PRESENCE_TIMEOUT_MS, PresenceTable } from '../../../core/src/sync/presence.ts';
+import { decodePresenceState, DEFAULT_PRESENCE_TIMEOUT_MS } from '../../../core/src/sync/presence.ts';
+import { PresenceRelay } from '../../../core/src/sync/presence-relay.ts';
 import type { ServerSyncSession } from '../../../core/src/sync/server-session.ts';
 
 const CLUSTER_FRAME_VERSION = 1;
-
-/** Who announced a peer here: a local session, or another node (`node:<name>`). */
-export type PresenceOwner = ServerSyncSession | `node:${string}`;
 
 export interface ClusterPresence {
   readonly keyspace: string;
@@ -67,8 +65,7 @@ export class OriginPresence {
   private readonly o: OriginPresenceOptions;
   private readonly now: () => number;
   readonly timeoutMs: number;
-  private readonly tables = new Map<string, PresenceTable<PresenceOwner>>();
-  private readonly touched = new Set<ServerSyncSession>();
+  private readonly relayCore: PresenceRelay;
   private flushScheduled = false;
   private readonly timer: ReturnType<typeof setInterval>;
   /** Sends a frame to every other origin node (set by the shell when it is a cluster member). */
@@ -80,6 +77,7 @@ export class OriginPresence {
     this.o = options;
     this.now = options.now ?? (() => Date.now());
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PRESENCE_TIMEOUT_MS;
+    this.relayCore = new PresenceRelay({ sessionsOf: options.sessionsOf, timeoutMs: this.timeoutMs });
     this.relay = undefined;
     this.timer = setInterval(() => this.expire(), Math.max(20, Math.floor(this.timeoutMs / 4)));
     this.timer.unref?.();
@@ -88,22 +86,8 @@ export class OriginPresence {
   /** A client's presence (its own, or peers relayed by an edge) on `session`. */
   fromSession(session: ServerSyncSession, peer: ReplicaId, state: Uint8Array | undefined, first: boolean): void {
     this.stats.received++;
-    const ks = session.source.keyspace;
-    const table = this.table(ks);
-    if (first) {
-      // The client just showed it speaks presence: tell it who is here.
-      for (const e of table.all()) if (e.owner !== session && e.peer !== peer) session.sendPresence(e.peer, e.state);
-      this.touched.add(session);
-    }
-    const known = table.get(peer);
-    if (state === undefined && (known === undefined || known.owner !== session)) return;
-    table.apply(peer, state, session, this.now());
-    // Heartbeats are relayed too: they keep the peer alive at every other hop.
-    this.toSessions(ks, peer, state, session);
-    if (this.relay !== undefined) {
-      this.relay(encodeClusterPresence({ keyspace: ks, peer, state }));
-      this.stats.relayedToNodes++;
-    }
+    const change = this.relayCore.fromSession(session.source.keyspace, session, peer, state, first, this.now());
+    if (change !== undefined) this.toNodes(change);
     this.schedule();
   }
 
@@ -111,77 +95,46 @@ export class OriginPresence {
   fromNode(node: string, frame: Uint8Array): void {
     const p = decodeClusterPresence(frame);
     this.stats.fromNodes++;
-    const table = this.table(p.keyspace);
-    const owner: PresenceOwner = `node:${node}`;
-    const known = table.get(p.peer);
-    // A peer connected here wins over another node's stale view of it.
-    if (known !== undefined && typeof known.owner !== 'string' && !known.owner.closed) return;
-    if (p.state === undefined && (known === undefined || known.owner !== owner)) return;
-    table.apply(p.peer, p.state, owner, this.now());
-    this.toSessions(p.keyspace, p.peer, p.state, undefined);
+    this.relayCore.fromUpstream(p.keyspace, `node:${node}`, p.peer, p.state, this.now());
     this.schedule();
   }
 
   /** A session ended: the peers it announced leave, here and on the other nodes. */
   sessionGone(session: ServerSyncSession): void {
-    const ks = session.source.keyspace;
-    const table = this.tables.get(ks);
-    if (table === undefined) return;
-    for (const peer of table.removeOwner(session)) {
-      this.toSessions(ks, peer, undefined, session);
-      this.relay?.(encodeClusterPresence({ keyspace: ks, peer, state: undefined }));
-    }
+    for (const change of this.relayCore.sessionGone(session.source.keyspace, session)) this.toNodes(change);
     this.schedule();
   }
 
   /** Who is present in `keyspace` on this node (tests, metrics). */
   peersOf(keyspace: string): ReplicaId[] {
-    return [...(this.tables.get(keyspace)?.all() ?? [])].map((e) => e.peer);
+    return this.relayCore.entries(keyspace).map((e) => e.peer);
   }
 
-  /** Drops peers not heard from within the timeout (run by the timer). */
+  /** Drops peers not heard from within the timeout (run by the timer; each node on its own). */
   expire(): void {
-    const now = this.now();
-    for (const [ks, table] of this.tables) {
-      for (const peer of table.expire(now)) {
-        this.stats.expired++;
-        this.toSessions(ks, peer, undefined, undefined);
-      }
-      if (table.size === 0) this.tables.delete(ks);
-    }
+    this.stats.expired += this.relayCore.expire(this.now());
     this.schedule();
   }
 
   close(): void {
     clearInterval(this.timer);
-    this.tables.clear();
+    this.relayCore.clear();
   }
 
-  private table(ks: string): PresenceTable<PresenceOwner> {
-    let t = this.tables.get(ks);
-    if (t === undefined) {
-      t = new PresenceTable(this.timeoutMs);
-      this.tables.set(ks, t);
-    }
-    return t;
-  }
-
-  private toSessions(ks: string, peer: ReplicaId, state: Uint8Array | undefined, except: ServerSyncSession | undefined): void {
-    for (const s of this.o.sessionsOf(ks)) {
-      if (s === except || s.peer === peer) continue;
-      if (s.sendPresence(peer, state)) this.touched.add(s);
-    }
+  private toNodes(change: ClusterPresence): void {
+    if (this.relay === undefined) return;
+    this.relay(encodeClusterPresence(change));
+    this.stats.relayedToNodes++;
   }
 
   /** One flush per turn for every session a presence message went to. */
   private schedule(): void {
-    if (this.flushScheduled || this.touched.size === 0) return;
+    if (this.flushScheduled) return;
     this.flushScheduled = true;
     queueMicrotask(() => {
       this.flushScheduled = false;
-      const sessions = new Set(this.touched);
-      this.touched.clear();
-      this.o.flush(sessions);
+      const sessions = this.relayCore.takeTouched() as Set<ServerSyncSession>;
+      if (sessions.size > 0) this.o.flush(sessions);
     });
   }
 }

@@ -102,6 +102,15 @@ describe('client.presence against one origin', () => {
     expect(o.sync.sync.presence.stats.expired).toBe(0);
   });
 
+  it('a client that never sets a state still sees the others', async () => {
+    const o = await origin();
+    const a = await client(o.syncUrl);
+    const watcher = await client(o.syncUrl);
+    a.presence.set({ name: 'ada' });
+    await waitFor(() => stateOf(watcher, a) !== undefined, 'the watcher sees a');
+    expect(a.presence.peers().size).toBe(0);
+  });
+
   it('refuses a state over the limit or not JSON with a typed error', async () => {
     const o = await origin();
     const a = await client(o.syncUrl);
