@@ -35,15 +35,14 @@ export async function loadConfig(): Promise<DemoConfig> {
 /** The routes to offer: 'origin', then 'edge:<region>' for each region. */
 export function routesOf(config: DemoConfig): { value: string; label: string }[] {
   const routes = [{ value: ORIGIN_ROUTE, label: `Origin directly (${config.origins.length} nodes)` }];
-  // The edge does not relay presence yet: say so where the choice is made.
-  if (config.edge !== null) for (const r of config.regions) routes.push({ value: `edge:${r}`, label: `Edge, region ${r} (no live cursors yet)` });
+  if (config.edge !== null) for (const r of config.regions) routes.push({ value: `edge:${r}`, label: `Edge, region ${r}` });
   return routes;
 }
 
 export function savedRoute(config: DemoConfig): string {
   const saved = localStorage.getItem(ROUTE_KEY);
   if (saved !== null && routesOf(config).some((r) => r.value === saved)) return saved;
-  // The origin first: it relays presence (live cursors), the edge does not yet.
+  // The origin first: its clients fail over between the nodes (the edge links to one).
   return ORIGIN_ROUTE;
 }
 

@@ -1,5 +1,5 @@
 // Offline through the edge: two windows on two edge regions (each its own Durable Object,
-// joined through the origin). One goes offline (network and the app's switch), both edit
+// joined through the origin; presence crosses them too). One goes offline (network and the app's switch), both edit
 // the text and the to-dos, the offline one reloads (the service worker serves the page,
 // IndexedDB the data) and comes back: everything converges, every page view counted.
 import { expect, test } from '@playwright/test';
@@ -33,6 +33,9 @@ test('offline edits and an offline reload converge through the edge; every view 
   await a.locator('#todo-input').fill('Book the room');
   await a.keyboard.press('Enter');
   await expectConverged([a, b], 30_000);
+  // Presence crosses regions too (edge → origin → edge): A sees B's caret.
+  await b.locator('#doc').click();
+  await expect(a.locator('#mirror .rcaret')).toHaveCount(1, { timeout: 15_000 });
 
   // B goes offline: the network and the app's switch.
   await cb.setOffline(true);
