@@ -1,7 +1,8 @@
 // Offline through the edge: two windows on two edge regions (each its own Durable Object,
-// joined through the origin; presence crosses them too). One goes offline (network and the app's switch), both edit
-// the text and the to-dos, the offline one reloads (the service worker serves the page,
-// IndexedDB the data) and comes back: everything converges, every page view counted.
+// joined through the origin; presence crosses them too). One goes offline (network and
+// the app's switch), both edit the text and the to-dos, the offline one reloads (the
+// service worker serves the page, IndexedDB the data) and comes back: everything
+// converges, every page view counted.
 import { expect, test } from '@playwright/test';
 import { expectConverged, openDemo, sideBySide, stateOf, waitStored } from '../support/demo-page.ts';
 import { type DemoStack, startDemoStack } from '../support/demo-stack.ts';
