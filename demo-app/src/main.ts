@@ -4,8 +4,7 @@
 import { NeuroplexClient, type StatusEvent } from '../../browser/src/index.ts';
 import { ClusterPanel } from './cluster-panel.ts';
 import { type DemoConfig, loadConfig, routesOf, saveRoute, savedRoute, syncUrls } from './config.ts';
-import { demoPeers, myIdentity, presenceOf, saveName } from './presence.ts';
-import { RemoteCursors } from './remote-cursors.ts';
+import { bindPresenceView } from './presence-view.ts';
 import { TextBinding } from './text-binding.ts';
 import { readTodos, TodoList } from './todos.ts';
 
@@ -63,94 +62,16 @@ async function openSession(config: DemoConfig, route: string): Promise<Session> 
   const todos = new TodoList(replica, $('todos'), $('todo-empty'), $('todo-form'), $('todo-input'));
   cleanups.push(() => todos.dispose());
 
-  // The document and everyone's carets.
+  // The document, and everyone's carets over it.
   const area = $<HTMLTextAreaElement>('doc');
   const text = client.text(DOC_KEY);
   const binding = new TextBinding(area, text, replica, DOC_KEY);
   cleanups.push(() => binding.dispose());
-  const cursors = new RemoteCursors(area, $('mirror'));
-  cleanups.push(() => cursors.dispose());
-  const presence = presenceOf(client);
-  const identity = myIdentity();
-  const nameInput = $<HTMLInputElement>('name');
-  nameInput.value = identity.name;
-
-  const drawPeople = (): void => {
-    const peers = demoPeers(presence.api);
-    const placed = peers.map((peer) => {
-      const end = peer.head === null ? 0 : text.resolve(peer.head);
-      const start = peer.anchor === null ? end : text.resolve(peer.anchor);
-      return { peer, start, end };
-    });
-    cursors.render(binding.value, placed);
-    const chips = [{ name: `${nameInput.value.trim() || identity.name} (you)`, color: identity.color }, ...peers];
-    $('people').replaceChildren(
-      ...chips.map((p) => {
-        const chip = document.createElement('span');
-        chip.className = 'chip';
-        chip.style.setProperty('--c', p.color);
-        chip.textContent = p.name;
-        return chip;
-      }),
-    );
-  };
-
-  let publishTimer: ReturnType<typeof setTimeout> | undefined;
-  const publish = (): void => {
-    if (publishTimer !== undefined) return;
-    publishTimer = setTimeout(() => {
-      publishTimer = undefined;
-      const len = text.length;
-      // A stable position (it follows its letter), as plain JSON.
-      const at = (i: number): { replica: number; counter: number } | null => {
-        if (len === 0) return null;
-        const p = text.cursor(Math.min(i, len));
-        return { replica: p.replica, counter: p.counter };
-      };
-      presence.api.set({
-        name: nameInput.value.trim() || identity.name,
-        color: identity.color,
-        anchor: at(area.selectionStart),
-        head: at(area.selectionEnd),
-        active: document.activeElement === area,
-      });
-    }, 30);
-  };
-  const onSelection = (): void => {
-    if (document.activeElement === area) publish();
-  };
-  document.addEventListener('selectionchange', onSelection);
-  area.addEventListener('focus', publish);
-  area.addEventListener('blur', publish);
-  const onName = (): void => {
-    const name = nameInput.value.trim();
-    if (name !== '') saveName(name);
-    publish();
-    drawPeople();
-  };
-  nameInput.addEventListener('change', onName);
-  cleanups.push(() => {
-    document.removeEventListener('selectionchange', onSelection);
-    area.removeEventListener('focus', publish);
-    area.removeEventListener('blur', publish);
-    nameInput.removeEventListener('change', onName);
-    if (publishTimer !== undefined) clearTimeout(publishTimer);
-  });
-  cleanups.push(binding.onChange(() => {
-    drawPeople();
-    publish();
-  }));
-  cleanups.push(presence.on(drawPeople));
-  const resize = new ResizeObserver(() => drawPeople());
-  resize.observe(area);
-  cleanups.push(() => resize.disconnect());
-  drawPeople();
-  publish();
+  cleanups.push(bindPresenceView({ client, text, binding, area, mirror: $('mirror'), nameInput: $('name'), people: $('people') }));
 
   return {
     client,
     async close(): Promise<void> {
-      presence.api.set(null);
       for (const c of cleanups.reverse()) c();
       await client.close();
     },

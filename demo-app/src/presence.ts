@@ -1,6 +1,6 @@
 // Presence as the demo uses it: who is here, their name, color and caret, published
 // through client.presence (ephemeral: never stored) and read back as typed peers.
-import type { NeuroplexClient, PresenceApi } from '../../browser/src/index.ts';
+import type { PresenceApi } from '../../browser/src/index.ts';
 import type { RelativePosition } from '../../core/src/text/delta.ts';
 
 /** What each window publishes. Carets are stable text positions (they follow their letter). */
@@ -15,11 +15,6 @@ export interface DemoPresence {
 
 export interface Peer extends DemoPresence {
   readonly peerId: string;
-}
-
-/** The client's presence and a subscription to its changes. */
-export function presenceOf(client: NeuroplexClient): { api: PresenceApi; on: (l: () => void) => () => void } {
-  return { api: client.presence, on: (l) => client.on('presence', () => l()) };
 }
 
 function isPosition(v: unknown): v is RelativePosition {
