@@ -1,11 +1,12 @@
 // `npm run test:e2e` (part of `npm test`): finds or installs Chromium, bundles the test
-// pages, and runs the Playwright specs in e2e/specs against a static server on 127.0.0.1.
+// pages and the demo app, and runs the Playwright specs in e2e/specs against a static server on 127.0.0.1.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { buildDemo, demoBuildState } from './build-demo.mjs';
 import { ensureChromium } from './find-chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,6 +28,8 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+// The demo specs serve demo-app/dist: build it when its sources are newer.
+if (demoBuildState() !== null) await buildDemo();
 const require = createRequire(import.meta.url);
 const cli = join(dirname(require.resolve('@playwright/test/package.json')), 'cli.js');
 const result = spawnSync(process.execPath, [cli, 'test', '-c', join(root, 'e2e', 'playwright.config.ts'), ...process.argv.slice(2)], {

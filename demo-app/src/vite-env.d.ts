@@ -1,0 +1,2 @@
+// Vite client types: import.meta.env (DEV, PROD) in the demo.
+/// <reference types="vite/client" />
