@@ -2,9 +2,9 @@
 // HTTP: the leader is killed with SIGKILL and restarted. No acknowledged write may be
 // lost, and the recorded history must be linearizable (checker from the Raft simulator).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { checkHistory, type Operation } from '../../sim/checkers/linearizability.ts';
 
@@ -138,7 +138,13 @@ it('survives SIGKILL of the leader under load: nothing acknowledged is lost, his
   expect(acked.size).toBeGreaterThan(20);
   expect(finals.filter((v) => v !== null).length).toBe(4);
   const result = checkHistory(history);
-  if (!result.ok) console.error(`not linearizable at key ${result.badKey} (${history.length} ops)`);
+  if (!result.ok) {
+    // Keep the evidence: the key's history, for test/sim's checker and a human.
+    const file = join(import.meta.dirname, '..', '..', '..', 'test-results', `cluster-faults-${Date.now()}.json`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(history.filter((o) => o.input.key === result.badKey), (_k, v) => (v === Infinity ? 'Infinity' : v), 1));
+    console.error(`not linearizable at key ${result.badKey} (${history.length} ops); its history: ${file}`);
+  }
   expect(result.exhausted ?? false).toBe(false);
   expect(result.ok).toBe(true);
 });
