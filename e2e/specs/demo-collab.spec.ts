@@ -3,27 +3,16 @@
 // each sees the other's caret.
 import { expect, test } from '@playwright/test';
 import { expectConverged, openDemo, sideBySide } from '../support/demo-page.ts';
-import { type DemoStack, startDemoStack } from '../support/demo-stack.ts';
+import { useDemoStack } from '../support/demo-stack.ts';
 
-let stack: DemoStack | undefined;
-
-test.beforeAll(async () => {
-  test.setTimeout(90_000);
-  stack = await startDemoStack();
-});
-
-test.afterAll(async () => {
-  await stack?.stop();
-});
-
-test.use({ viewport: { width: 1280, height: 800 } });
+const stack = useDemoStack();
 
 test('two windows type at the same spot at once: same text, no interleaving', async ({ browser }, info) => {
   test.setTimeout(60_000);
   const [ca, cb] = [await browser.newContext(), await browser.newContext()];
   const [a, b] = [await ca.newPage(), await cb.newPage()];
-  await openDemo(a, stack!.url);
-  await openDemo(b, stack!.url);
+  await openDemo(a, stack().url);
+  await openDemo(b, stack().url);
   await a.locator('#route').selectOption('origin');
   await b.locator('#route').selectOption('origin');
   await a.locator('#doc').click();

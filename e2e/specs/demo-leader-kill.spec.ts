@@ -3,28 +3,17 @@
 // shows the node down and a new leader, and everything converges.
 import { expect, test } from '@playwright/test';
 import { expectConverged, openDemo, sideBySide } from '../support/demo-page.ts';
-import { agreedLeader, type DemoStack, pidOfNode, startDemoStack } from '../support/demo-stack.ts';
+import { agreedLeader, pidOfNode, useDemoStack } from '../support/demo-stack.ts';
 
-let stack: DemoStack | undefined;
-
-test.beforeAll(async () => {
-  test.setTimeout(90_000);
-  stack = await startDemoStack();
-});
-
-test.afterAll(async () => {
-  await stack?.stop();
-});
-
-test.use({ viewport: { width: 1280, height: 800 } });
+const stack = useDemoStack();
 
 test('killing the origin leader mid-edit: editing goes on and everything converges', async ({ browser }, info) => {
   test.setTimeout(90_000);
   const [ca, cb] = [await browser.newContext(), await browser.newContext()];
   const [a, b] = [await ca.newPage(), await cb.newPage()];
-  await openDemo(a, stack!.url);
+  await openDemo(a, stack().url);
   await a.locator('#route').selectOption('origin');
-  await openDemo(b, stack!.url);
+  await openDemo(b, stack().url);
   await b.locator('#route').selectOption('origin');
   await a.locator('#doc').click();
   await a.keyboard.type('Release checklist\n');
@@ -32,8 +21,8 @@ test('killing the origin leader mid-edit: editing goes on and everything converg
   await b.locator('#doc').click();
   await b.keyboard.press('Control+End');
 
-  const leader = await agreedLeader(stack!.origins);
-  const pid = pidOfNode(stack!.dataDir, leader.id);
+  const leader = await agreedLeader(stack().origins);
+  const pid = pidOfNode(stack().dataDir, leader.id);
   // Both keep typing while the leader dies; every keystroke must land at once, locally.
   const typing = async (page: typeof a, who: string): Promise<void> => {
     for (let i = 0; i < 8; i++) {
@@ -57,7 +46,7 @@ test('killing the origin leader mid-edit: editing goes on and everything converg
   }
   expect(s.todos.map((t) => t.title)).toEqual(['Written while the leader was down']);
   expect(s.views).toBe(2);
-  const survivor = await agreedLeader(stack!.origins.filter((o) => o !== leader.url));
+  const survivor = await agreedLeader(stack().origins.filter((o) => o !== leader.url));
   expect(survivor.id).not.toBe(leader.id);
   await sideBySide(browser, [a, b], info.outputPath('demo-leader-killed.png'));
   await ca.close();

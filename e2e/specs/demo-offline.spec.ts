@@ -5,28 +5,17 @@
 // converges, every page view counted.
 import { expect, test } from '@playwright/test';
 import { expectConverged, openDemo, sideBySide, stateOf, waitStored } from '../support/demo-page.ts';
-import { type DemoStack, startDemoStack } from '../support/demo-stack.ts';
+import { useDemoStack } from '../support/demo-stack.ts';
 
-let stack: DemoStack | undefined;
-
-test.beforeAll(async () => {
-  test.setTimeout(180_000);
-  stack = await startDemoStack({ edge: true });
-});
-
-test.afterAll(async () => {
-  await stack?.stop();
-});
-
-test.use({ viewport: { width: 1280, height: 800 } });
+const stack = useDemoStack({ edge: true });
 
 test('offline edits and an offline reload converge through the edge; every view counted', async ({ browser }, info) => {
   test.setTimeout(90_000);
   const [ca, cb] = [await browser.newContext(), await browser.newContext()];
   const [a, b] = [await ca.newPage(), await cb.newPage()];
-  await openDemo(a, stack!.url);
+  await openDemo(a, stack().url);
   await a.locator('#route').selectOption('edge:eu-west');
-  await openDemo(b, stack!.url);
+  await openDemo(b, stack().url);
   await b.locator('#route').selectOption('edge:us-east');
   await expect(b.locator('body[data-sw="ready"]')).toBeAttached({ timeout: 15_000 });
   await a.locator('#doc').click();

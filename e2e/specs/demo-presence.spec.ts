@@ -3,27 +3,16 @@
 // work, merged).
 import { expect, test } from '@playwright/test';
 import { openDemo, sideBySide } from '../support/demo-page.ts';
-import { type DemoStack, startDemoStack } from '../support/demo-stack.ts';
+import { useDemoStack } from '../support/demo-stack.ts';
 
-let stack: DemoStack | undefined;
-
-test.beforeAll(async () => {
-  test.setTimeout(90_000);
-  stack = await startDemoStack();
-});
-
-test.afterAll(async () => {
-  await stack?.stop();
-});
-
-test.use({ viewport: { width: 1280, height: 800 } });
+const stack = useDemoStack();
 
 test('each window sees the other\'s named caret, live', async ({ browser }, info) => {
   test.setTimeout(60_000);
   const [ca, cb] = [await browser.newContext(), await browser.newContext()];
   const [a, b] = [await ca.newPage(), await cb.newPage()];
   for (const [page, name] of [[a, 'Alice'], [b, 'Bob']] as const) {
-    await openDemo(page, stack!.url);
+    await openDemo(page, stack().url);
     await page.locator('#route').selectOption('origin');
     await page.getByLabel('Your name').fill(name);
     await page.getByLabel('Your name').press('Tab');

@@ -1,6 +1,7 @@
 // What a demo spec starts and stops: a 3-node origin cluster (`neuroplex cluster`, its own
 // process group), optionally the edge in `wrangler dev` (its own process group), and the
 // demo server (in this process) serving demo-app/dist, all on free loopback ports.
+import { test } from '@playwright/test';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -124,3 +125,25 @@ export async function startDemoStack(options: { edge?: boolean } = {}): Promise<
   }
   return { url: demo!.url, origins, dataDir, edge, output: () => out, stop };
 }
+
+/**
+ * The stack of one spec file: started before its tests (wrangler's first start is slow,
+ * hence the longer setup with the edge), stopped after them, windows of one size.
+ * Returns a getter for the running stack.
+ */
+export function useDemoStack(options: { edge?: boolean } = {}): () => DemoStack {
+  let stack: DemoStack | undefined;
+  test.beforeAll(async () => {
+    test.setTimeout(options.edge === true ? 180_000 : 90_000);
+    stack = await startDemoStack(options);
+  });
+  test.afterAll(async () => {
+    await stack?.stop();
+  });
+  test.use({ viewport: { width: 1280, height: 800 } });
+  return () => {
+    if (stack === undefined) throw new Error('the demo stack did not start (see beforeAll)');
+    return stack;
+  };
+}
+
