@@ -52,6 +52,18 @@ if (state !== null) {
 
 /** Every child runs in its own process group: a signal to the group reaches its workers too. */
 const children = [];
+/** Any free loopback port (wrangler's inspector: its default 9229 may belong to a debugger). */
+function anyFreePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 function startGroup(name, command, args, env) {
   const child = spawn(command, args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const prefix = `[${name}] `;
@@ -131,7 +143,7 @@ if (withEdge) {
   const edge = startGroup(
     'edge',
     join(root, 'node_modules', '.bin', 'wrangler'),
-    ['dev', '--ip', '127.0.0.1', '--port', String(EDGE_PORT), '--persist-to', join(root, '.wrangler', 'state'), '--log-level', 'warn', '--var', `ORIGIN_URL:${origins[0]}`],
+    ['dev', '--ip', '127.0.0.1', '--port', String(EDGE_PORT), '--inspector-port', String(await anyFreePort()), '--persist-to', join(root, '.wrangler', 'state'), '--log-level', 'warn', '--var', `ORIGIN_URL:${origins.join(',')}`],
     { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true', NPM_CONFIG_UPDATE_NOTIFIER: 'false', XDG_CONFIG_HOME: config },
   );
   const url = `http://127.0.0.1:${EDGE_PORT}`;

@@ -110,7 +110,7 @@ export async function startDemoStack(options: { edge?: boolean } = {}): Promise<
     await agreedLeader(origins, 45_000);
     if (options.edge === true) {
       const startEdge = async (): Promise<WranglerDev> =>
-        startWranglerDev({ port: await freePort(), persistTo: join(dataDir, 'edge'), vars: { ORIGIN_URL: origins[0]! }, timeoutMs: 60_000 });
+        startWranglerDev({ port: await freePort(), persistTo: join(dataDir, 'edge'), vars: { ORIGIN_URL: origins.join(',') }, timeoutMs: 60_000 });
       // workerd now and then fails to start on a loaded machine ("The Workers runtime
       // failed to start"); one more try, then give up with its output.
       edge = await startEdge().catch(async (e: unknown) => {

@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import type { EdgeEnv } from './env.ts';
 import { EdgeErrorCode, errorBody } from './errors.ts';
+import { originUrls } from './origin-urls.ts';
 import { DEBUG_HEADER, KEYSPACE_HEADER } from './replica-object.ts';
 
 /** Keyspace and region names: 1-128 of letters, digits, '.', '_', '-'. */
@@ -16,7 +17,7 @@ type RequestWithCf = Request & { cf?: { colo?: string } };
 
 export const app = new Hono<{ Bindings: EdgeEnv }>();
 
-app.get('/health', (c) => c.json({ ok: true, service: 'neuroplex-edge', origin: c.env.ORIGIN_URL !== undefined && c.env.ORIGIN_URL !== '' }));
+app.get('/health', (c) => c.json({ ok: true, service: 'neuroplex-edge', origin: originUrls(c.env.ORIGIN_URL).length > 0 }));
 
 app.all('/v1/sync', async (c) => {
   if (c.req.method !== 'GET') return c.json(errorBody(EdgeErrorCode.BadRequest, '/v1/sync takes GET with a WebSocket upgrade'), 405);
@@ -46,22 +47,30 @@ app.get('/v1/debug/replica', async (c) => {
 });
 
 app.all('/v1/kv/*', async (c) => {
-  const origin = c.env.ORIGIN_URL;
-  if (origin === undefined || origin === '') {
+  const origins = originUrls(c.env.ORIGIN_URL);
+  if (origins.length === 0) {
     return c.json(errorBody(EdgeErrorCode.ConsistencyUnavailable, 'no origin configured (ORIGIN_URL): strong operations are unavailable'), 503);
   }
   const url = new URL(c.req.raw.url);
-  const target = `${origin.replace(/\/+$/, '')}${url.pathname}${url.search}`;
   const headers = new Headers(c.req.raw.headers);
   headers.delete('host');
   if (c.env.ORIGIN_TOKEN !== undefined && c.env.ORIGIN_TOKEN !== '' && !headers.has('authorization')) headers.set('authorization', `Bearer ${c.env.ORIGIN_TOKEN}`);
-  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? undefined : await c.req.raw.arrayBuffer();
-  try {
-    const resp = await fetch(target, { method: c.req.method, headers, body, signal: AbortSignal.timeout(ORIGIN_TIMEOUT_MS) });
-    return new Response(resp.body, { status: resp.status, headers: resp.headers });
-  } catch (e) {
-    return c.json(errorBody(EdgeErrorCode.ConsistencyUnavailable, `origin unreachable: ${e instanceof Error ? e.message : String(e)}`), 503);
+  const read = c.req.method === 'GET' || c.req.method === 'HEAD';
+  // Tried at each origin node in turn until one answers. A write that failed at one node may
+  // still have been applied there, so it travels under an Idempotency-Key: the origin applies
+  // a key once and answers a retry with the first answer. One is added if the client sent none.
+  if (!read && !headers.has('idempotency-key')) headers.set('idempotency-key', `edge-${crypto.randomUUID()}/1`);
+  const body = read ? undefined : await c.req.raw.arrayBuffer();
+  const failures: string[] = [];
+  for (const origin of origins) {
+    try {
+      const resp = await fetch(`${origin}${url.pathname}${url.search}`, { method: c.req.method, headers, body, signal: AbortSignal.timeout(ORIGIN_TIMEOUT_MS) });
+      return new Response(resp.body, { status: resp.status, headers: resp.headers });
+    } catch (e) {
+      failures.push(`${origin}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
+  return c.json(errorBody(EdgeErrorCode.ConsistencyUnavailable, `origin unreachable (${failures.join('; ')})`), 503);
 });
 
 app.notFound((c) => c.json(errorBody(EdgeErrorCode.NotFound, `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));

@@ -11,6 +11,7 @@
 // Tables (besides SqlKeyspaceLog's):
 //   np_outbox(lsn INTEGER PRIMARY KEY, bytes BLOB)   changes not yet committed at the origin
 //   np_meta: originLogId, originPosition              the resume cursor
+import { assert } from '../../core/src/errors.ts';
 import { ClientSyncSession } from '../../core/src/sync/client-session.ts';
 import { ClientSyncState, type PendingDelta } from '../../core/src/sync/client-state.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
@@ -45,7 +46,9 @@ export class OriginLink {
   private readonly ctx: DurableObjectState;
   private readonly sql: SqlStorage;
   private readonly log: SqlKeyspaceLog;
-  private readonly url: string;
+  /** The origin nodes' sync endpoints; a failed connection or a lost one moves to the next. */
+  private readonly urls: readonly string[];
+  private urlIndex: number;
   private readonly token: string;
   /** The owner's shell loop: run after anything arrives from the origin. */
   private readonly run: () => void;
@@ -58,11 +61,14 @@ export class OriginLink {
   status: OriginLinkStatus;
   presence: OriginLinkPresence | undefined;
 
-  constructor(ctx: DurableObjectState, log: SqlKeyspaceLog, originUrl: string, token: string, run: () => void) {
+  /** `originUrls`: the origin nodes' base URLs (origin-urls.ts), at least one. */
+  constructor(ctx: DurableObjectState, log: SqlKeyspaceLog, originUrls: readonly string[], token: string, run: () => void) {
+    assert(originUrls.length > 0, 'an origin link needs an origin URL');
     this.ctx = ctx;
     this.sql = ctx.storage.sql;
     this.log = log;
-    this.url = `${originUrl.replace(/^ws/, 'http').replace(/\/+$/, '')}/v1/sync`;
+    this.urls = originUrls.map((u) => `${u}/v1/sync`);
+    this.urlIndex = 0;
     this.token = token;
     this.run = run;
     this.sql.exec('CREATE TABLE IF NOT EXISTS np_outbox (lsn INTEGER PRIMARY KEY, bytes BLOB NOT NULL)');
@@ -188,11 +194,14 @@ export class OriginLink {
     try {
       const headers: Record<string, string> = { Upgrade: 'websocket' };
       if (this.token !== '') headers['authorization'] = `Bearer ${this.token}`;
-      const resp = (await fetch(this.url, { headers })) as Response & { webSocket?: WebSocket & { accept(): void } };
+      const resp = (await fetch(this.urls[this.urlIndex]!, { headers })) as Response & { webSocket?: WebSocket & { accept(): void } };
       if (resp.webSocket === undefined || resp.webSocket === null) throw new Error(`origin answered ${resp.status}`);
       resp.webSocket.accept();
       ws = resp.webSocket;
     } catch {
+      // That node is down or refused: the next attempt goes to the next one (the resume
+      // cursor is the cluster's log position, valid at every node).
+      this.urlIndex = (this.urlIndex + 1) % this.urls.length;
       await this.backoff();
       return;
     }
@@ -224,6 +233,7 @@ export class OriginLink {
     this.mux = undefined;
     this.session = undefined;
     if (had) this.presence?.lost();
+    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
     // Resent by the next session; the clients still wait for their committed acks.
     if (ws !== undefined) {
       try {

@@ -26,6 +26,7 @@ import type { SyncSession } from '../../core/src/sync/sync-session.ts';
 import type { DurableObjectState, HibernatableWebSocket, UpgradeResponseInit, WebSocketPairCtor } from './cf-types.ts';
 import type { EdgeEnv } from './env.ts';
 import { CloseCode, EdgeErrorCode, errorBody } from './errors.ts';
+import { originUrls } from './origin-urls.ts';
 import { OriginLink } from './origin-link.ts';
 import { readMeta, SqlKeyspaceLog } from './sql-keyspace-log.ts';
 
@@ -172,8 +173,9 @@ export class KeyspaceReplicaObject {
       if (att === null || (att.hello && att.sessions === null)) closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
       else if (!this.conns.has(ws) && att.keyspace === keyspace) this.connect(ws, att.keyspace, att.sessions ?? []);
     }
-    if (this.env.ORIGIN_URL !== undefined && this.env.ORIGIN_URL !== '') {
-      const link = new OriginLink(this.ctx, this.log, this.env.ORIGIN_URL, this.env.ORIGIN_TOKEN ?? '', () => this.run());
+    const origins = originUrls(this.env.ORIGIN_URL);
+    if (origins.length > 0) {
+      const link = new OriginLink(this.ctx, this.log, origins, this.env.ORIGIN_TOKEN ?? '', () => this.run());
       const ks = this.log.keyspace;
       const me = this.log.replica.id;
       link.presence = {

@@ -3,7 +3,7 @@
 // region reaches a client of another region with a committed ack; with the whole origin
 // stopped, both regions keep accepting changes; after it restarts on its data
 // directories, everything converges and nothing acknowledged is lost.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +49,9 @@ describe('edge replicas syncing through a real 3-node origin cluster', () => {
   beforeAll(async () => {
     originPort = await freePortRun(3);
     await startOrigin();
-    dev = await startWranglerDev({ port: await freePort(), persistTo: join(dir, 'edge'), vars: { ORIGIN_URL: `http://127.0.0.1:${originPort}` } });
+    // Every node, comma-separated: the edge goes on through the others when one is down.
+    const nodes = [0, 1, 2].map((i) => `http://127.0.0.1:${originPort + i}`).join(',');
+    dev = await startWranglerDev({ port: await freePort(), persistTo: join(dir, 'edge'), vars: { ORIGIN_URL: nodes } });
   }, 90_000);
 
   afterAll(async () => {
@@ -73,6 +75,21 @@ describe('edge replicas syncing through a real 3-node origin cluster', () => {
     await waitFor(() => b.host.replica.get('from-eu') === 1, 20_000, 'eu -> origin -> us');
     await waitFor(() => a.host.committedLsn >= 1, 10_000, 'committed ack from the origin');
   }, 60_000);
+
+  it('with the first listed origin node killed, changes still commit and strong operations still answer', async () => {
+    const [a, b] = clients as [EdgeClient, EdgeClient];
+    const pid = Number(execFileSync('pgrep', ['-f', '--', `--data ${join(dir, 'origin', 'n1')}`]).toString().trim().split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    const before = a.host.committedLsn;
+    a.host.replica.put('after-n1', 2);
+    a.pump();
+    await waitFor(() => b.host.replica.get('after-n1') === 2, 30_000, 'eu -> origin (n2 or n3) -> us');
+    await waitFor(() => a.host.committedLsn > before, 30_000, 'committed ack without n1');
+    const put = await fetch(`http://127.0.0.1:${dev!.port}/v1/kv/strong-key?ks=doc`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'v' }) });
+    expect(put.status).toBe(200);
+    const get = await fetch(`http://127.0.0.1:${dev!.port}/v1/kv/strong-key?ks=doc&consistency=strong`);
+    expect(((await get.json()) as { value: unknown }).value).toBe('v');
+  }, 90_000);
 
   it('keeps accepting at both regions while the origin is down, and converges after it restarts', async () => {
     const [a, b] = clients as [EdgeClient, EdgeClient];
