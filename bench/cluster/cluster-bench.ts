@@ -15,6 +15,8 @@ import { performance } from 'node:perf_hooks';
 const json = process.argv.includes('--json');
 const SECRET = 'cluster-bench-secret-0123456789abcdef';
 const root = mkdtempSync(join(tmpdir(), 'npx-clusterbench-'));
+// Extra Node flags for the node processes (e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p").
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 function diskFsync(dir: string, n: number): { p50: number; p99: number } {
   const file = join(dir, 'fsync-probe');
@@ -64,7 +66,7 @@ try {
   const ids = ['n1', 'n2', 'n3'];
   for (let i = 0; i < 3; i++) {
     const peers = ids.map((id, j) => (j === i ? null : `${id}=127.0.0.1:${ports[j]}`)).filter((x) => x !== null).join(',');
-    const child = spawn(process.execPath, [resolve('server/bin/neuroplex.js'), 'start', '--id', ids[i]!, '--listen', `127.0.0.1:${ports[i]}`, '--data', join(root, ids[i]!), '--peers', peers], {
+    const child = spawn(process.execPath, [...nodeArgs, resolve('server/bin/neuroplex.js'), 'start', '--id', ids[i]!, '--listen', `127.0.0.1:${ports[i]}`, '--data', join(root, ids[i]!), '--peers', peers], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NEUROPLEX_CLUSTER_SECRET: SECRET },
     });

@@ -81,6 +81,8 @@ export class RaftNode implements OriginNode {
   private readonly maxValueBytes: number;
   private readonly maxPending: number;
   private requestSeq = 0;
+  private readSeq = 0;
+  private readonly readTag = randomBytes(4);
   private readonly requestPrefix: string;
   private stopped: string | null = null;
   private commitIndex = 0;
@@ -299,7 +301,7 @@ export class RaftNode implements OriginNode {
     if (options.consistency === 'strong') {
       if (this.raft.raft.lead === NONE) throw new NodeUnavailableError(NodeErrorCode.NoQuorum, 'no leader: strong reads need a quorum');
       if (this.reads.size >= this.maxPending) throw new NodeUnavailableError(NodeErrorCode.NotReady, `more than ${this.maxPending} reads are pending`);
-      const ctx = randomBytes(12);
+      const ctx = this.readContext();
       const tag = ctx.toString('hex');
       const ready = new Promise<void>((resolve, reject) => this.reads.set(tag, { resolve, reject }));
       this.raft.readIndex(new Uint8Array(ctx));
@@ -315,6 +317,15 @@ export class RaftNode implements OriginNode {
       await withTimeout(reached, options.timeoutMs, `read at version ${options.minVersion}`);
     }
     return this.stateMachine.get(ks, key);
+  }
+
+  /** A read's context: this process's random tag and a counter (crypto per read costs too much). */
+  private readContext(): Buffer {
+    const ctx = Buffer.allocUnsafe(12);
+    this.readTag.copy(ctx, 0);
+    ctx.writeUIntBE(++this.readSeq, 4, 6);
+    ctx.writeUInt16BE(0, 10);
+    return ctx;
   }
 
   cluster(): ClusterInfo {
