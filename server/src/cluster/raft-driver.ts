@@ -28,6 +28,11 @@ export interface RaftDriverOptions {
   readonly snapshotDir: string;
   /** Applies committed entries and answers reads (after persisting, before advance). */
   readonly onReady: (rd: Ready) => void;
+  /**
+   * Called before each Ready is taken: the node proposes the writes that arrived since the
+   * last one as one batch (one append per follower, not one per write).
+   */
+  readonly beforeReady?: () => void;
   /** The loop failed (the disk did): the node must stop serving. */
   readonly onFatal: (cause: unknown) => void;
 }
@@ -83,7 +88,9 @@ export class RaftDriver {
     this.running = true;
     try {
       const node = this.o.node;
-      while (!this.stopped && node.hasReady()) {
+      while (!this.stopped) {
+        this.o.beforeReady?.();
+        if (!node.hasReady()) break;
         const rd = node.ready();
         this.stats.readies++;
         const hs = rd.hardState;

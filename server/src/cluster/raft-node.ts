@@ -81,6 +81,8 @@ export class RaftNode implements OriginNode {
   private readonly maxValueBytes: number;
   private readonly maxPending: number;
   private requestSeq = 0;
+  /** Writes waiting for the loop's next turn, proposed together (see proposeQueued). */
+  private queued: { readonly requestId: string; readonly data: Uint8Array }[] = [];
   private readSeq = 0;
   private readonly readTag = randomBytes(4);
   private readonly requestPrefix: string;
@@ -141,6 +143,7 @@ export class RaftNode implements OriginNode {
       tickMs: options.tickMs ?? 100,
       snapshotDir,
       onReady: (rd) => node!.onReady(rd),
+      beforeReady: () => node!.proposeQueued(),
       onFatal: (cause) => node!.stop(`Raft loop failed: ${(cause as Error).message}`),
     });
     node = new RaftNode(options, raft, transport, driver, sm);
@@ -165,6 +168,26 @@ export class RaftNode implements OriginNode {
     const id = raftIdOf(m.id);
     this.members.set(id, m);
     if (m.id !== this.id) this.transport.setPeer(id, m.url);
+  }
+
+  /**
+   * Proposes the queued writes as one batch: Raft appends them together and sends one
+   * append per follower, instead of one per write.
+   */
+  private proposeQueued(): void {
+    if (this.queued.length === 0) return;
+    const batch = this.queued;
+    this.queued = [];
+    try {
+      this.raft.proposeBatch(batch.map((q) => q.data));
+    } catch (e) {
+      const err = e instanceof ProposalDroppedError ? new NodeUnavailableError(NodeErrorCode.NoQuorum, `proposal dropped: ${e.message}`) : e;
+      for (const q of batch) {
+        const w = this.proposals.get(q.requestId);
+        this.proposals.delete(q.requestId);
+        w?.reject(err);
+      }
+    }
   }
 
   // ---- the Ready loop's apply step ----------------------------------------------------
@@ -279,13 +302,7 @@ export class RaftNode implements OriginNode {
     if (this.proposals.size >= this.maxPending) throw new NodeUnavailableError(NodeErrorCode.NotReady, `more than ${this.maxPending} requests are pending`);
     const requestId = `${this.requestPrefix}${++this.requestSeq}`;
     const done = new Promise<KvResult>((resolve, reject) => this.proposals.set(requestId, { resolve, reject }));
-    try {
-      this.raft.propose(encodeEnvelope(requestId, bytes));
-    } catch (e) {
-      this.proposals.delete(requestId);
-      if (e instanceof ProposalDroppedError) throw new NodeUnavailableError(NodeErrorCode.NoQuorum, `proposal dropped: ${e.message}`);
-      throw e;
-    }
+    this.queued.push({ requestId, data: encodeEnvelope(requestId, bytes) });
     this.driver.kick();
     try {
       return await withTimeout(done, options.timeoutMs, 'write');
@@ -398,6 +415,7 @@ export class RaftNode implements OriginNode {
     this.driver.stop();
     this.transport.close();
     const err = new NodeUnavailableError(NodeErrorCode.Stopped, reason);
+    this.queued = [];
     for (const w of this.proposals.values()) w.reject(err);
     for (const w of this.reads.values()) w.reject(err);
     this.proposals.clear();
