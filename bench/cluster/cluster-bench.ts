@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 const json = process.argv.includes('--json');
 const SECRET = 'cluster-bench-secret-0123456789abcdef';
 const root = mkdtempSync(join(tmpdir(), 'npx-clusterbench-'));
-// Extra Node flags for the node processes (e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p").
+// Extra Node flags for the node and driver processes (e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p").
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 function diskFsync(dir: string, n: number): { p50: number; p99: number } {
@@ -81,7 +81,7 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const disk = diskFsync(root, 300);
-  driver = spawn(process.execPath, ['--import', 'tsx', resolve('bench/cluster/cluster-driver.ts'), urls.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  driver = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve('bench/cluster/cluster-driver.ts'), urls.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await waitFor(driver, /^(\{.*\})$/m, 'the driver');
   const load = JSON.parse(line) as Record<string, number>;
   const result = {

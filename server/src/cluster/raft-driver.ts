@@ -10,6 +10,10 @@
 // answer to a client, a message carrying the new commit index) comes out of a later Ready,
 // and no later Ready is taken before this one is durable. A Ready that changes term or vote,
 // or installs a snapshot, is persisted first as before (a vote must never leave unpersisted).
+//
+// Likewise, committed entries that earlier Readys made durable are applied (and answered)
+// while this Ready's write runs: a commit then waits for one fdatasync on the leader and
+// one on a follower, in parallel, not for the leader's next one as well.
 import type { MemoryStorage } from '../../../core/src/raft/storage.ts';
 import type { RawNode, Ready } from '../../../core/src/raft/raw-node.ts';
 import { StateType } from '../../../core/src/raft/config.ts';
@@ -49,7 +53,7 @@ export class RaftDriver {
   private persistedTerm: number;
   private persistedVote: number;
   /** Readys whose messages left before their persist finished (tests, metrics). */
-  readonly stats = { readies: 0, sentBeforePersist: 0 };
+  readonly stats = { readies: 0, sentBeforePersist: 0, appliedBeforePersist: 0 };
 
   constructor(options: RaftDriverOptions) {
     this.o = options;
@@ -100,10 +104,23 @@ export class RaftDriver {
           this.stats.sentBeforePersist++;
           this.o.transport.send(rd.messages);
         }
-        // 1. Durable before anything that depends on it: applying, answering, and (except
-        // for a leader's own appends, above) sending.
+        // Entries this Ready commits that an earlier Ready already made durable here (and a
+        // quorum holds) may be applied and answered while this Ready's own write runs;
+        // entries it commits that it also appends wait for it (a single-voter group).
+        const lastCommitted = rd.committedEntries.length === 0 ? 0 : rd.committedEntries[rd.committedEntries.length - 1]!.index;
+        const applyFirst = rd.snapshot === null && (rd.entries.length === 0 || lastCommitted < rd.entries[0]!.index);
+        // 1. Durable before anything that depends on it: applying what this Ready appends,
+        // and (except for a leader's own appends, above) sending.
         const t0 = performance.now();
-        await persist(this.o.wal, this.o.storage, this.o.snapshotDir, rd);
+        // persist() buffers into the WAL and the log mirror synchronously, then waits for
+        // the fdatasync: the apply below sees the log as this Ready leaves it.
+        const persisting = persist(this.o.wal, this.o.storage, this.o.snapshotDir, rd);
+        if (applyFirst) {
+          persisting.catch(() => {}); // awaited below; this only keeps it from being "unhandled" if onReady throws
+          this.stats.appliedBeforePersist++;
+          this.o.onReady(rd);
+        }
+        await persisting;
         if (rd.mustSync) this.syncLatenciesMs.push(performance.now() - t0);
         if (hs !== null) {
           this.persistedTerm = hs.term;
@@ -113,7 +130,7 @@ export class RaftDriver {
         // 2. Send.
         if (!sendFirst) this.o.transport.send(rd.messages);
         // 3. Apply and answer reads.
-        this.o.onReady(rd);
+        if (!applyFirst) this.o.onReady(rd);
         // 4. Advance.
         node.advance();
       }

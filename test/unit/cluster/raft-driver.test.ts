@@ -2,7 +2,8 @@
 // by hand: a leader's appends leave before its own write is durable (so the two disk flushes
 // of a commit overlap), but nothing that depends on the leader's copy — an applied entry, a
 // message carrying a commit index past the leader's durable log — happens before it is
-// durable; and a vote never leaves before the term and vote that it promises are on disk.
+// durable; committed entries already durable are applied without waiting for the next
+// write; and a vote never leaves before the term and vote that it promises are on disk.
 import { afterEach, describe, expect, it } from 'vitest';
 import { bootstrapMemoryStorage, MemoryStorage, RawNode, type Ready } from '../../../core/src/raft/index.ts';
 import { type Message, MessageType, message } from '../../../core/src/raft/types.ts';
@@ -111,15 +112,20 @@ describe('RaftDriver ordering', () => {
     // count reaches a quorum, but nothing may be applied or told to anyone yet.
     const before = sent.length;
     driver.step(message({ type: MessageType.AppendResponse, to: 1, from: 2, term: 2, index: 2 }));
+    node.propose(new Uint8Array([42])); // index 3, appended by the next Ready
     await turns();
     expect(applied.filter((a) => a.index === 2)).toEqual([]);
     expect(sent.slice(before).filter((s) => s.m.commit >= 2)).toEqual([]);
 
     wal.flush();
     await turns();
-    wal.flush(); // the Ready that carries the commit persists the new hard state
-    await turns();
+    // The next Ready appends index 3 and commits index 2, durable here since the last flush:
+    // 2 is applied while that Ready's own write (entry 3) is still waiting.
     expect(applied.some((a) => a.index === 2)).toBe(true);
+    expect(wal.syncsWaiting).toBe(1);
+    expect(driver.stats.appliedBeforePersist).toBeGreaterThan(0);
+    wal.flush();
+    await turns();
     for (const a of applied) expect(a.durableLast).toBeGreaterThanOrEqual(a.index);
     for (const s of sent) expect(s.m.commit).toBeLessThanOrEqual(s.durableLast);
     expect(sent.some((s) => s.m.commit >= 2)).toBe(true);
