@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -81,7 +81,7 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const disk = diskFsync(root, 300);
-  driver = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve('bench/cluster/cluster-driver.ts'), urls.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  driver = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve('bench/cluster/cluster-driver.ts'), urls.join(','), nodes.map((c) => c.pid).join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await waitFor(driver, /^(\{.*\})$/m, 'the driver');
   const load = JSON.parse(line) as Record<string, number>;
   const result = {
@@ -94,6 +94,10 @@ try {
     p99AtHalfLoadMs: load.p99AtHalfLoadMs,
     diskFsyncP50Ms: disk.p50,
     diskFsyncP99Ms: disk.p99,
+    // CPU per write in the pipelined phase: the 3 nodes together, and the load generator.
+    nodeCpuUsPerWrite: load.nodeCpuUsPerWrite,
+    driverCpuUsPerWrite: load.driverCpuUsPerWrite,
+    loadAverage1m: +loadavg()[0]!.toFixed(2),
   };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/cluster.json', JSON.stringify(result, null, 2) + '\n');
