@@ -30,7 +30,7 @@ describe('Raft cluster of origin nodes', () => {
     expect(info.commitIndex).toBeGreaterThanOrEqual(3);
   });
 
-  it('proposes the writes of one turn together: one append per follower, not one per write', async () => {
+  it('proposes the writes (and asks the strong reads) of one turn together: one message per follower, not one per request', async () => {
     cluster = await startCluster(3);
     const leader = await eventually(() => leaderOf(cluster), 'a leader');
     const follower = cluster.find((m) => m !== leader)!;
@@ -47,6 +47,11 @@ describe('Raft cluster of origin nodes', () => {
     expect(follower.node!.transport.stats.sent - fwdBefore).toBeLessThan(50);
     const entry = await follower.node!.read('default', 'b399', { consistency: 'strong', timeoutMs: 5_000 });
     expect(entry?.value).toBe(399);
+    // Strong reads of one turn share one ReadIndex round (one heartbeat per follower).
+    const beforeReads = leader.node!.transport.stats.sent;
+    const reads = await Promise.all(Array.from({ length: 300 }, (_, i) => leader.node!.read('default', `b${i}`, { consistency: 'strong', timeoutMs: 5_000 })));
+    expect(reads.map((r) => r?.value)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(leader.node!.transport.stats.sent - beforeReads).toBeLessThan(60);
   });
 
   it('keeps serving after losing its leader, and a restarted node catches up from its WAL', async () => {
