@@ -8,13 +8,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 const json = process.argv.includes('--json');
 const SECRET = 'cluster-bench-secret-0123456789abcdef';
 const root = mkdtempSync(join(tmpdir(), 'npx-clusterbench-'));
+// Extra Node flags for the node and driver processes (e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p").
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 function diskFsync(dir: string, n: number): { p50: number; p99: number } {
   const file = join(dir, 'fsync-probe');
@@ -64,7 +66,7 @@ try {
   const ids = ['n1', 'n2', 'n3'];
   for (let i = 0; i < 3; i++) {
     const peers = ids.map((id, j) => (j === i ? null : `${id}=127.0.0.1:${ports[j]}`)).filter((x) => x !== null).join(',');
-    const child = spawn(process.execPath, [resolve('server/bin/neuroplex.js'), 'start', '--id', ids[i]!, '--listen', `127.0.0.1:${ports[i]}`, '--data', join(root, ids[i]!), '--peers', peers], {
+    const child = spawn(process.execPath, [...nodeArgs, resolve('server/bin/neuroplex.js'), 'start', '--id', ids[i]!, '--listen', `127.0.0.1:${ports[i]}`, '--data', join(root, ids[i]!), '--peers', peers], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NEUROPLEX_CLUSTER_SECRET: SECRET },
     });
@@ -79,7 +81,7 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const disk = diskFsync(root, 300);
-  driver = spawn(process.execPath, ['--import', 'tsx', resolve('bench/cluster/cluster-driver.ts'), urls.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  driver = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve('bench/cluster/cluster-driver.ts'), urls.join(','), nodes.map((c) => c.pid).join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await waitFor(driver, /^(\{.*\})$/m, 'the driver');
   const load = JSON.parse(line) as Record<string, number>;
   const result = {
@@ -92,6 +94,10 @@ try {
     p99AtHalfLoadMs: load.p99AtHalfLoadMs,
     diskFsyncP50Ms: disk.p50,
     diskFsyncP99Ms: disk.p99,
+    // CPU per write in the pipelined phase: the 3 nodes together, and the load generator.
+    nodeCpuUsPerWrite: load.nodeCpuUsPerWrite,
+    driverCpuUsPerWrite: load.driverCpuUsPerWrite,
+    loadAverage1m: +loadavg()[0]!.toFixed(2),
   };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/cluster.json', JSON.stringify(result, null, 2) + '\n');

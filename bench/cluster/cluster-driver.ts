@@ -1,10 +1,29 @@
 // The load generator of the cluster benchmark, run as its own process (so it does not share
 // an event loop with any node): binary-protocol clients connected to the leader. Prints one
-// JSON line with its measurements. Usage: cluster-driver.ts <url,url,url>
+// JSON line with its measurements. Usage: cluster-driver.ts <url,url,url> [pid,pid,pid]
+// With the nodes' pids (Linux), it also reports the CPU the nodes and this driver spent per
+// write in the pipelined phase: on a shared 2-core machine, that is what bounds throughput.
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { BinaryClient } from '../../server/src/client/binary-client.ts';
 
 const urls = (process.argv[2] ?? '').split(',').filter((u) => u !== '');
+const nodePids = (process.argv[3] ?? '').split(',').filter((p) => p !== '').map(Number);
+
+/** CPU ms (user + system) the processes used so far, from /proc; NaN where unavailable. */
+function cpuMsOf(pids: readonly number[]): number {
+  try {
+    let ticks = 0;
+    for (const pid of pids) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15)
+    }
+    return ticks * 10; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
 const SEQ_CLIENTS = 64;
 const PIPE_CONNECTIONS = 8;
 const MAX_IN_FLIGHT = 1_000;
@@ -88,10 +107,16 @@ const pipeClients = Array.from({ length: PIPE_CONNECTIONS }, () => new BinaryCli
 try {
   await Promise.all([...seqClients, ...pipeClients].map((c) => c.connectedUrl()));
   const seq = await sequential(seqClients);
+  const cpu0 = cpuMsOf(nodePids);
+  const self0 = process.cpuUsage();
   const pipelinedWritesPerSec = await pipelined(pipeClients, (c, n) => c.put('bench', `p${n % 100_000}`, VALUE));
+  const writes = (pipelinedWritesPerSec * PHASE_MS) / 1000;
+  const nodeCpuUsPerWrite = +(((cpuMsOf(nodePids) - cpu0) * 1000) / writes).toFixed(1);
+  const selfUsed = process.cpuUsage(self0);
+  const driverCpuUsPerWrite = +((selfUsed.user + selfUsed.system) / writes).toFixed(1);
   const strongReadsPerSec = await pipelined(pipeClients, (c, n) => c.read('bench', `p${n % 100_000}`, 'strong'));
   const p99AtHalfLoadMs = await paced(pipeClients, pipelinedWritesPerSec / 2);
-  console.log(JSON.stringify({ seqWritesPerSec: seq.perSec, seqP50Ms: seq.p50, seqP99Ms: seq.p99, pipelinedWritesPerSec, strongReadsPerSec, p99AtHalfLoadMs }));
+  console.log(JSON.stringify({ seqWritesPerSec: seq.perSec, seqP50Ms: seq.p50, seqP99Ms: seq.p99, pipelinedWritesPerSec, strongReadsPerSec, p99AtHalfLoadMs, nodeCpuUsPerWrite, driverCpuUsPerWrite }));
 } finally {
   for (const c of [...seqClients, ...pipeClients]) c.close();
 }

@@ -1,8 +1,16 @@
 // The replicated CRDT state of the origin: one Replica per keyspace, joined with the deltas
 // of `crdt` commands in log order, so every node holds the same replicas. Each keyspace is
-// one storage record (so it rides along in state-machine snapshots):
+// a base record plus a tail of delta records (all ride along in state-machine snapshots):
 //
-//   u8 version (1) | string logId | varuint position | bytes replica snapshot (Replica.encode)
+//   base  "c" ks                 u8 version (1) | string logId | varuint position
+//                                | bytes replica snapshot (Replica.encode)
+//   tail  "e" ks NUL hex16(pos)  u8 version (1) | varuint n | n × (varuint position | bytes delta)
+//
+// A stored apply batch adds one tail record per keyspace it changed (the deltas it joined),
+// so its cost follows the deltas, not the keyspace's size. Once the tail holds more bytes
+// than the base (and at least TAIL_MIN_BYTES), the base is rewritten and the tail deleted:
+// re-encoding a state of S bytes happens only after S bytes of deltas, O(1) per delta byte.
+// Loading reads the base and joins the tail records in position order.
 //
 // `position` numbers the keyspace's sync log: delta i of the command at Raft index n sits at
 // n * MAX_CRDT_DELTAS + i, so positions only grow, are the same on every node, and each
@@ -17,15 +25,28 @@ import { replicaId, type ReplicaId } from '../clock/replica-id.ts';
 import { Replica } from '../doc/replica.ts';
 import type { CrdtCommand } from './commands.ts';
 import { MAX_CRDT_DELTAS } from './command-codec.ts';
-import type { KvStorage, StorageOp } from './storage.ts';
+import { type KvStorage, type StorageOp, prefixEnd } from './storage.ts';
 
 export const CRDT_PREFIX = 'c';
+export const CRDT_TAIL_PREFIX = 'e';
 const RECORD_VERSION = 1;
+const TAIL_VERSION = 1;
+/** The tail is folded into the base only once it is at least this big (and the base's size). */
+const TAIL_MIN_BYTES = 64 * 1024;
 /** The origin replica's id: it never makes ops of its own, it only joins clients' deltas. */
 export const ORIGIN_REPLICA_ID = replicaId(Number.MAX_SAFE_INTEGER);
 
 export function crdtKey(ks: string): string {
   return `${CRDT_PREFIX}${ks}`;
+}
+
+/** Tail record keys of a keyspace sort by position (keyspace names hold no NUL). */
+function tailKey(ks: string, position: number): string {
+  return `${crdtTailPrefix(ks)}${position.toString(16).padStart(16, '0')}`;
+}
+
+function crdtTailPrefix(ks: string): string {
+  return `${CRDT_TAIL_PREFIX}${ks}\u0000`;
 }
 
 /** One committed delta as the sync log streams it. */
@@ -50,10 +71,23 @@ export interface CrdtKeyspace {
   position: number;
 }
 
+/** Where a keyspace's stored records stand (kept next to the cached replica). */
+interface Stored {
+  /** Whether the base record exists in storage. */
+  based: boolean;
+  /** Size of the base record as last written or read. */
+  baseBytes: number;
+  /** Keys and total size of the tail records after the base. */
+  tailKeys: string[];
+  tailBytes: number;
+}
+
 export class CrdtKeyspaces {
   private readonly storage: KvStorage;
   private readonly cache = new Map<string, CrdtKeyspace | null>();
-  private readonly dirty = new Set<CrdtKeyspace>();
+  private readonly stored = new Map<CrdtKeyspace, Stored>();
+  /** Deltas joined since the last takeOps, per keyspace. */
+  private readonly dirty = new Map<CrdtKeyspace, CrdtLogEntry[]>();
   private applied: CrdtApplied[] = [];
 
   constructor(storage: KvStorage) {
@@ -65,9 +99,25 @@ export class CrdtKeyspaces {
     const cached = this.cache.get(ks);
     if (cached !== undefined) return cached ?? undefined;
     const bytes = this.storage.get(crdtKey(ks));
-    const state = bytes === undefined ? null : decodeCrdtRecord(ks, bytes);
+    if (bytes === undefined) {
+      this.cache.set(ks, null);
+      return undefined;
+    }
+    const state = decodeCrdtRecord(ks, bytes);
+    const stored: Stored = { based: true, baseBytes: bytes.length, tailKeys: [], tailBytes: 0 };
+    const prefix = crdtTailPrefix(ks);
+    for (const e of this.storage.range({ gte: prefix, lt: prefixEnd(prefix) })) {
+      for (const d of decodeCrdtTail(e.value)) {
+        if (d.position <= state.position) continue;
+        state.replica.applyDelta(state.replica.decodeDelta(d.bytes));
+        state.position = d.position;
+      }
+      stored.tailKeys.push(e.key);
+      stored.tailBytes += e.value.length;
+    }
     this.cache.set(ks, state);
-    return state ?? undefined;
+    this.stored.set(state, stored);
+    return state;
   }
 
   /**
@@ -97,13 +147,39 @@ export class CrdtKeyspaces {
       entries.push({ position, bytes: item.bytes, origin: item.origin as ReplicaId });
     }
     if (ks === undefined || entries.length === 0) return;
-    this.dirty.add(ks);
+    const pending = this.dirty.get(ks);
+    if (pending === undefined) this.dirty.set(ks, [...entries]);
+    else for (const e of entries) pending.push(e);
     this.applied.push({ ks: ks.ks, logId: ks.logId, entries });
   }
 
-  /** Storage ops for the keyspaces changed since the last call (one record each). */
+  /**
+   * Storage ops for the keyspaces changed since the last call: a tail record with the new
+   * deltas, or (new keyspace, or a tail grown past the base) a fresh base with the tail deleted.
+   */
   takeOps(out: StorageOp[]): void {
-    for (const ks of this.dirty) out.push({ type: 'put', key: crdtKey(ks.ks), value: encodeCrdtRecord(ks) });
+    for (const [ks, entries] of this.dirty) {
+      let st = this.stored.get(ks);
+      if (st === undefined) {
+        st = { based: false, baseBytes: 0, tailKeys: [], tailBytes: 0 };
+        this.stored.set(ks, st);
+      }
+      const tail = encodeCrdtTail(entries);
+      if (st.based && (st.tailBytes + tail.length < TAIL_MIN_BYTES || st.tailBytes + tail.length < st.baseBytes)) {
+        const key = tailKey(ks.ks, entries[0]!.position);
+        out.push({ type: 'put', key, value: tail });
+        st.tailKeys.push(key);
+        st.tailBytes += tail.length;
+        continue;
+      }
+      const base = encodeCrdtRecord(ks);
+      out.push({ type: 'put', key: crdtKey(ks.ks), value: base });
+      for (const key of st.tailKeys) out.push({ type: 'delete', key });
+      st.based = true;
+      st.baseBytes = base.length;
+      st.tailKeys = [];
+      st.tailBytes = 0;
+    }
     this.dirty.clear();
   }
 
@@ -117,6 +193,7 @@ export class CrdtKeyspaces {
   /** Storage was replaced (snapshot restore): forget every cached replica. */
   reload(): void {
     this.cache.clear();
+    this.stored.clear();
     this.dirty.clear();
     this.applied = [];
   }
@@ -143,4 +220,35 @@ export function decodeCrdtRecord(ks: string, bytes: Uint8Array): CrdtKeyspace {
   r.end();
   const replica = Replica.decode(snapshot, { replicaId: ORIGIN_REPLICA_ID, keyspace: ks });
   return { ks, replica, logId, position };
+}
+
+function encodeCrdtTail(entries: readonly CrdtLogEntry[]): Uint8Array {
+  let size = 8;
+  for (const e of entries) size += e.bytes.length + 16;
+  const w = new Writer(size);
+  w.u8(TAIL_VERSION);
+  w.varuint(entries.length);
+  for (const e of entries) {
+    w.varuint(e.position);
+    w.bytes(e.bytes);
+  }
+  return w.finish();
+}
+
+/** Decodes a tail record (positions strictly increasing); throws DecodeError. */
+export function decodeCrdtTail(bytes: Uint8Array): { position: number; bytes: Uint8Array }[] {
+  const r = new Reader(bytes);
+  const v = r.u8();
+  if (v !== TAIL_VERSION) r.fail(ErrorCode.DecodeVersion, `unknown crdt tail version ${v}`);
+  const n = r.count('crdt tail delta', 2);
+  const out: { position: number; bytes: Uint8Array }[] = [];
+  let prev = -1;
+  for (let i = 0; i < n; i++) {
+    const position = r.varuint();
+    if (position <= prev) r.fail(ErrorCode.DecodeInvalid, 'crdt tail positions out of order');
+    prev = position;
+    out.push({ position, bytes: r.bytes(bytes.length) });
+  }
+  r.end();
+  return out;
 }

@@ -29,6 +29,8 @@ export {
   type CrdtApplied,
   type CrdtLogEntry,
   CRDT_PREFIX,
+  CRDT_TAIL_PREFIX,
+  decodeCrdtTail,
   ORIGIN_REPLICA_ID,
   crdtKey,
   encodeCrdtRecord,

@@ -8,7 +8,7 @@
 import { Reader } from '../codec/reader.ts';
 import { Writer } from '../codec/writer.ts';
 import { ErrorCode } from '../errors.ts';
-import { CRDT_PREFIX, decodeCrdtRecord } from './crdt-keyspaces.ts';
+import { CRDT_PREFIX, CRDT_TAIL_PREFIX, decodeCrdtRecord, decodeCrdtTail } from './crdt-keyspaces.ts';
 import { decodeEntry } from './record-codec.ts';
 import { SESSION_PREFIX, decodeSessionRecord } from './session-table.ts';
 import { DATA_PREFIX, META_APPLIED_KEY, type KvStateMachine } from './state-machine.ts';
@@ -57,6 +57,7 @@ export function decodeSnapshot(bytes: Uint8Array): KvSnapshot {
       if (key.startsWith(DATA_PREFIX)) decodeEntry(value);
       else if (key.startsWith(SESSION_PREFIX)) decodeSessionRecord(value);
       else if (key.startsWith(CRDT_PREFIX)) decodeCrdtRecord(key.slice(CRDT_PREFIX.length), value);
+      else if (key.startsWith(CRDT_TAIL_PREFIX)) decodeCrdtTail(value);
       else throw new Error('unknown record prefix');
     } catch (cause) {
       r.pos = at;

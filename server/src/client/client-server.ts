@@ -11,6 +11,7 @@ import { ClientOp, type ClientRequest, type ClientResponse, decodeRequest, encod
 import { NeuroplexError } from '../../../core/src/errors.ts';
 import { DEFAULT_MAX_VALUE_BYTES } from '../../../core/src/kv/limits.ts';
 import type { OriginNode } from '../node/origin-node.ts';
+import { SocketBatcher } from './socket-batcher.ts';
 
 export const CLIENT_PATH = '/v1/client';
 const CLOSE_BAD_DATA = 1003;
@@ -51,8 +52,11 @@ export class ClientProtocolServer {
     this.sockets.add(ws);
     const max = this.o.maxInFlight ?? 10_000;
     let inFlight = 0;
+    const batcher = new SocketBatcher(ws);
     const reply = (res: ClientResponse): void => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(encodeResponse(res, this.writer));
+      if (ws.readyState !== WebSocket.OPEN) return;
+      batcher.hold();
+      ws.send(encodeResponse(res, this.writer));
     };
     ws.on('close', () => this.sockets.delete(ws));
     ws.on('error', () => ws.terminate());

@@ -7,6 +7,11 @@
 //   frame = u8 tag | payload     tag 1 challenge (32 bytes) · 2 answer (name, 32-byte MAC)
 //                                tag 3 welcome · tag 4 Raft message (raft/codec.ts)
 //                                tag 5 ephemeral (sync presence; never a Raft entry)
+//                                tag 6 batch: varuint count | count × (varuint len | message)
+//
+// send() gets all messages of one Ready at once; those for one peer leave as one batch
+// frame (one WebSocket frame, one socket write), which is what keeps a loaded leader's CPU
+// out of per-message framing and syscalls.
 //
 // Raft tolerates lost, duplicated and reordered messages, so the transport only bounds
 // its queues (dropping the oldest) and never blocks the driver. Ephemeral frames are not
@@ -17,12 +22,12 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Reader } from '../../../core/src/codec/reader.ts';
 import { Writer } from '../../../core/src/codec/writer.ts';
-import { DecodeError } from '../../../core/src/errors.ts';
+import { DecodeError, ErrorCode } from '../../../core/src/errors.ts';
 import { decodeMessage, encodeMessage } from '../../../core/src/raft/codec.ts';
 import type { Message, NodeId } from '../../../core/src/raft/types.ts';
 
 export const PEER_PATH = '/v1/raft';
-const Tag = { Challenge: 1, Answer: 2, Welcome: 3, Message: 4, Ephemeral: 5 } as const;
+const Tag = { Challenge: 1, Answer: 2, Welcome: 3, Message: 4, Ephemeral: 5, Batch: 6 } as const;
 const CHALLENGE_BYTES = 32;
 /** WebSocket close codes: 1008 policy (authentication), 1003 unsupported data. */
 const CLOSE_AUTH = 1008;
@@ -96,20 +101,24 @@ export class PeerTransport {
   }
 
   send(messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    // Group by peer, keeping each peer's order.
+    const byPeer = new Map<NodeId, Message[]>();
     for (const m of messages) {
-      const peer = this.peers.get(m.to);
+      const list = byPeer.get(m.to);
+      if (list === undefined) byPeer.set(m.to, [m]);
+      else list.push(m);
+    }
+    for (const [to, list] of byPeer) {
+      const peer = this.peers.get(to);
       if (peer === undefined) {
-        this.stats.dropped++;
+        this.stats.dropped += list.length;
         continue;
       }
-      const w = this.writer;
-      w.reset();
-      w.u8(Tag.Message);
-      w.raw(encodeMessage(m));
-      const frame = w.finish();
+      const frame = this.encodeFrame(list);
       if (peer.ready && peer.socket !== null) {
         peer.socket.send(frame);
-        this.stats.sent++;
+        this.stats.sent += list.length;
       } else {
         if (peer.queue.length >= (this.options.maxQueuedMessages ?? 10_000)) {
           peer.queue.shift();
@@ -133,6 +142,20 @@ export class PeerTransport {
       peer.socket.send(frame);
       this.stats.ephemeralSent++;
     }
+  }
+
+  private encodeFrame(list: readonly Message[]): Uint8Array {
+    const w = this.writer;
+    w.reset();
+    if (list.length === 1) {
+      w.u8(Tag.Message);
+      w.raw(encodeMessage(list[0]!));
+    } else {
+      w.u8(Tag.Batch);
+      w.varuint(list.length);
+      for (const m of list) w.bytes(encodeMessage(m));
+    }
+    return w.finish();
   }
 
   /** Accepts a peer's dial: hand it the HTTP server's `upgrade` events for PEER_PATH. */
@@ -180,16 +203,15 @@ export class PeerTransport {
         }
         return;
       }
-      if (data[0] !== Tag.Message) return this.reject(ws, CLOSE_BAD_DATA, `unknown frame tag ${data[0]}`);
-      let m: Message;
+      let messages: Message[];
       try {
-        m = decodeMessage(new Uint8Array(data.buffer, data.byteOffset + 1, data.length - 1));
+        messages = decodeFrame(data);
       } catch (e) {
         if (e instanceof DecodeError) return this.reject(ws, CLOSE_BAD_DATA, `malformed Raft message: ${e.message}`);
         throw e;
       }
-      this.stats.received++;
-      this.options.onMessage(m);
+      this.stats.received += messages.length;
+      for (const m of messages) this.options.onMessage(m);
     });
     ws.on('close', () => this.inbound.delete(ws));
     ws.on('error', () => ws.terminate());
@@ -253,4 +275,17 @@ export class PeerTransport {
     this.inbound.clear();
     this.server.close();
   }
+}
+
+/** A Message or Batch frame's Raft messages; DecodeError for anything else. */
+function decodeFrame(data: Buffer): Message[] {
+  const body = new Uint8Array(data.buffer, data.byteOffset + 1, data.length - 1);
+  if (data[0] === Tag.Message) return [decodeMessage(body)];
+  if (data[0] !== Tag.Batch) throw new DecodeError(ErrorCode.DecodeInvalid, `unknown frame tag ${data[0]}`, 0);
+  const r = new Reader(body);
+  const n = r.count('batched messages', 2);
+  const out: Message[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeMessage(r.raw(r.varuint())));
+  r.end();
+  return out;
 }

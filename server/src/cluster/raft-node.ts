@@ -61,6 +61,19 @@ interface Waiter<T> {
   readonly reject: (e: unknown) => void;
 }
 
+/** A strong read waiting for its ReadIndex round; `batch` is set once the round is asked for. */
+interface ReadWaiter extends Waiter<void> {
+  batch?: ReadBatch;
+}
+
+/** The strong reads of one loop turn share one ReadIndex round (one heartbeat broadcast). */
+interface ReadBatch {
+  readonly tag: string;
+  readonly waiters: ReadWaiter[];
+  /** Waiters still waiting; the batch is forgotten when none is. */
+  open: number;
+}
+
 const ENVELOPE_VERSION = 1;
 
 export class RaftNode implements OriginNode {
@@ -74,13 +87,20 @@ export class RaftNode implements OriginNode {
   private readonly feed: ChangeFeed;
   private readonly members = new Map<NodeId, MemberInfo>();
   private readonly proposals = new Map<string, Waiter<KvResult>>();
-  private readonly reads = new Map<string, Waiter<void>>();
+  private readonly reads = new Map<string, ReadBatch>();
+  /** Strong reads not yet in a ReadIndex round (asked for at the loop's next turn). */
+  private readQueue: ReadWaiter[] = [];
+  private pendingReads = 0;
   /** ReadIndex answers waiting for the state machine to catch up: index → waiters. */
   private readonly readsAt: { index: number; resolve: () => void }[] = [];
   private versionWaiters: { version: number; resolve: () => void }[] = [];
   private readonly maxValueBytes: number;
   private readonly maxPending: number;
   private requestSeq = 0;
+  /** Writes waiting for the loop's next turn, proposed together (see proposeQueued). */
+  private queued: { readonly requestId: string; readonly data: Uint8Array }[] = [];
+  private readSeq = 0;
+  private readonly readTag = randomBytes(4);
   private readonly requestPrefix: string;
   private stopped: string | null = null;
   private commitIndex = 0;
@@ -139,6 +159,7 @@ export class RaftNode implements OriginNode {
       tickMs: options.tickMs ?? 100,
       snapshotDir,
       onReady: (rd) => node!.onReady(rd),
+      beforeReady: () => node!.proposeQueued(),
       onFatal: (cause) => node!.stop(`Raft loop failed: ${(cause as Error).message}`),
     });
     node = new RaftNode(options, raft, transport, driver, sm);
@@ -163,6 +184,44 @@ export class RaftNode implements OriginNode {
     const id = raftIdOf(m.id);
     this.members.set(id, m);
     if (m.id !== this.id) this.transport.setPeer(id, m.url);
+  }
+
+  /**
+   * Proposes the queued writes as one batch: Raft appends them together and sends one
+   * append per follower, instead of one per write.
+   */
+  private proposeQueued(): void {
+    this.askReadIndex();
+    if (this.queued.length === 0) return;
+    const batch = this.queued;
+    this.queued = [];
+    try {
+      this.raft.proposeBatch(batch.map((q) => q.data));
+    } catch (e) {
+      const err = e instanceof ProposalDroppedError ? new NodeUnavailableError(NodeErrorCode.NoQuorum, `proposal dropped: ${e.message}`) : e;
+      for (const q of batch) {
+        const w = this.proposals.get(q.requestId);
+        this.proposals.delete(q.requestId);
+        w?.reject(err);
+      }
+    }
+  }
+
+  /** One ReadIndex round for every strong read queued since the last one. */
+  private askReadIndex(): void {
+    if (this.readQueue.length === 0) return;
+    const waiters = this.readQueue;
+    this.readQueue = [];
+    const ctx = this.readContext();
+    const batch: ReadBatch = { tag: ctx.toString('hex'), waiters, open: waiters.length };
+    for (const w of waiters) w.batch = batch;
+    this.reads.set(batch.tag, batch);
+    try {
+      this.raft.readIndex(new Uint8Array(ctx));
+    } catch (e) {
+      this.reads.delete(batch.tag);
+      for (const w of waiters) w.reject(new NodeUnavailableError(NodeErrorCode.NoQuorum, `strong read refused: ${(e as Error).message}`));
+    }
   }
 
   // ---- the Ready loop's apply step ----------------------------------------------------
@@ -211,10 +270,10 @@ export class RaftNode implements OriginNode {
     this.snapshotter.maybeSnapshot(this.stateMachine.appliedIndex);
     for (const rs of rd.readStates) {
       const key = Buffer.from(rs.context).toString('hex');
-      const w = this.reads.get(key);
-      if (w === undefined) continue;
+      const b = this.reads.get(key);
+      if (b === undefined) continue;
       this.reads.delete(key);
-      this.readsAt.push({ index: rs.index, resolve: () => w.resolve() });
+      this.readsAt.push({ index: rs.index, resolve: () => b.waiters.forEach((w) => w.resolve()) });
     }
     this.releaseWaiters();
   }
@@ -277,13 +336,7 @@ export class RaftNode implements OriginNode {
     if (this.proposals.size >= this.maxPending) throw new NodeUnavailableError(NodeErrorCode.NotReady, `more than ${this.maxPending} requests are pending`);
     const requestId = `${this.requestPrefix}${++this.requestSeq}`;
     const done = new Promise<KvResult>((resolve, reject) => this.proposals.set(requestId, { resolve, reject }));
-    try {
-      this.raft.propose(encodeEnvelope(requestId, bytes));
-    } catch (e) {
-      this.proposals.delete(requestId);
-      if (e instanceof ProposalDroppedError) throw new NodeUnavailableError(NodeErrorCode.NoQuorum, `proposal dropped: ${e.message}`);
-      throw e;
-    }
+    this.queued.push({ requestId, data: encodeEnvelope(requestId, bytes) });
     this.driver.kick();
     try {
       return await withTimeout(done, options.timeoutMs, 'write');
@@ -298,16 +351,18 @@ export class RaftNode implements OriginNode {
     this.checkRunning();
     if (options.consistency === 'strong') {
       if (this.raft.raft.lead === NONE) throw new NodeUnavailableError(NodeErrorCode.NoQuorum, 'no leader: strong reads need a quorum');
-      if (this.reads.size >= this.maxPending) throw new NodeUnavailableError(NodeErrorCode.NotReady, `more than ${this.maxPending} reads are pending`);
-      const ctx = randomBytes(12);
-      const tag = ctx.toString('hex');
-      const ready = new Promise<void>((resolve, reject) => this.reads.set(tag, { resolve, reject }));
-      this.raft.readIndex(new Uint8Array(ctx));
+      if (this.pendingReads >= this.maxPending) throw new NodeUnavailableError(NodeErrorCode.NotReady, `more than ${this.maxPending} reads are pending`);
+      let waiter!: ReadWaiter;
+      const ready = new Promise<void>((resolve, reject) => (waiter = { resolve, reject }));
+      this.readQueue.push(waiter);
+      this.pendingReads++;
       this.driver.kick();
       try {
         await withTimeout(ready, options.timeoutMs, 'strong read');
       } finally {
-        this.reads.delete(tag);
+        this.pendingReads--;
+        const b = waiter.batch;
+        if (b !== undefined && --b.open === 0) this.reads.delete(b.tag);
       }
     } else if (options.consistency === 'causal' && options.minVersion !== undefined && options.minVersion > this.stateMachine.appliedIndex) {
       if (this.versionWaiters.length >= this.maxPending) throw new NodeUnavailableError(NodeErrorCode.NotReady, 'too many reads are waiting for versions');
@@ -315,6 +370,15 @@ export class RaftNode implements OriginNode {
       await withTimeout(reached, options.timeoutMs, `read at version ${options.minVersion}`);
     }
     return this.stateMachine.get(ks, key);
+  }
+
+  /** A read's context: this process's random tag and a counter (crypto per read costs too much). */
+  private readContext(): Buffer {
+    const ctx = Buffer.allocUnsafe(12);
+    this.readTag.copy(ctx, 0);
+    ctx.writeUIntBE(++this.readSeq, 4, 6);
+    ctx.writeUInt16BE(0, 10);
+    return ctx;
   }
 
   cluster(): ClusterInfo {
@@ -387,8 +451,11 @@ export class RaftNode implements OriginNode {
     this.driver.stop();
     this.transport.close();
     const err = new NodeUnavailableError(NodeErrorCode.Stopped, reason);
+    this.queued = [];
     for (const w of this.proposals.values()) w.reject(err);
-    for (const w of this.reads.values()) w.reject(err);
+    for (const b of this.reads.values()) for (const w of b.waiters) w.reject(err);
+    for (const w of this.readQueue) w.reject(err);
+    this.readQueue = [];
     this.proposals.clear();
     this.reads.clear();
   }

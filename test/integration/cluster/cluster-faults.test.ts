@@ -7,10 +7,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { checkHistory, type Operation } from '../../sim/checkers/linearizability.ts';
+import { freePortRun } from '../../support/free-port.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', '..', 'server', 'bin', 'neuroplex.js');
-const BASE_PORT = 7411;
-const urls = [0, 1, 2].map((i) => `http://127.0.0.1:${BASE_PORT + i}`);
+// Free ports picked per run: a fixed base port is shared with every other checkout running
+// this suite on the machine, and a client talking to another run's cluster sees a history
+// that is not its own.
+let BASE_PORT = 0;
+let urls: string[] = [];
 
 let cluster: ChildProcess | undefined;
 let restarted: ChildProcess | undefined;
@@ -61,6 +65,8 @@ async function until<T>(f: () => Promise<T | undefined>, what: string, ms = 20_0
 }
 
 it('survives SIGKILL of the leader under load: nothing acknowledged is lost, history linearizable', { timeout: 180_000 }, async () => {
+  BASE_PORT = await freePortRun(3);
+  urls = [0, 1, 2].map((i) => `http://127.0.0.1:${BASE_PORT + i}`);
   root = mkdtempSync(join(tmpdir(), 'neuroplex-faults-'));
   cluster = spawn(process.execPath, [BIN, 'cluster', '--nodes', '3', '--base-port', String(BASE_PORT), '--data', root], { detached: true, stdio: 'ignore' });
   const first = await until(leader, 'a leader');

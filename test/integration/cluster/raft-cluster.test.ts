@@ -30,6 +30,30 @@ describe('Raft cluster of origin nodes', () => {
     expect(info.commitIndex).toBeGreaterThanOrEqual(3);
   });
 
+  it('proposes the writes (and asks the strong reads) of one turn together: one message per follower, not one per request', async () => {
+    cluster = await startCluster(3);
+    const leader = await eventually(() => leaderOf(cluster), 'a leader');
+    const follower = cluster.find((m) => m !== leader)!;
+    const sentBefore = leader.node!.transport.stats.sent;
+    const fwdBefore = follower.node!.transport.stats.sent;
+    const results = await Promise.all([
+      ...Array.from({ length: 400 }, (_, i) => leader.node!.propose(put(`b${i}`, i), { timeoutMs: 5_000 })),
+      ...Array.from({ length: 100 }, (_, i) => follower.node!.propose(put(`f${i}`, i), { timeoutMs: 5_000 })),
+    ]);
+    expect(results.every((r) => r.status === 'ok')).toBe(true);
+    // Per write, the leader would send 2 appends (one per follower) and the follower would
+    // forward 1 proposal; batched, a handful of Readys carry them all.
+    expect(leader.node!.transport.stats.sent - sentBefore).toBeLessThan(100);
+    expect(follower.node!.transport.stats.sent - fwdBefore).toBeLessThan(50);
+    const entry = await follower.node!.read('default', 'b399', { consistency: 'strong', timeoutMs: 5_000 });
+    expect(entry?.value).toBe(399);
+    // Strong reads of one turn share one ReadIndex round (one heartbeat per follower).
+    const beforeReads = leader.node!.transport.stats.sent;
+    const reads = await Promise.all(Array.from({ length: 300 }, (_, i) => leader.node!.read('default', `b${i}`, { consistency: 'strong', timeoutMs: 5_000 })));
+    expect(reads.map((r) => r?.value)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(leader.node!.transport.stats.sent - beforeReads).toBeLessThan(60);
+  });
+
   it('keeps serving after losing its leader, and a restarted node catches up from its WAL', async () => {
     cluster = await startCluster(3);
     const first = await eventually(() => leaderOf(cluster), 'a leader');

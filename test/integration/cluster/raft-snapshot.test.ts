@@ -20,6 +20,9 @@ async function writeMany(m: ClusterMember, from: number, to: number): Promise<vo
     const batch: Promise<unknown>[] = [];
     for (let k = i; k < Math.min(to, i + 20); k++) batch.push(m.node!.propose(put(`k${k}`, k), { timeoutMs: 5_000 }));
     await Promise.all(batch);
+    // A snapshot still being written makes the next one wait: let it finish, so how many
+    // are taken depends on the entries written, not on how fast this disk is right now.
+    await m.node!.snapshotSettled();
   }
 }
 
