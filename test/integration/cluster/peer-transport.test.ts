@@ -50,7 +50,7 @@ it('sends a Ready’s messages for a peer as one batch and rejects malformed bat
     if (data[0] === 1) {
       const mac = createHmac('sha256', SECRET).update('neuroplex-raft|').update(data.subarray(1)).update('|').update('n3').digest();
       ws.send(Buffer.concat([Buffer.from([2, 2]), Buffer.from('n3'), mac]));
-    } else if (data[0] === 3) ws.send(Buffer.from([5, 200, 1, 3, 1, 2, 3]));
+    } else if (data[0] === 3) ws.send(Buffer.from([6, 200, 1, 3, 1, 2, 3])); // tag 6: a batch
   });
   expect(await closed).toBe(1003);
   expect(b.stats.rejected).toBe(1);
