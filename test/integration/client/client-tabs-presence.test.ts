@@ -74,6 +74,21 @@ describe('presence of tabs sharing one keyspace', () => {
     await waitFor(sees(d, [a, b, c], ['a', 'b2', 'c']), 'new tab sees everyone');
     await waitFor(sees(b, [a, c, d], ['a', 'c', 'd']), 'follower sees the other follower');
 
+    // Malformed presence messages on the channel are ignored.
+    const stray = new env.BroadcastChannel('neuroplex:tp');
+    const bogus = [
+      { t: 'presence', tab: 'x', peer: -1, state: new Uint8Array([1]) },
+      { t: 'presence', tab: 'x', peer: 5, state: 'no' },
+      { t: 'peer', peer: 'x', state: null },
+      { t: 'peers', to: null, peers: [{ peer: 5 }] },
+      { t: 'bye' },
+    ];
+    for (const m of bogus) stray.postMessage(m);
+    stray.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(names(b, [a, c, d])).toEqual(['a', 'c', 'd']);
+    expect(names(a, [b, c, d])).toEqual(['b2', 'c', 'd']);
+
     await b.close();
     await waitFor(sees(c, [a, b, d], ['a', undefined, 'd']), 'client sees the follower go');
     await waitFor(sees(a, [b, c, d], [undefined, 'c', 'd']), 'owner sees the follower go');
