@@ -282,7 +282,6 @@ export class TabCoordinator {
         return;
       case 'owner':
         for (const [seq, bytes] of this.unconfirmed) this.post({ t: 'delta', tab: this.tabId, seq, bytes });
-        hooks.presence.lost(); // until the new owner's session opens
         return;
       case 'peer':
         if (isReplicaId(m.peer) && isState(m.state)) hooks.presence.relayed(m.peer, m.state ?? undefined);

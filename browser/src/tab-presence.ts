@@ -118,10 +118,15 @@ export class TabPresence implements PresenceLink, TabPresenceHooks {
     this.presence.sessionLost();
   }
 
-  /** This tab took over: nothing is present until its own session opens. */
+  /**
+   * This tab took over (its role is owner now): nothing is present until its own session
+   * opens, for it and for the followers (told before that session can open, so the old
+   * owner's view, which it may not have taken back if its tab crashed, goes first).
+   */
   becameOwner(): void {
     this.lost();
     this.tabPeers.clear();
+    this.tabs?.broadcastPresenceLost();
   }
 
   close(): void {

@@ -101,22 +101,28 @@ describe('presence of tabs sharing one keyspace', () => {
     const storage = new MemoryStorage();
     const a = await client(o.syncUrl, storage, env);
     const b = await client(o.syncUrl, storage, env);
+    const d = await client(o.syncUrl, storage, env);
     const c = await client(o.syncUrl, 'memory', false);
     a.presence.set({ name: 'a' });
     b.presence.set({ name: 'b' });
+    d.presence.set({ name: 'd' });
     c.presence.set({ name: 'c' });
-    await waitFor(sees(c, [a, b], ['a', 'b']), 'client sees both tabs');
-    await waitFor(sees(b, [a, c], ['a', 'c']), 'follower sees both');
+    await waitFor(sees(c, [a, b, d], ['a', 'b', 'd']), 'client sees the three tabs');
+    await waitFor(sees(d, [a, b, c], ['a', 'b', 'c']), 'a follower sees everyone');
     await a.close();
     await waitFor(() => b.tabRole === 'owner', 'takeover');
-    await waitFor(sees(c, [a, b], [undefined, 'b']), 'client sees the old owner go and the new one stay');
-    await waitFor(sees(b, [a, c], [undefined, 'c']), 'new owner sees the client');
+    // Both remaining tabs are announced again through the new owner's session.
+    await waitFor(sees(c, [a, b, d], [undefined, 'b', 'd']), 'client sees the old owner go and the other tabs stay');
+    await waitFor(sees(b, [a, c, d], [undefined, 'c', 'd']), 'new owner sees the client and the follower');
+    await waitFor(sees(d, [a, b, c], [undefined, 'b', 'c']), 'the follower sees the new owner and the client');
     b.presence.set({ name: 'b3' });
-    await waitFor(sees(c, [b], ['b3']), 'updates go on through the new owner');
-    const d = await client(o.syncUrl, storage, env);
-    d.presence.set({ name: 'd' });
-    await waitFor(sees(c, [b, d], ['b3', 'd']), 'a new follower of the new owner is seen');
-    await waitFor(sees(d, [b, c], ['b3', 'c']), 'and sees the others');
+    d.presence.set({ name: 'd3' });
+    await waitFor(sees(c, [b, d], ['b3', 'd3']), 'updates go on through the new owner');
+    await waitFor(sees(d, [b, c], ['b3', 'c']), 'and reach the follower');
+    const e = await client(o.syncUrl, storage, env);
+    e.presence.set({ name: 'e' });
+    await waitFor(sees(c, [b, d, e], ['b3', 'd3', 'e']), 'a new follower of the new owner is seen');
+    await waitFor(sees(e, [b, c, d], ['b3', 'c', 'd3']), 'and sees the others');
   });
 
   it('followers see nobody while the owner is offline, and everyone again once it is back', async () => {
