@@ -17,7 +17,8 @@ import { type Change, ChangeStream } from './change-stream.ts';
 import { ClientClosedError, NotSupportedError } from './errors.ts';
 import { DeltaPeers, type DeltaStream, type DeltaStreamOptions } from './delta-stream.ts';
 import { LocalStore } from './local-store.ts';
-import { Presence, type PresenceListener, type PresenceOptions, type PresencePeer } from './presence.ts';
+import type { PresenceListener } from './presence.ts';
+import { TabPresence } from './tab-presence.ts';
 import { platformTabEnvironment, TabCoordinator, type TabHooks, TabRole } from './tab-coordinator.ts';
 import type { ConnectOptions, CounterApi, DeleteOptions, OperationOptions, PresenceApi, SetApi, StatusEvent } from './client-options.ts';
 import { bytesToHex, levelOf, monotonicMs, withTimeout } from './client-util.ts';
@@ -38,7 +39,7 @@ export class NeuroplexClient {
   readonly counter: CounterApi;
   readonly set: SetApi;
   readonly presence: PresenceApi;
-  private readonly presenceImpl: Presence;
+  private readonly presenceImpl: TabPresence;
   private readonly state: ClientSyncState;
   private readonly store: LocalStore;
   private readonly connection: SyncConnection;
@@ -92,13 +93,13 @@ export class NeuroplexClient {
       onPresence: (peer, state) => this.presenceImpl.received(peer, state),
       onPresenceLost: () => this.presenceImpl.sessionLost(),
     });
-    this.presenceImpl = new Presence(replica.id, this.connection, options.presence);
+    this.presenceImpl = new TabPresence(replica.id, this.connection, tabs, options.presence);
     this.presence = {
       set: (state) => {
         this.checkOpen();
-        this.presenceImpl.set(state);
+        this.presenceImpl.presence.set(state);
       },
-      peers: () => this.presenceImpl.peers(),
+      peers: () => this.presenceImpl.presence.peers(),
     };
     const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.strong = new StrongApi(keyspace, () => {
@@ -187,7 +188,7 @@ export class NeuroplexClient {
   on(event: 'status', listener: (e: StatusEvent) => void): () => void;
   on(event: 'presence', listener: PresenceListener): () => void;
   on(event: 'status' | 'presence', listener: ((e: StatusEvent) => void) | PresenceListener): () => void {
-    if (event === 'presence') return this.presenceImpl.on(listener as PresenceListener);
+    if (event === 'presence') return this.presenceImpl.presence.on(listener as PresenceListener);
     if (event !== 'status') throw new InvalidArgumentError(`unknown event ${String(event)}`);
     const l = listener as (e: StatusEvent) => void;
     this.statusListeners.add(l);
@@ -409,6 +410,7 @@ export class NeuroplexClient {
         this.state.nextLsn = stored.pending.length === 0 ? 1 : stored.pending[stored.pending.length - 1]!.lsn + 1;
         this.nextLsn = this.state.nextLsn;
         this.tabs!.role = TabRole.Owner;
+        this.presenceImpl.becameOwner();
         for (const bytes of takeUnconfirmed()) void this.storeLocal(bytes);
         await this.lastWrite;
         if (!this.closed) this.connection.start();
@@ -420,6 +422,7 @@ export class NeuroplexClient {
       },
       applyFromOwner: (bytes) => this.applyRemote(bytes),
       followerChanged: () => this.changed(),
+      presence: this.presenceImpl,
     };
   }
 

@@ -96,6 +96,13 @@ export class Presence {
     return this.view;
   }
 
+  /** Who this client knows to be present, itself included once announced (for a new tab). */
+  snapshot(): { peer: ReplicaId; state: Uint8Array }[] {
+    const out = [...this.table.all()].map((e) => ({ peer: e.peer, state: e.state }));
+    if (this.announced && this.mine !== undefined) out.push({ peer: this.me, state: this.mine });
+    return out;
+  }
+
   on(listener: PresenceListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -13,7 +13,12 @@
 //   change still unconfirmed (joins are idempotent, so a change stored twice is harmless).
 // - A follower writes with its own replica id, never the stored one (which the owner's
 //   writes use), so two tabs never mint the same dot.
+// - Presence (tab-presence.ts): a follower sends its own (`presence`, as its replica id) to
+//   the owner, which carries it on its session and relays every presence it knows to the
+//   followers (`peer`; `peers`: a session opened, here is who is present; `peers-lost`).
+//   A closing follower says `bye`.
 // Messages are plain objects (structured clone); a malformed one is ignored.
+import { isReplicaId, type ReplicaId } from '../../core/src/clock/replica-id.ts';
 
 export interface LockManagerLike {
   request(name: string, options: { mode?: 'exclusive'; ifAvailable?: boolean }, callback: (lock: unknown) => Promise<void>): Promise<unknown>;
@@ -65,6 +70,29 @@ export interface TabHooks {
   applyFromOwner(bytes: Uint8Array): void;
   /** Follower: the owner's status, or the follower's own count changed. */
   followerChanged(): void;
+  /** Presence across tabs (tab-presence.ts). */
+  readonly presence: TabPresenceHooks;
+}
+
+/** One peer present, as tabs pass it around. */
+export interface PresentPeer {
+  readonly peer: ReplicaId;
+  readonly state: Uint8Array;
+}
+
+export interface TabPresenceHooks {
+  /** Owner: a follower tab's presence (state undefined: it left). */
+  fromFollower(tab: string, peer: ReplicaId, state: Uint8Array | undefined): void;
+  /** Owner: a follower tab started (it must be told who is present). */
+  followerJoined(tab: string): void;
+  /** Owner: a follower tab closed. */
+  followerGone(tab: string): void;
+  /** Follower: the owner's session carries presence now; these are present. */
+  opened(peers: readonly PresentPeer[]): void;
+  /** Follower: a peer's presence the owner relays (state undefined: it left). */
+  relayed(peer: ReplicaId, state: Uint8Array | undefined): void;
+  /** Follower: the owner's session ended, or another tab became the owner. */
+  lost(): void;
 }
 
 type Message =
@@ -73,7 +101,12 @@ type Message =
   | { t: 'change'; bytes: Uint8Array }
   | { t: 'status'; status: string; unacknowledged: number; url: string | null }
   | { t: 'owner' }
-  | { t: 'hello' };
+  | { t: 'hello'; tab: string }
+  | { t: 'bye'; tab: string }
+  | { t: 'presence'; tab: string; peer: ReplicaId; state: Uint8Array | null }
+  | { t: 'peer'; peer: ReplicaId; state: Uint8Array | null }
+  | { t: 'peers'; to: string | null; peers: PresentPeer[] }
+  | { t: 'peers-lost' };
 
 export class TabCoordinator {
   role: TabRole;
@@ -137,7 +170,7 @@ export class TabCoordinator {
   attach(hooks: TabHooks): void {
     this.hooks = hooks;
     this.markAttached();
-    if (this.role === TabRole.Follower) this.post({ t: 'hello' });
+    if (this.role === TabRole.Follower) this.post({ t: 'hello', tab: this.tabId });
   }
 
   /** Follower: changes not yet confirmed stored by the owner. */
@@ -163,12 +196,33 @@ export class TabCoordinator {
     if (this.role === TabRole.Owner) this.post({ t: 'status', status: s.status, unacknowledged: s.unacknowledged, url: s.url ?? null });
   }
 
+  /** Follower: this tab's presence, for the owner to carry (state undefined: leave). */
+  sendPresence(peer: ReplicaId, state: Uint8Array | undefined): void {
+    if (this.role === TabRole.Follower) this.post({ t: 'presence', tab: this.tabId, peer, state: state ?? null });
+  }
+
+  /** Owner: a peer's presence for every follower (state undefined: it left). */
+  broadcastPeer(peer: ReplicaId, state: Uint8Array | undefined): void {
+    if (this.role === TabRole.Owner) this.post({ t: 'peer', peer, state: state ?? null });
+  }
+
+  /** Owner: a session carries presence now and these are present (`to`: one tab, else all). */
+  broadcastPeers(to: string | undefined, peers: readonly PresentPeer[]): void {
+    if (this.role === TabRole.Owner) this.post({ t: 'peers', to: to ?? null, peers: [...peers] });
+  }
+
+  /** Owner: no session carries presence any more. */
+  broadcastPresenceLost(): void {
+    if (this.role === TabRole.Owner) this.post({ t: 'peers-lost' });
+  }
+
   /**
    * Leaves the channel at once and releases the lock (the next tab takes over) once
    * `writesDone` settles, so the next owner loads a log with every write of this one.
    */
   close(writesDone: Promise<unknown> = Promise.resolve()): void {
     if (this.closed) return;
+    if (this.role === TabRole.Follower) this.post({ t: 'bye', tab: this.tabId });
     this.closed = true;
     this.channel.onmessage = null;
     this.channel.close();
@@ -200,8 +254,13 @@ export class TabCoordinator {
           () => this.post({ t: 'stored', tab, seq }),
           () => {}, // not stored: the follower keeps it and resends to the next owner
         );
-      } else if (m.t === 'hello') {
+      } else if (m.t === 'hello' && typeof m.tab === 'string') {
         hooks.followerChanged(); // the client answers with its status
+        hooks.presence.followerJoined(m.tab);
+      } else if (m.t === 'bye' && typeof m.tab === 'string') {
+        hooks.presence.followerGone(m.tab);
+      } else if (m.t === 'presence' && typeof m.tab === 'string' && isReplicaId(m.peer) && isState(m.state)) {
+        hooks.presence.fromFollower(m.tab, m.peer, m.state ?? undefined);
       }
       return;
     }
@@ -224,10 +283,23 @@ export class TabCoordinator {
       case 'owner':
         for (const [seq, bytes] of this.unconfirmed) this.post({ t: 'delta', tab: this.tabId, seq, bytes });
         return;
+      case 'peer':
+        if (isReplicaId(m.peer) && isState(m.state)) hooks.presence.relayed(m.peer, m.state ?? undefined);
+        return;
+      case 'peers':
+        if ((m.to === null || m.to === this.tabId) && Array.isArray(m.peers) && m.peers.every((p) => isReplicaId(p?.peer) && p.state instanceof Uint8Array)) hooks.presence.opened(m.peers);
+        return;
+      case 'peers-lost':
+        hooks.presence.lost();
+        return;
     }
   }
 
   private post(m: Message): void {
     if (!this.closed) this.channel.postMessage(m);
   }
+}
+
+function isState(v: unknown): v is Uint8Array | null {
+  return v === null || v instanceof Uint8Array;
 }

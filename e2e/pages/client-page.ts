@@ -46,6 +46,14 @@ const api = {
       notes: client.text('notes').toString(),
     };
   },
+  /** Sets this page's presence to `{ name }`. */
+  present(name: string): void {
+    client.presence.set({ name });
+  },
+  /** The names of the others present, sorted. */
+  peers(): string[] {
+    return [...client.presence.peers().values()].map((p) => (p.state as { name: string }).name).sort();
+  },
   status(): { status: string; unacknowledged: number; statuses: string[]; tabRole: string } {
     return { status: client.status, unacknowledged: client.unacknowledged, statuses: [...statuses], tabRole: client.tabRole };
   },

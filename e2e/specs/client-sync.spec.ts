@@ -2,7 +2,8 @@
 // two browser contexts edit offline, one reloads before the origin is back, both converge;
 // edits made offline survive closing the browser and relaunching it on its profile; the
 // server cuts every socket and the clients reconnect by themselves; two tabs of one context
-// share one socket (Web Locks + BroadcastChannel) and the second takes over when the first closes. Screenshots of the
+// share one socket (Web Locks + BroadcastChannel) and presence (each sees the other and a
+// third page) and the second takes over when the first closes. Screenshots of the
 // converged pages are kept under test-results/.
 import { type BrowserContext, chromium, expect as baseExpect, type Page, test } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +18,8 @@ type Api = {
   append(text: string): Promise<void>;
   state(): State;
   status(): { status: string; unacknowledged: number; statuses: string[]; tabRole: string };
+  present(name: string): void;
+  peers(): string[];
 };
 declare global {
   interface Window {
@@ -163,7 +166,7 @@ test('the server cuts every socket and the clients reconnect by themselves', asy
   }
 });
 
-test('two tabs share one replica; the second takes over when the first closes', async ({ browser, baseURL }) => {
+test('two tabs share one replica and presence; the second takes over when the first closes', async ({ browser, baseURL }) => {
   const ks = 'tabs';
   const ctx = await browser.newContext({ baseURL });
   const other = await browser.newContext({ baseURL });
@@ -178,6 +181,14 @@ test('two tabs share one replica; the second takes over when the first closes', 
     await first.evaluate(() => window.np.tag('from-first'));
     await expect.poll(() => first.evaluate(() => window.np.state().views)).toBe(4);
     await expect.poll(() => second.evaluate(() => window.np.state().tags)).toEqual(['from-first']);
+    // Presence: the follower's goes through the owner's socket; a page of another context sees both.
+    const watcher = await open(other, ks);
+    await first.evaluate(() => window.np.present('first'));
+    await second.evaluate(() => window.np.present('second'));
+    await watcher.evaluate(() => window.np.present('watcher'));
+    await expect.poll(() => second.evaluate(() => window.np.peers())).toEqual(['first', 'watcher']);
+    await expect.poll(() => first.evaluate(() => window.np.peers())).toEqual(['second', 'watcher']);
+    await expect.poll(() => watcher.evaluate(() => window.np.peers())).toEqual(['first', 'second']);
 
     // The owner makes a change (stored in its log, maybe not yet synced), then its tab closes.
     await first.evaluate(() => window.np.increment(1));
@@ -185,7 +196,8 @@ test('two tabs share one replica; the second takes over when the first closes', 
     await expect.poll(() => second.evaluate(() => window.np.status().tabRole)).toBe('owner');
     await second.evaluate(() => window.np.append('after takeover'));
     await synced(second);
-    const watcher = await open(other, ks);
+    await expect.poll(() => watcher.evaluate(() => window.np.peers())).toEqual(['second']);
+    await expect.poll(() => second.evaluate(() => window.np.peers())).toEqual(['watcher']);
     await synced(watcher);
     await expect.poll(() => watcher.evaluate(() => window.np.state())).toEqual({ views: 5, tags: ['from-first'], notes: 'after takeover' });
   } finally {

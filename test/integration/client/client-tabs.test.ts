@@ -7,76 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { NeuroplexClient } from '../../../browser/src/client.ts';
 import { MemoryStorage } from '../../../browser/src/storage/memory-storage.ts';
-import type { BroadcastChannelLike, LockManagerLike, TabEnvironment } from '../../../browser/src/tab-coordinator.ts';
+import type { TabEnvironment } from '../../../browser/src/tab-coordinator.ts';
 import type { WebSocketConstructor } from '../../../browser/src/transport.ts';
+import { environment } from '../../support/fake-tabs.ts';
 import { startOrigin, waitFor } from '../../support/sync-origin.ts';
-
-/** Exclusive locks by name with a FIFO queue, released when the callback's promise settles. */
-class FakeLocks implements LockManagerLike {
-  private readonly held = new Set<string>();
-  private readonly queues = new Map<string, (() => void)[]>();
-  request(name: string, a: unknown, b?: unknown): Promise<unknown> {
-    const options = (typeof a === 'function' ? {} : a) as { ifAvailable?: boolean };
-    const callback = (typeof a === 'function' ? a : b) as (lock: unknown) => Promise<void>;
-    const run = async (): Promise<void> => {
-      this.held.add(name);
-      try {
-        await callback({ name });
-      } finally {
-        this.held.delete(name);
-        this.queues.get(name)?.shift()?.();
-      }
-    };
-    if (!this.held.has(name)) return run();
-    if (options.ifAvailable === true) return callback(null);
-    return new Promise((resolve) => {
-      const q = this.queues.get(name) ?? [];
-      q.push(() => resolve(run()));
-      this.queues.set(name, q);
-    });
-  }
-}
-
-/** Channels by name; messages are cloned and delivered on a later turn; `hold` queues them. */
-class FakeBus {
-  hold = false;
-  private readonly held: (() => void)[] = [];
-  readonly channels = new Set<FakeChannel>();
-  deliver(from: FakeChannel, message: unknown): void {
-    const copy = structuredClone(message);
-    const send = (): void => {
-      for (const c of this.channels) if (c !== from && c.name === from.name) setTimeout(() => c.onmessage?.({ data: copy }), 0);
-    };
-    if (this.hold) this.held.push(send);
-    else send();
-  }
-  release(): void {
-    this.hold = false;
-    for (const f of this.held.splice(0)) f();
-  }
-}
-
-class FakeChannel implements BroadcastChannelLike {
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  constructor(
-    readonly bus: FakeBus,
-    readonly name: string,
-  ) {
-    bus.channels.add(this);
-  }
-  postMessage(message: unknown): void {
-    this.bus.deliver(this, message);
-  }
-  close(): void {
-    this.bus.channels.delete(this);
-  }
-}
-
-function environment(): { env: TabEnvironment; bus: FakeBus } {
-  const bus = new FakeBus();
-  const locks = new FakeLocks();
-  return { env: { locks, BroadcastChannel: class extends FakeChannel { constructor(name: string) { super(bus, name); } } }, bus };
-}
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -93,4 +93,24 @@ describe('client Presence', () => {
     expect(p.peers().size).toBe(0);
     expect(events.at(-1)).toBe(0);
   });
+
+  it('snapshot(): the others, and me only once my state went out (what a new tab is told)', () => {
+    const link = new FakeLink();
+    link.open = false;
+    const p = make(link);
+    p.set({ name: 'ada' });
+    p.received(2 as ReplicaId, encodePresenceState({ name: 'bob' }));
+    const named = (): unknown[] => p.snapshot().map((e) => [e.peer, decodePresenceState(e.state)]);
+    expect(named()).toEqual([[2, { name: 'bob' }]]);
+    p.sessionLost();
+    expect(named()).toEqual([]);
+    link.open = true;
+    p.sessionOpened();
+    expect(named()).toEqual([[7, { name: 'ada' }]]);
+    p.received(2 as ReplicaId, encodePresenceState({ name: 'bob' }));
+    expect(named()).toEqual([[2, { name: 'bob' }], [7, { name: 'ada' }]]);
+    vi.advanceTimersByTime(100);
+    p.set(null);
+    expect(named()).toEqual([[2, { name: 'bob' }]]);
+  });
 });
