@@ -186,11 +186,13 @@ if (withEdge) {
 if (!stopping && !(await waitForLeader()) && !stopping) console.log('npm start: the origin cluster has no leader after 30 s (see [cluster] above); starting the demo anyway.');
 if (!stopping) {
   demo = await startDemoServer({ port: DEMO_PORT, origins, edge: edgeUrl });
+  // The CLI's default endpoint is :7101; on other ports it needs them named.
+  const status = BASE_PORT === 7101 ? 'npx neuroplex status' : `NEUROPLEX_ENDPOINTS=${origins.join(',')} npx neuroplex status`;
   console.log(`
 Neuroplex local stack is up:
   demo app        ${demo.url}        open it in two windows
-  origin cluster  ${origins.join('  ')}   (npx neuroplex status)
+  origin cluster  ${origins.join('  ')}   (${status})
   edge            ${edgeUrl ?? 'not running'}${edgeUrl === null ? '' : `      (ws ${edgeUrl.replace('http', 'ws')}/v1/sync?ks=demo&region=eu-west)`}
-Try: stop a node (kill its pid; \`npx neuroplex status\` lists them) and watch the cluster panel.
+Try: stop a node (kill its pid; \`${status}\` lists them) and watch the cluster panel.
 Ctrl-C stops everything.`);
 }
