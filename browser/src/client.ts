@@ -156,7 +156,7 @@ export class NeuroplexClient {
       const { store, replica, state } = await LocalStore.open(adapter, keyspace, random, () => Date.now(), tabs?.role !== TabRole.Follower);
       client = new NeuroplexClient(keyspace, replica, state, store, options, urls, tabs);
     } catch (e) {
-      tabs?.close(); // another tab may own the keyspace
+      void tabs?.close(); // another tab may own the keyspace
       throw e;
     }
     if (tabs === undefined || tabs.role === TabRole.Owner) client.connection.start();
@@ -337,7 +337,7 @@ export class NeuroplexClient {
     this.peers.closeAll();
     for (const w of this.flushWaiters.splice(0)) w.reject(new ClientClosedError());
     const idle = this.store.idle();
-    this.tabs?.close(idle);
+    await this.tabs?.close(idle);
     await idle;
     // An adapter the app passed in stays open (the app may reopen the keyspace with it).
     if (this.ownsStorage) await this.store.adapter.close();

@@ -122,6 +122,9 @@ export class TabCoordinator {
   private nextSeq = 1;
   private closed = false;
   private markAttached: () => void = () => {};
+  /** Settles once this tab's held lock is released (set while it holds the lock). */
+  private lockReturned: Promise<unknown> | undefined;
+
   /** Resolves once attach() ran: a takeover waits for the client to exist. */
   private readonly attached = new Promise<void>((r) => {
     this.markAttached = r;
@@ -148,17 +151,20 @@ export class TabCoordinator {
     const released = new Promise<void>((r) => {
       release = r;
     });
+    let held: Promise<unknown> = Promise.resolve();
     const owner = await new Promise<boolean>((resolve) => {
-      void env.locks.request(name, { mode: 'exclusive', ifAvailable: true }, async (lock) => {
+      held = env.locks.request(name, { mode: 'exclusive', ifAvailable: true }, async (lock) => {
         if (lock === null) return resolve(false);
         resolve(true);
         await released;
       });
     });
     const s = new TabCoordinator(env, name, owner ? TabRole.Owner : TabRole.Follower, tabId, release, released);
-    if (!owner) {
-      void env.locks.request(name, { mode: 'exclusive' }, async () => {
+    if (owner) s.lockReturned = held;
+    else {
+      const queued = env.locks.request(name, { mode: 'exclusive' }, async () => {
         if (s.closed) return;
+        s.lockReturned = queued;
         await s.takeOver();
         await s.released;
       });
@@ -220,13 +226,20 @@ export class TabCoordinator {
    * Leaves the channel at once and releases the lock (the next tab takes over) once
    * `writesDone` settles, so the next owner loads a log with every write of this one.
    */
-  close(writesDone: Promise<unknown> = Promise.resolve()): void {
+  /**
+   * Leaves: the lock is released once `writesDone` settles. Resolves when an owner's lock is
+   * back with the lock manager, so a client opened next in this page takes it at once
+   * instead of starting as a follower of the one that just closed.
+   */
+  async close(writesDone: Promise<unknown> = Promise.resolve()): Promise<void> {
     if (this.closed) return;
     if (this.role === TabRole.Follower) this.post({ t: 'bye', tab: this.tabId });
     this.closed = true;
     this.channel.onmessage = null;
     this.channel.close();
     void writesDone.finally(() => this.release());
+    await writesDone.catch(() => undefined);
+    await this.lockReturned?.catch(() => undefined);
   }
 
   private async takeOver(): Promise<void> {
