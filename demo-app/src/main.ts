@@ -105,14 +105,17 @@ async function main(): Promise<void> {
   const panel = new ClusterPanel($('nodes'), $('cluster-summary'), $('ops-chart'), $('ops-now'));
   panel.start();
 
-  let session = await openSession(config, select.value);
+  let route = select.value;
+  let session = await openSession(config, route);
   let switching = Promise.resolve();
   select.addEventListener('change', () => {
     saveRoute(select.value);
     // Reconnect through the new route; the replica (IndexedDB) carries everything over.
     switching = switching.then(async () => {
+      if (select.value === route) return; // the route in use, chosen again: nothing to do
+      route = select.value;
       await session.close();
-      session = await openSession(config, select.value);
+      session = await openSession(config, route);
       expose();
     });
   });
