@@ -1,6 +1,6 @@
 // The client role of a sync session (browser, or an edge syncing with the origin).
 // Handshake with the resume cursor from ClientSyncState; then it sends its unacknowledged
-// changes through the in-flight window, receives the server's log entries, snapshot or
+// changes through the in-flight budget, receives the server's log entries, snapshot or
 // context delta (validated before they are handed out), acknowledges what its shell
 // stored, and reports `synced` only once the local store is loaded AND the server said
 // the client has its state as of the handshake.
@@ -126,7 +126,7 @@ export class ClientSyncSession extends SyncSession {
   }
 
   /**
-   * A local change: recorded as pending (the shell persists it) and sent when the window
+   * A local change: recorded as pending (the shell persists it) and sent when the in-flight budget
    * has room. Returns the pending record.
    */
   localDelta(delta: Delta<MapStore> | Uint8Array): PendingDelta {
@@ -153,7 +153,7 @@ export class ClientSyncSession extends SyncSession {
     }
   }
 
-  /** Local changes not yet acknowledged as committed (sent or waiting for the window). */
+  /** Local changes not yet acknowledged as committed (sent or waiting for the in-flight budget). */
   get unacknowledged(): number {
     return this.state.pending.length;
   }
@@ -313,7 +313,7 @@ export class ClientSyncSession extends SyncSession {
     this.seqBase += n;
   }
 
-  /** Sends what the window admits: the context delta first, then pending changes in order. */
+  /** Sends what the budget admits: the context delta first, then pending changes in order. */
   private pump(): void {
     if (!this.welcomed || this.closed) return;
     if (this.contextDelta !== undefined) {

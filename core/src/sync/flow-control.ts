@@ -1,8 +1,8 @@
-// The in-flight window of one session direction: payload bytes sent and not yet
-// acknowledged as stored. A sender admits a message only while the window has room, so a
+// The in-flight budget of one session direction: payload bytes sent and not yet
+// acknowledged as stored. A sender admits a message only while the budget has room, so a
 // slow peer holds the sender to `maxBytes` of unacknowledged data, never more; a single
-// message larger than the window is admitted only into an empty window (otherwise it
-// could never be sent), and large transfers are cut into chunks well below the window size.
+// message larger than the budget is admitted only when nothing is in flight (otherwise it
+// could never be sent), and large transfers are cut into chunks well below the budget.
 import { assert } from '../errors.ts';
 
 export class FlowWindow {

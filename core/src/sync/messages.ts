@@ -7,7 +7,7 @@
 //         ◀── welcome | refuse
 //   delta(seq) ──▶  ◀── ack(stored | committed, seq, log position)
 //         ◀── delta(seq, position) | chunk(seq, transfer) | progress(position, caughtUp)
-//   ack(stored, seq) ──▶            (frees the server's in-flight window)
+//   ack(stored, seq) ──▶            (frees the server's in-flight budget)
 //   error | close  either way ends the channel.
 //   presence ──▶  ◀── presence       (ephemeral, never stored; see presence.ts)
 import type { CausalContext } from '../clock/causal-context.ts';

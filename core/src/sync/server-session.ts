@@ -2,7 +2,7 @@
 // keyspace, the shell's `authorize`), picks how to bring the client up to date (the log
 // after its cursor; a snapshot when the cursor is behind compaction or from another log;
 // the context delta in the fallback), streams that and then every new log entry through
-// the in-flight window, and acknowledges the client's changes as its shell stores and
+// the in-flight budget, and acknowledges the client's changes as its shell stores and
 // commits them. It reads the log from the KeyspaceSource: a slow client costs a cursor,
 // not a queue.
 import type { ReplicaId } from '../clock/replica-id.ts';
@@ -109,7 +109,7 @@ export class ServerSyncSession extends SyncSession {
     this.committedSeq = 0;
   }
 
-  /** The shell appended to the log: stream what the window admits. */
+  /** The shell appended to the log: stream what the budget admits. */
   logAdvanced(): void {
     this.pump();
   }
@@ -286,7 +286,7 @@ export class ServerSyncSession extends SyncSession {
     this.pump();
   }
 
-  /** Sends what the window admits: the transfer's chunks first, then log entries. */
+  /** Sends what the budget admits: the transfer's chunks first, then log entries. */
   private pump(): void {
     if (!this.welcomed || this.closed) return;
     // At most two rounds: finish the transfer under way; if the log was compacted past

@@ -35,7 +35,7 @@ export type SessionRole = (typeof SessionRole)[keyof typeof SessionRole];
 
 /** Default bound on unacknowledged payload bytes per session and direction. */
 export const DEFAULT_MAX_INFLIGHT_BYTES = 1 << 20;
-/** Default bulk-transfer chunk size (kept well under the window, so several fly at once). */
+/** Default bulk-transfer chunk size (kept well under the in-flight budget, so several fly at once). */
 export const DEFAULT_CHUNK_BYTES = 64 << 10;
 /** Default bound on received payload bytes the shell has not yet confirmed stored. */
 export const DEFAULT_MAX_UNSTORED_BYTES = 16 << 20;
@@ -48,7 +48,7 @@ export interface SessionOptions {
   maxInflightBytes?: number;
   /**
    * Bound on received payload bytes not yet confirmed by storedUpTo (default 16 MiB): a
-   * peer that ignores its window ends the session (SYNC_TOO_LARGE) instead of growing
+   * peer that ignores its in-flight budget ends the session (SYNC_TOO_LARGE) instead of growing
    * this side's memory.
    */
   maxUnstoredBytes?: number;
@@ -152,7 +152,7 @@ export abstract class SyncSession {
 
   /**
    * Sends a peer's presence (state undefined: it left). Ephemeral: outside the sequence
-   * numbers and the window. Returns false, sending nothing, when the session cannot carry
+   * numbers and the in-flight budget. Returns false, sending nothing, when the session cannot carry
    * it now (the shell re-sends on the next session or heartbeat).
    */
   sendPresence(peer: ReplicaId, state: Uint8Array | undefined): boolean {
@@ -198,7 +198,7 @@ export abstract class SyncSession {
     this.messages.push(m);
   }
 
-  /** Sends a delta or chunk through the window; returns its sequence number. */
+  /** Sends a delta or chunk through the in-flight budget; returns its sequence number. */
   protected sendCounted(size: number, make: (seq: number) => SyncMessage): number {
     const seq = this.flow.sent(size);
     if (this.flow.inflightBytes > this.peakInflightBytes) this.peakInflightBytes = this.flow.inflightBytes;
@@ -225,7 +225,7 @@ export abstract class SyncSession {
       throw new SyncProtocolError(SyncErrorCode.OutOfOrder, `${what} ${seq} arrived, expected ${this.receivedSeq + 1}`);
     }
     if (!this.unstored.admits(size)) {
-      throw new SyncProtocolError(SyncErrorCode.TooLarge, `peer sent past the window: ${this.unstored.inflightBytes + size} bytes not yet stored, bound ${this.unstored.maxBytes}`);
+      throw new SyncProtocolError(SyncErrorCode.TooLarge, `peer sent past the in-flight budget: ${this.unstored.inflightBytes + size} bytes not yet stored, bound ${this.unstored.maxBytes}`);
     }
     this.unstored.sent(size);
     this.receivedSeq = seq;

@@ -24,7 +24,7 @@ export class Chunk<C> {
   rightReplica: number;
   rightCounter: number;
 
-  // Position tree (a splay tree in document order).
+  // Position tree (a splay tree in text order).
   p: Chunk<C> | null;
   l: Chunk<C> | null;
   r: Chunk<C> | null;

@@ -1,4 +1,4 @@
-// The position tree: a splay tree over chunks in document order, through the chunks' own
+// The position tree: a splay tree over chunks in text order, through the chunks' own
 // p/l/r links, with subtree counts of visible and of all elements. Index lookup descends by
 // the visible counts; the position of a chunk is read after splaying it to the root.
 // Splaying keeps the chunk being edited at the root, so a burst of typing at one place costs
@@ -215,7 +215,7 @@ export function remove<C>(t: PositionTree<C>, n: Chunk<C>): void {
   updateCounts(m);
 }
 
-/** Replaces the tree with a balanced one over `nodes` (in document order). O(n). */
+/** Replaces the tree with a balanced one over `nodes` (in text order). O(n). */
 export function buildBalanced<C>(t: PositionTree<C>, nodes: Chunk<C>[]): void {
   t.root = buildRange(nodes, 0, nodes.length - 1, null);
 }

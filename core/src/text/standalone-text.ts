@@ -1,6 +1,6 @@
 // A standalone collaborative text: one Sequence of strings with its own causal context and
 // counter. The Replica embeds Sequences in a shared keyspace instead; this wrapper is for
-// single-document uses, the trace tests and the benchmark.
+// single-text uses, the trace tests and the benchmark.
 import { CausalContext } from '../clock/causal-context.ts';
 import type { ReplicaId } from '../clock/replica-id.ts';
 import { Reader } from '../codec/reader.ts';
@@ -70,7 +70,7 @@ export class TextDocument implements DotClock {
     return this.sequence.since(ctx);
   }
 
-  /** Pulls everything `other` has that this document lacks. */
+  /** Pulls everything `other` has that this text lacks. */
   mergeFrom(other: TextDocument): Patch<string>[] {
     const d = other.since(this.context);
     return d === undefined ? [] : this.apply(d);
@@ -102,14 +102,14 @@ export class TextDocument implements DotClock {
     return d;
   }
 
-  /** The whole document: its context and its sequence. */
+  /** The whole text: its context and its sequence. */
   encodeState(): Uint8Array {
     const w = new Writer(1 << 16);
     writeState(w, this.sequence);
     return w.finish();
   }
 
-  /** Replaces this document's content with a decoded state; nothing changes if it throws. */
+  /** Replaces this text's content with a decoded state; nothing changes if it throws. */
   loadState(bytes: Uint8Array): void {
     const r = new Reader(bytes);
     const { sequence, dots: context } = readState(r, this.replica, textKind);
@@ -119,7 +119,7 @@ export class TextDocument implements DotClock {
     this.counter = Math.max(this.counter, context.max(this.replica));
   }
 
-  /** A new replica `replica` holding everything this document holds. */
+  /** A new replica `replica` holding everything this text holds. */
   fork(replica: ReplicaId): TextDocument {
     const doc = new TextDocument(replica);
     doc.sequence = this.sequence.clone(replica);

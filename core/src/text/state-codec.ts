@@ -1,4 +1,4 @@
-// Binary form of a whole sequence (snapshot). Chunks go in document order, and most of a
+// Binary form of a whole sequence (snapshot). Chunks go in text order, and most of a
 // chunk is predicted from its neighbours, so a chunk usually costs three or four bytes:
 //
 //   u8  version (1)
@@ -27,7 +27,7 @@
 //   causal context  cover: delete dots ∪ element ids (delete dots = cover − element ids)
 //   causal context  deletes still waiting for their items
 //
-// Delete dots are sent as a cover rather than on their own: in a document that is the only
+// Delete dots are sent as a cover rather than on their own: in a text that is the only
 // user of its replica's counters, cover is one range per replica however many deletes there
 // were. Which delete deleted which ids is not kept: a loaded sequence holds every delete dot
 // as unattributed (delete-log.ts). Items still waiting for their origins are not part of
@@ -65,7 +65,7 @@ export function writeState<C>(w: Writer, seq: Sequence<C>): void {
   w.u8(seq.kind.tag);
   const table = new Map<number, number>();
   const ids: number[] = [];
-  // Number the chunks in document order through their scratch marks.
+  // Number the chunks in text order through their scratch marks.
   const base = seq.markBase;
   let count = 0;
   for (let c = first(seq); c !== null; c = next(c)) {

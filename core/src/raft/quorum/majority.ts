@@ -17,7 +17,7 @@ export type VoteResult = (typeof VoteResult)[keyof typeof VoteResult];
 
 /**
  * The largest index acked by a majority of `voters`. An empty voter set commits everything
- * (Infinity). `scratch` is a caller-owned buffer (no module state: many groups share a process).
+ * (Infinity). `scratch` is a caller-owned buffer (no module state: many groups share a server).
  */
 export function majorityCommittedIndex(voters: readonly NodeId[], acked: AckedIndexer, scratch?: number[]): number {
   const n = voters.length;

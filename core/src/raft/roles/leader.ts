@@ -184,7 +184,7 @@ function handleAppendResponse(r: Raft, m: Message): void {
   } else if (wasPaused) {
     maybeSendAppend(r, m.from, false);
   }
-  // Fill the pipeline while the window allows.
+  // Fill the pipeline while the in-flight budget allows.
   for (let k = 0; k < 64 && maybeSendAppend(r, m.from, false); k++) {
     /* keep sending */
   }

@@ -1,4 +1,4 @@
-// The in-flight window of append messages to one follower, bounded by message count and by
+// The in-flight budget of append messages to one follower, bounded by message count and by
 // bytes: a ring buffer of (last index, bytes) per message, freed as acks arrive.
 import { assert } from '../../errors.ts';
 

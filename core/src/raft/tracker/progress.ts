@@ -1,6 +1,6 @@
 // What the leader knows about one follower: how far its log matches (match), what to send
 // next (next), and how to send: probing one message at a time, replicating optimistically in
-// a pipeline bounded by the inflight window, or waiting for a snapshot to be installed.
+// a pipeline bounded by the in-flight budget, or waiting for a snapshot to be installed.
 import { Inflights } from './inflights.ts';
 
 export const ProgressState = {
