@@ -49,7 +49,11 @@ export interface ConnectOptions {
    * has Web Locks and BroadcastChannel; false turns it off; tests pass fakes.
    */
   readonly tabs?: boolean | TabEnvironment;
-  /** Diagnostics: session and socket errors (the client retries on its own). */
+  /**
+   * Errors, for diagnostics: session and socket errors (the client retries on its own),
+   * and ones it cannot act on (a failed save, a throwing listener), which go to
+   * `console.error` when this is not given.
+   */
   readonly onError?: (error: Error) => void;
   /** Presence timing and size (heartbeat, timeout, coalescing interval, state limit). */
   readonly presence?: PresenceOptions;

@@ -30,3 +30,23 @@ export function bytesToHex(b: Uint8Array): string {
   for (const x of b) s += x.toString(16).padStart(2, '0');
   return s;
 }
+
+/**
+ * An error the client recovers from or cannot act on (a throwing listener, a failed save):
+ * to `onError` when the app gave one, else to the console, as a browser reports a throwing
+ * event listener. Never silent, never thrown into the client's own work.
+ */
+export function reportError(failure: unknown, onError: ((error: Error) => void) | undefined): void {
+  const error = failure instanceof Error ? failure : new Error(String(failure));
+  if (onError !== undefined) onError(error);
+  else console.error('neuroplex:', error);
+}
+
+/** Calls `listener`; an error it throws goes to reportError. */
+export function callListener<E>(listener: (event: E) => void, event: E, onError: ((error: Error) => void) | undefined): void {
+  try {
+    listener(event);
+  } catch (e) {
+    reportError(e, onError);
+  }
+}

@@ -21,7 +21,7 @@ import type { PresenceListener } from './presence.ts';
 import { TabPresence } from './tab-presence.ts';
 import { platformTabEnvironment, TabCoordinator, type TabHooks, TabRole } from './tab-coordinator.ts';
 import type { ConnectOptions, CounterApi, DeleteOptions, OperationOptions, PresenceApi, SetApi, StatusEvent } from './client-options.ts';
-import { bytesToHex, levelOf, monotonicMs, withTimeout } from './client-util.ts';
+import { bytesToHex, callListener, levelOf, monotonicMs, withTimeout } from './client-util.ts';
 import { type ClientMetrics, MetricsRecorder } from './metrics.ts';
 import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
 import { MemoryStorage } from './storage/memory-storage.ts';
@@ -57,10 +57,12 @@ export class NeuroplexClient {
   private readonly recorder = new MetricsRecorder(monotonicMs, () => Date.now());
   private readonly peers: DeltaPeers;
   private readonly tabs: TabCoordinator | undefined;
+  private readonly onError: ((error: Error) => void) | undefined;
 
   private constructor(keyspace: string, replica: Replica, state: ClientSyncState, store: LocalStore, options: ConnectOptions, urls: readonly string[], tabs: TabCoordinator | undefined) {
     this.keyspace = keyspace;
     this.tabs = tabs;
+    this.onError = options.onError;
     this.ownsStorage = options.storage === undefined || typeof options.storage === 'string';
     this.replica = replica;
     this.state = state;
@@ -441,7 +443,7 @@ export class NeuroplexClient {
   private changed(): void {
     const e: StatusEvent = { status: this.status, unacknowledged: this.unacknowledged };
     if (this.tabs?.role === TabRole.Owner) this.tabs.broadcastStatus({ status: e.status, unacknowledged: e.unacknowledged, url: this.connection.connectedUrl });
-    for (const l of this.statusListeners) l(e);
+    for (const l of this.statusListeners) callListener(l, e, this.onError);
     if (e.unacknowledged === 0 && this.flushWaiters.length > 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
   }
 

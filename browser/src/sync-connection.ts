@@ -11,6 +11,7 @@ import type { ClientSyncState } from '../../core/src/sync/client-state.ts';
 import { ClientSyncSession } from '../../core/src/sync/client-session.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
 import type { Backoff } from './backoff.ts';
+import { reportError } from './client-util.ts';
 import type { LocalStore } from './local-store.ts';
 import { frameBytes, WS_CONNECTING, WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './transport.ts';
 
@@ -54,7 +55,9 @@ export class SyncConnection {
   private urlIndex = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
-  private saveScheduled = false;
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The first error an app-facing callback threw in this turn's effects (see notify). */
+  private callbackFailure: unknown;
   /** Highest delivery seq applied and not yet confirmed stored to the session. */
   private unstoredSeq = 0;
   private stopped = false;
@@ -128,6 +131,9 @@ export class SyncConnection {
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
     this.session?.close('client closed');
     this.flushFrames();
+    // Deliveries applied but not yet saved are saved now, so a client closing (and the
+    // next one opened on its storage) keeps them.
+    if (this.saveTimer !== undefined) this.saveNow();
     this.teardown();
     this.setStatus(ClientStatus.Offline);
   }
@@ -142,7 +148,7 @@ export class SyncConnection {
     try {
       ws = new this.o.WebSocket(url);
     } catch (e) {
-      this.o.onError?.(e as Error);
+      this.report(e);
       return this.scheduleReconnect();
     }
     ws.binaryType = 'arraybuffer';
@@ -224,16 +230,22 @@ export class SyncConnection {
         case 'status':
           if (e.status === 'synced') this.o.backoff.reset();
           if (e.status !== 'closed') this.setStatus(e.status);
-          if (e.status === 'syncing') this.o.onPresenceOpen?.();
+          if (e.status === 'syncing') this.notify(() => this.o.onPresenceOpen?.());
           break;
         case 'presence':
-          this.o.onPresence?.(e.peer, e.state);
+          this.notify(() => this.o.onPresence?.(e.peer, e.state));
           break;
-        case 'deliver':
-          this.o.onDelivered?.(e.delta, this.o.replica.applyDelta(e.delta));
+        case 'deliver': {
+          // The replica's change listeners are the app's: one may throw after the delta is in.
+          let changed: readonly ChangeEvent[] = [];
+          this.notify(() => {
+            changed = this.o.replica.applyDelta(e.delta);
+          });
+          this.notify(() => this.o.onDelivered?.(e.delta, changed));
           this.unstoredSeq = e.seq;
           dirty = true;
           break;
+        }
         case 'chunk':
           // Parts of a bulk transfer are kept in memory only: after a restart it starts over.
           this.unstoredSeq = e.seq;
@@ -250,6 +262,7 @@ export class SyncConnection {
           if (e.error?.remote === true && e.error.message.includes(PRESENCE_UNKNOWN)) this.presenceUnsupported = true;
           this.flushFrames();
           this.drop();
+          this.reportCallbackFailure();
           return;
       }
     }
@@ -258,29 +271,54 @@ export class SyncConnection {
       // The snapshot saved first includes the committed changes; then they can go.
       void this.o.store.saveReplica(this.o.replica, this.o.state).then(() => this.o.store.dropPendingThrough(committed)).then(
         () => this.o.onCommitted(committed),
-        (e: unknown) => this.o.onError?.(e as Error),
+        (e: unknown) => this.report(e),
       );
     }
     if (dirty) this.scheduleSave();
+    this.reportCallbackFailure();
+  }
+
+  /**
+   * Runs an app-facing callback. One that throws must not stop the effects after it (the
+   * deliveries already applied still get saved, acknowledged and sent on): its error is
+   * reported once the turn's effects are carried out.
+   */
+  private notify(callback: () => void): void {
+    try {
+      callback();
+    } catch (e) {
+      this.callbackFailure ??= e;
+    }
+  }
+
+  private reportCallbackFailure(): void {
+    const failure = this.callbackFailure;
+    this.callbackFailure = undefined;
+    this.report(failure);
+  }
+
+  private report(failure: unknown): void {
+    if (failure !== undefined) reportError(failure, this.o.onError);
   }
 
   /** Saves the replica and cursor once per turn, then confirms the deliveries stored. */
   private scheduleSave(): void {
-    if (this.saveScheduled) return;
-    this.saveScheduled = true;
-    setTimeout(() => {
-      this.saveScheduled = false;
-      const session = this.session;
-      const seq = this.unstoredSeq;
-      this.o.store.saveReplica(this.o.replica, this.o.state).then(
-        () => {
-          if (this.session !== session || session === undefined || session.closed) return;
-          if (seq > 0) session.storedUpTo(seq);
-          this.drain();
-        },
-        (e: unknown) => this.o.onError?.(e as Error),
-      );
-    }, 0);
+    if (this.saveTimer === undefined) this.saveTimer = setTimeout(() => this.saveNow(), 0);
+  }
+
+  private saveNow(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    const session = this.session;
+    const seq = this.unstoredSeq;
+    this.o.store.saveReplica(this.o.replica, this.o.state).then(
+      () => {
+        if (this.session !== session || session === undefined || session.closed) return;
+        if (seq > 0) session.storedUpTo(seq);
+        this.drain();
+      },
+      (e: unknown) => this.report(e),
+    );
   }
 
   private flushFrames(): void {

@@ -9,12 +9,6 @@ import { useDemoStack } from '../support/demo-stack.ts';
 
 const stack = useDemoStack({ edge: true });
 
-// Known bug, not yet understood (closing note of session 2): now and then a tab that took
-// the keyspace over from another shows, after an offline reload, an older snapshot than it
-// showed before (nothing is lost: it catches up on reconnect). About 1 run in 5 trips the
-// assertion below. One retry keeps CI meaningful; a run that fails twice is still red.
-test.describe.configure({ retries: 1 });
-
 test('offline edits and an offline reload converge through the edge; every view counted', async ({ browser }, info) => {
   test.setTimeout(90_000);
   const [ca, cb] = [await browser.newContext(), await browser.newContext()];

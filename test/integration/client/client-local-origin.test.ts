@@ -124,6 +124,29 @@ describe('NeuroplexClient against one origin', () => {
     expect(o.node.stateMachine.crdtKeyspace('docs')!.replica.get('k')).toBe(1);
   });
 
+  it('app listeners that throw do not stop deliveries being stored; their errors are reported', async () => {
+    const o = await origin();
+    const storage = new MemoryStorage();
+    const errors: string[] = [];
+    const a = await client(o.syncUrl);
+    const b = await client(o.syncUrl, { storage, onError: (e) => errors.push(e.message) });
+    b.on('status', () => {
+      throw new Error('status listener bug');
+    });
+    b.replica.subscribe('*', () => {
+      throw new Error('change listener bug');
+    });
+    for (let i = 1; i <= 3; i++) await a.set('k', i);
+    await a.flushed();
+    await waitFor(() => b.replica.get('k') === 3 && b.status === 'synced', 'b received every change');
+    await b.close();
+    await o.stop();
+    const reopened = await client(o.syncUrl, { storage, networkEvents: null });
+    expect(reopened.replica.get('k')).toBe(3);
+    expect(errors).toContain('status listener bug');
+    expect(errors).toContain('change listener bug');
+  });
+
   it('never syncs with a wrong token', async () => {
     const o = await origin({ token: 'right' });
     const errors: Error[] = [];

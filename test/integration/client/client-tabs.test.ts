@@ -10,6 +10,8 @@ import { MemoryStorage } from '../../../browser/src/storage/memory-storage.ts';
 import type { TabEnvironment } from '../../../browser/src/tab-coordinator.ts';
 import type { WebSocketConstructor } from '../../../browser/src/transport.ts';
 import { environment } from '../../support/fake-tabs.ts';
+import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
+import { Replica } from '../../../core/src/doc/replica.ts';
 import { startOrigin, waitFor } from '../../support/sync-origin.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -119,6 +121,41 @@ describe('tabs of one origin', () => {
     await b.counter.increment('views', 1);
     await waitFor(() => c.replica.counter('views').value === 6, 'c still follows b');
     expect(['offline', 'connecting', 'syncing', 'synced']).toContain(c.status);
+  });
+
+  it('a snapshot from the origin (cursor from another log) is stored and reaches the other tab', async () => {
+    // Switching origins (e.g. the demo's edge regions, each its own log) makes the new one
+    // send a state snapshot, whose texts travel in state form; the owner applies it, stores
+    // it and forwards it to the other tabs in delta form.
+    const first = await startOrigin();
+    cleanups.push(() => first.stop());
+    const second = await startOrigin();
+    cleanups.push(() => second.stop());
+    const { WS } = countingWebSocket();
+    const writer = await tab(second.syncUrl, new MemoryStorage(), false, WS);
+    writer.text('doc').insert(0, 'written at the second origin');
+    writer.set.add('todos', 'one');
+    await writer.flushed();
+
+    const { env } = environment();
+    const storage = new MemoryStorage();
+    const a = await tab(first.syncUrl, storage, env, WS);
+    await a.set('first', 1); // the first origin's log now has an id of its own
+    await a.flushed();
+    await a.close();
+    const errors: Error[] = [];
+    const owner = await NeuroplexClient.connect({ url: second.syncUrl, keyspace: 'tabs', storage, tabs: env, WebSocket: WS, backoff: { initialMs: 20, maxMs: 200 }, networkEvents: null, onError: (e) => errors.push(e) });
+    cleanups.push(() => owner.close());
+    const follower = await tab(second.syncUrl, storage, env, WS);
+    expect([owner.tabRole, follower.tabRole]).toEqual(['owner', 'follower']);
+    await waitFor(() => follower.replica.text('doc').toString() === 'written at the second origin', 'the snapshot reaches the follower tab');
+    expect(follower.replica.set('todos').values()).toEqual(['one']);
+    await waitFor(() => owner.status === 'synced', 'owner synced');
+    await owner.close();
+    const stored = await storage.load('tabs');
+    const reloaded = Replica.decode(stored.replica!, { replicaId: stored.replicaId as ReplicaId });
+    expect(reloaded.text('doc').toString()).toBe('written at the second origin');
+    expect(errors).toEqual([]);
   });
 
   it('without the two APIs (Node) a client runs alone, as before', async () => {

@@ -160,8 +160,11 @@ export function writeStore(w: Writer, store: DotStore, table: ReplicaTable, stat
         writeSequenceDelta(w, seq.kind, { items: seq.seq.pending, deleteDots: NO_DOTS, deletedIds: NO_DOTS });
         return;
       }
-      if (seq.delta === undefined) throw new AssertionError('only delta-mode sequence stores are encoded');
-      writeSequenceDelta(w, seq.kind, seq.delta);
+      // A state-mode store in a delta (a state snapshot a peer received and now forwards to
+      // other tabs or streams) travels as its delta since nothing: every item, deletion and
+      // waiting item it holds, in delta form.
+      const delta = seq.delta ?? seq.since(NO_DOTS)?.delta ?? { items: [], deleteDots: NO_DOTS, deletedIds: NO_DOTS };
+      writeSequenceDelta(w, seq.kind, delta);
       return;
     }
     default:
