@@ -2,7 +2,7 @@
 // the origin cluster): both end with identical text, neither's letters interleave, and
 // each sees the other's caret.
 import { expect, test } from '@playwright/test';
-import { expectConverged, openDemo, sideBySide } from '../support/demo-page.ts';
+import { expectConverged, expectNoPageErrors, openDemo, sideBySide } from '../support/demo-page.ts';
 import { useDemoStack } from '../support/demo-stack.ts';
 
 const stack = useDemoStack();
@@ -45,6 +45,7 @@ test('two windows type at the same spot at once: same text, no interleaving', as
   await expect(a.locator('#nodes tr[data-role="leader"]')).toHaveCount(1);
   await b.locator('#doc').click();
   await sideBySide(browser, [a, b], info.outputPath('demo-two-windows.png'));
+  expectNoPageErrors([a, b]);
   await ca.close();
   await cb.close();
 });

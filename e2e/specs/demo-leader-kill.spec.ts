@@ -2,7 +2,7 @@
 // editing directly against the origin cluster: typing never stalls, the cluster panel
 // shows the node down and a new leader, and everything converges.
 import { expect, test } from '@playwright/test';
-import { expectConverged, openDemo, sideBySide } from '../support/demo-page.ts';
+import { expectConverged, expectNoPageErrors, openDemo, sideBySide } from '../support/demo-page.ts';
 import { agreedLeader, pidOfNode, useDemoStack } from '../support/demo-stack.ts';
 
 const stack = useDemoStack();
@@ -49,6 +49,7 @@ test('killing the origin leader mid-edit: editing goes on and everything converg
   const survivor = await agreedLeader(stack().origins.filter((o) => o !== leader.url));
   expect(survivor.id).not.toBe(leader.id);
   await sideBySide(browser, [a, b], info.outputPath('demo-leader-killed.png'));
+  expectNoPageErrors([a, b]);
   await ca.close();
   await cb.close();
 });

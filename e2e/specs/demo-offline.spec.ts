@@ -4,7 +4,7 @@
 // service worker serves the page, IndexedDB the data) and comes back: everything
 // converges, every page view counted.
 import { expect, test } from '@playwright/test';
-import { expectConverged, openDemo, sideBySide, stateOf, waitStored } from '../support/demo-page.ts';
+import { expectConverged, expectNoPageErrors, openDemo, sideBySide, stateOf, waitStored } from '../support/demo-page.ts';
 import { useDemoStack } from '../support/demo-stack.ts';
 
 const stack = useDemoStack({ edge: true });
@@ -75,6 +75,7 @@ test('offline edits and an offline reload converge through the edge; every view 
   expect(s.todos.find((t) => t.title === 'Book the big room')?.done).toBe(true);
   expect(s.views).toBe(4);
   await sideBySide(browser, [a, b], info.outputPath('demo-after-offline.png'));
+  expectNoPageErrors([a, b]);
   await ca.close();
   await cb.close();
 });

@@ -2,7 +2,7 @@
 // as the other types, and the list of people here (client.presence, from the presence
 // work, merged).
 import { expect, test } from '@playwright/test';
-import { openDemo, sideBySide } from '../support/demo-page.ts';
+import { expectNoPageErrors, openDemo, sideBySide } from '../support/demo-page.ts';
 import { useDemoStack } from '../support/demo-stack.ts';
 
 const stack = useDemoStack();
@@ -56,7 +56,9 @@ test('each window sees the other\'s named caret, live', async ({ browser }, info
   await sideBySide(browser, [a, b], info.outputPath('demo-presence.png'));
 
   // A window that leaves disappears from the other's page.
+  expectNoPageErrors([a, b]);
   await cb.close();
   await expect(bobInA).toHaveCount(0, { timeout: 15_000 });
+  expectNoPageErrors([a]);
   await ca.close();
 });

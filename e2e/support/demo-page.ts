@@ -20,7 +20,26 @@ declare global {
   }
 }
 
+const pageErrors = new WeakMap<Page, string[]>();
+
+/**
+ * Uncaught errors of a page and errors the client reported (`neuroplex:` on the console)
+ * since openDemo: a spec ends by expecting none (a throw inside the client's sync loop once
+ * hid behind a converging page).
+ */
+export function expectNoPageErrors(pages: readonly Page[]): void {
+  for (const p of pages) expect(pageErrors.get(p) ?? [], `errors on ${p.url()}`).toEqual([]);
+}
+
 export async function openDemo(page: Page, url: string): Promise<void> {
+  if (!pageErrors.has(page)) {
+    const errors: string[] = [];
+    pageErrors.set(page, errors);
+    page.on('pageerror', (e) => errors.push(e.stack ?? e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && m.text().startsWith('neuroplex:')) errors.push(m.text());
+    });
+  }
   await page.goto(url);
   await expect(page.locator('body[data-ready="true"]')).toBeAttached({ timeout: 15_000 });
 }
