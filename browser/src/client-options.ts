@@ -61,6 +61,8 @@ export interface ConnectOptions {
 
 /** `client.presence`: this client's ephemeral state and the others present (presence.ts). */
 export interface PresenceApi {
+  /** This client's id among the peers others see: random per client instance (a reload or a reopened client gets a new one). */
+  readonly peerId: string;
   /** Mine; null = leave. Sent at once when connected, re-sent after every reconnect. */
   set(state: JsonValue | null): void;
   /** Others now present (not me); empty while offline. */

@@ -8,6 +8,7 @@ import type { MapHandle, RegisterHandle } from '../../core/src/doc/handles.ts';
 import type { Delta } from '../../core/src/crdt/delta.ts';
 import type { MapStore } from '../../core/src/crdt/map-store.ts';
 import type { ChangeEvent, Replica } from '../../core/src/doc/replica.ts';
+import { type ReplicaId, replicaIdFromBytes } from '../../core/src/clock/replica-id.ts';
 import type { ListHandle, TextHandle } from '../../core/src/doc/sequence-handles.ts';
 import { assert, InvalidArgumentError } from '../../core/src/errors.ts';
 import type { ClientSyncState } from '../../core/src/sync/client-state.ts';
@@ -59,7 +60,7 @@ export class NeuroplexClient {
   private readonly tabs: TabCoordinator | undefined;
   private readonly onError: ((error: Error) => void) | undefined;
 
-  private constructor(keyspace: string, replica: Replica, state: ClientSyncState, store: LocalStore, options: ConnectOptions, urls: readonly string[], tabs: TabCoordinator | undefined) {
+  private constructor(keyspace: string, replica: Replica, state: ClientSyncState, store: LocalStore, options: ConnectOptions, urls: readonly string[], tabs: TabCoordinator | undefined, presenceId: ReplicaId) {
     this.keyspace = keyspace;
     this.tabs = tabs;
     this.onError = options.onError;
@@ -95,8 +96,9 @@ export class NeuroplexClient {
       onPresence: (peer, state) => this.presenceImpl.received(peer, state),
       onPresenceLost: () => this.presenceImpl.sessionLost(),
     });
-    this.presenceImpl = new TabPresence(replica.id, this.connection, tabs, options.presence);
+    this.presenceImpl = new TabPresence(presenceId, this.connection, tabs, options.presence);
     this.presence = {
+      peerId: String(presenceId),
       set: (state) => {
         this.checkOpen();
         this.presenceImpl.presence.set(state);
@@ -156,7 +158,9 @@ export class NeuroplexClient {
     let client: NeuroplexClient;
     try {
       const { store, replica, state } = await LocalStore.open(adapter, keyspace, random, () => Date.now(), tabs?.role !== TabRole.Follower);
-      client = new NeuroplexClient(keyspace, replica, state, store, options, urls, tabs);
+      // Presence is per client instance, not per replica: a client reopened on the same
+      // storage must not be confused with its predecessor, whose leave may still be in flight.
+      client = new NeuroplexClient(keyspace, replica, state, store, options, urls, tabs, replicaIdFromBytes(random(7)));
     } catch (e) {
       void tabs?.close(); // another tab may own the keyspace
       throw e;

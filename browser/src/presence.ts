@@ -17,7 +17,7 @@ import {
 import { MAX_PRESENCE_BYTES } from '../../core/src/sync/codec.ts';
 
 export interface PresencePeer {
-  /** Stable for one client session: its replica id as a string. */
+  /** That client's `presence.peerId`: random per client instance, stable while it is open. */
   readonly peerId: string;
   /** Whatever that client set: { name, color, cursor } etc. */
   readonly state: JsonValue;

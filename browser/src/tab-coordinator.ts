@@ -13,7 +13,7 @@
 //   change still unconfirmed (joins are idempotent, so a change stored twice is harmless).
 // - A follower writes with its own replica id, never the stored one (which the owner's
 //   writes use), so two tabs never mint the same dot.
-// - Presence (tab-presence.ts): a follower sends its own (`presence`, as its replica id) to
+// - Presence (tab-presence.ts): a follower sends its own (`presence`, as its peer id) to
 //   the owner, which carries it on its session and relays every presence it knows to the
 //   followers (`peer`; `peers`: a session opened, here is who is present; `peers-lost`).
 //   A closing follower says `bye`.

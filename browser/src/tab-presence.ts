@@ -1,7 +1,7 @@
 // Presence across the tabs of one keyspace (tab-coordinator.ts): only the owner tab has a
 // sync session, and a session may carry presence for several peers, so the owner speaks
 // for every tab. A follower sends its own state, leaves and heartbeats to the owner (as its
-// own replica id); the owner sends them on its session as that peer, relays to the
+// own peer id); the owner sends them on its session as that peer, relays to the
 // followers everything present (what the session brings, its own state, the other tabs'),
 // and sends a leave for a follower that closes (`bye`) or stops heartbeating. Without a
 // session (owner offline) no tab sees anybody. After a takeover the new owner's session

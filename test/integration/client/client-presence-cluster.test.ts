@@ -80,8 +80,8 @@ describe('presence across a 3-node origin cluster', () => {
     const [n1, n2, n3] = cluster.nodes as [ProcNode, ProcNode, ProcNode];
     const a = await client(n1);
     const b = await client(n2);
-    const idA = String(a.replica.id);
-    const idB = String(b.replica.id);
+    const idA = a.presence.peerId;
+    const idB = b.presence.peerId;
     a.presence.set({ name: 'ada', cursor: 1 });
     b.presence.set({ name: 'bob', cursor: 2 });
     await waitFor(() => b.presence.peers().has(idA) && a.presence.peers().has(idB), 'a and b see each other across nodes', 15_000);
@@ -103,11 +103,11 @@ describe('presence across a 3-node origin cluster', () => {
     // after the timeout.
     const c3 = await client(n3);
     c3.presence.set({ name: 'cy' });
-    await waitFor(() => b.presence.peers().has(String(c3.replica.id)) && c3.presence.peers().has(idB), 'c3 on n3 seen', 10_000);
+    await waitFor(() => b.presence.peers().has(c3.presence.peerId) && c3.presence.peers().has(idB), 'c3 on n3 seen', 10_000);
     await stopNode(cluster, n3, 'SIGKILL');
     const killedAt = Date.now();
     await waitFor(() => c3.presence.peers().size === 0, 'c3 offline sees nobody', 10_000);
-    await waitFor(() => !b.presence.peers().has(String(c3.replica.id)), 'c3 dropped after its node died', 20_000);
+    await waitFor(() => !b.presence.peers().has(c3.presence.peerId), 'c3 dropped after its node died', 20_000);
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(TIMEOUT_MS - 1000);
 
     // A clean close: gone from the other node well before any timeout.

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { NeuroplexClient } from '../../../browser/src/client.ts';
 import type { PresencePeer } from '../../../browser/src/presence.ts';
+import { MemoryStorage } from '../../../browser/src/storage/memory-storage.ts';
 import type { WebSocketConstructor } from '../../../browser/src/transport.ts';
 import { InvalidArgumentError } from '../../../core/src/errors.ts';
 import { PresenceTooLargeError } from '../../../core/src/sync/presence.ts';
@@ -30,7 +31,7 @@ async function client(url: string, extra: Partial<Parameters<typeof NeuroplexCli
   return c;
 }
 
-const stateOf = (c: NeuroplexClient, other: NeuroplexClient): unknown => c.presence.peers().get(String(other.replica.id))?.state;
+const stateOf = (c: NeuroplexClient, other: NeuroplexClient): unknown => c.presence.peers().get(other.presence.peerId)?.state;
 
 describe('client.presence against one origin', () => {
   it('shows the others, their updates and their leave; never me; never stored', async () => {
@@ -44,8 +45,8 @@ describe('client.presence against one origin', () => {
     await waitFor(() => stateOf(b, a) !== undefined && stateOf(a, b) !== undefined, 'both present');
     expect(stateOf(b, a)).toEqual({ name: 'ada', cursor: 3 });
     expect(stateOf(a, b)).toEqual({ name: 'bob', cursor: 0 });
-    expect(a.presence.peers().has(String(a.replica.id))).toBe(false);
-    expect(b.presence.peers().get(String(a.replica.id))?.peerId).toBe(String(a.replica.id));
+    expect(a.presence.peers().has(a.presence.peerId)).toBe(false);
+    expect(b.presence.peers().get(a.presence.peerId)?.peerId).toBe(a.presence.peerId);
     a.presence.set({ name: 'ada', cursor: 9 });
     await waitFor(() => (stateOf(b, a) as { cursor?: number } | undefined)?.cursor === 9, 'update');
     expect(seenByB.length).toBeGreaterThanOrEqual(2);
@@ -57,6 +58,25 @@ describe('client.presence against one origin', () => {
     await waitFor(() => stateOf(b, a) !== undefined, 'back');
     await a.close();
     await waitFor(() => b.presence.peers().size === 0, 'leave on close');
+  });
+
+  it('a client reopened on the same storage is a new peer, whom the old one leaving cannot hide', async () => {
+    const o = await origin();
+    const storage = new MemoryStorage();
+    const b = await client(o.syncUrl);
+    const first = await client(o.syncUrl, { storage });
+    first.presence.set({ name: 'ada' });
+    await waitFor(() => stateOf(b, first) !== undefined, 'first present');
+    const oldId = first.presence.peerId;
+    // No await: the next client opens while the first one's leave may still be on its way.
+    const closing = first.close();
+    const second = await client(o.syncUrl, { storage });
+    second.presence.set({ name: 'ada, reopened' });
+    await closing;
+    expect(second.replica.id).toBe(first.replica.id);
+    expect(second.presence.peerId).not.toBe(oldId);
+    await waitFor(() => stateOf(b, second) !== undefined && !b.presence.peers().has(oldId), 'the new one present, the old one gone');
+    expect(stateOf(b, second)).toEqual({ name: 'ada, reopened' });
   });
 
   it('a late joiner sees who is already there; coalesces a burst of updates', async () => {

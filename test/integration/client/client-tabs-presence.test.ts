@@ -36,7 +36,7 @@ async function client(url: string, storage: MemoryStorage | 'memory', tabs: TabE
 
 /** What `viewer` shows of each client in `others`, by name (undefined: not present). */
 function names(viewer: NeuroplexClient, others: readonly NeuroplexClient[]): unknown[] {
-  return others.map((o) => (viewer.presence.peers().get(String(o.replica.id))?.state as { name?: string } | undefined)?.name);
+  return others.map((o) => (viewer.presence.peers().get(o.presence.peerId)?.state as { name?: string } | undefined)?.name);
 }
 
 function sees(viewer: NeuroplexClient, others: readonly NeuroplexClient[], expected: unknown[]): () => boolean {
@@ -61,7 +61,7 @@ describe('presence of tabs sharing one keyspace', () => {
     await waitFor(sees(b, [a, c], ['a', 'c']), 'follower sees owner and client', 10_000, () => JSON.stringify(names(b, [a, c])));
     await waitFor(sees(c, [a, b], ['a', 'b']), 'client sees both tabs', 10_000, () => JSON.stringify(names(c, [a, b])));
     expect(bEvents).toBeGreaterThanOrEqual(1);
-    expect(b.presence.peers().has(String(b.replica.id))).toBe(false);
+    expect(b.presence.peers().has(b.presence.peerId)).toBe(false);
 
     // Updates from the follower reach both.
     b.presence.set({ name: 'b2' });

@@ -40,8 +40,8 @@ describe('presence through edge replicas and the origin', () => {
     return c;
   }
   const edgeUrl = (region: string): string => `ws://127.0.0.1:${dev!.port}/v1/sync?ks=room&region=${region}`;
-  const sees = (c: NeuroplexClient, other: NeuroplexClient): boolean => c.presence.peers().has(String(other.replica.id));
-  const stateSeen = (c: NeuroplexClient, other: NeuroplexClient): unknown => c.presence.peers().get(String(other.replica.id))?.state;
+  const sees = (c: NeuroplexClient, other: NeuroplexClient): boolean => c.presence.peers().has(other.presence.peerId);
+  const stateSeen = (c: NeuroplexClient, other: NeuroplexClient): unknown => c.presence.peers().get(other.presence.peerId)?.state;
 
   it('one region relays between its clients; other regions and the origin see them through the origin', async () => {
     const a = await client(edgeUrl('eu'));
