@@ -1,5 +1,6 @@
-// The client's sync shell: one WebSocket at a time (to one of several origin URLs, in
-// turn), one multiplexer and one ClientSyncSession for the keyspace on it; the session's
+// The client's sync shell: one socket at a time (to one of several origin URLs, in turn,
+// shared with the page's other clients of that URL: shared-socket.ts), one multiplexer and
+// one ClientSyncSession for the keyspace on its own channel; the session's
 // effects are carried out against the replica and the LocalStore, and a lost connection
 // is retried with exponential backoff and jitter. The ClientSyncState outlives sessions:
 // a reconnect resumes from the stored cursor and resends only unacknowledged changes.
@@ -13,7 +14,8 @@ import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
 import type { Backoff } from './backoff.ts';
 import { reportError } from './client-util.ts';
 import type { LocalStore } from './local-store.ts';
-import { frameBytes, WS_CONNECTING, WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './transport.ts';
+import { joinSocket, type SocketLease, type SocketMember } from './shared-socket.ts';
+import type { WebSocketConstructor } from './transport.ts';
 
 export const ClientStatus = { Offline: 'offline', Connecting: 'connecting', Syncing: 'syncing', Synced: 'synced' } as const;
 export type ClientStatus = (typeof ClientStatus)[keyof typeof ClientStatus];
@@ -49,7 +51,8 @@ const TICK_MS = 250;
 
 export class SyncConnection {
   private readonly o: SyncConnectionOptions;
-  private ws: WebSocketLike | undefined;
+  /** This client's place on the shared socket to the current URL (shared-socket.ts). */
+  private lease: SocketLease | undefined;
   private mux: Multiplexer | undefined;
   private session: ClientSyncSession | undefined;
   private urlIndex = 0;
@@ -103,7 +106,7 @@ export class SyncConnection {
 
   /** Cuts the current socket (as a network failure would) and reconnects after a backoff. */
   drop(): void {
-    if (this.ws !== undefined) closeQuietly(this.ws, 4000, 'dropped by the client');
+    this.lease?.fail('dropped by the client'); // every client on the socket hears `lost`
     this.lost();
   }
 
@@ -144,55 +147,55 @@ export class SyncConnection {
     if (this.stopped || this.paused) return;
     const url = this.o.urls[this.urlIndex % this.o.urls.length]!;
     this.urlIndex++;
-    let ws: WebSocketLike;
+    let lease: SocketLease;
     try {
-      ws = new this.o.WebSocket(url);
+      lease = joinSocket(this.o.WebSocket, url, this.member);
     } catch (e) {
       this.report(e);
       return this.scheduleReconnect();
     }
-    ws.binaryType = 'arraybuffer';
-    this.ws = ws;
+    this.lease = lease;
     this.setStatus(ClientStatus.Connecting);
-    ws.onopen = () => {
-      if (this.ws !== ws) return;
-      this.connects++;
-      this.connectedUrl = url;
-      const mux = new Multiplexer();
-      const session = new ClientSyncSession({
-        channel: mux.allocateChannel(),
-        keyspace: this.o.keyspace,
-        replica: this.o.replica,
-        state: this.o.state,
-        token: this.o.token,
-        localStoreLoaded: true,
-        handshakeTimeoutTicks: Math.ceil((this.o.handshakeTimeoutMs ?? 10_000) / TICK_MS),
-      });
-      this.mux = mux;
-      this.session = session;
-      this.unstoredSeq = 0;
-      mux.add(session);
-      session.start();
+    if (lease.isOpen) this.socketOpened();
+  }
+
+  /** How the shared socket reaches this client. */
+  private readonly member: SocketMember = {
+    opened: () => this.socketOpened(),
+    frame: (bytes) => {
+      this.mux?.receive(bytes);
       this.drain();
-    };
-    ws.onmessage = (ev) => {
-      if (this.ws !== ws || this.mux === undefined) return;
-      const bytes = frameBytes(ev.data);
-      if (bytes === undefined) return this.drop();
-      this.mux.receive(bytes);
-      this.drain();
-    };
-    ws.onclose = () => {
-      if (this.ws === ws) this.lost();
-    };
-    ws.onerror = (ev) => {
-      if (this.ws !== ws) return;
-      this.o.onError?.(new Error(`sync socket to ${url} failed: ${String((ev as { message?: string }).message ?? 'error')}`));
-    };
+    },
+    lost: () => this.lost(),
+    error: (message) => this.o.onError?.(new Error(message)),
+  };
+
+  /** The socket is open: a session on a channel of our own. */
+  private socketOpened(): void {
+    const lease = this.lease;
+    if (lease === undefined || this.session !== undefined) return;
+    this.connects++;
+    this.connectedUrl = lease.url;
+    const mux = new Multiplexer();
+    const session = new ClientSyncSession({
+      channel: lease.allocateChannel(),
+      keyspace: this.o.keyspace,
+      replica: this.o.replica,
+      state: this.o.state,
+      token: this.o.token,
+      localStoreLoaded: true,
+      handshakeTimeoutTicks: Math.ceil((this.o.handshakeTimeoutMs ?? 10_000) / TICK_MS),
+    });
+    this.mux = mux;
+    this.session = session;
+    this.unstoredSeq = 0;
+    mux.add(session);
+    session.start();
+    this.drain();
   }
 
   private lost(): void {
-    if (this.ws === undefined) return;
+    if (this.lease === undefined) return;
     this.teardown();
     if (this.stopped) return;
     this.setStatus(ClientStatus.Offline);
@@ -200,13 +203,19 @@ export class SyncConnection {
   }
 
   private teardown(): void {
-    const ws = this.ws;
-    this.ws = undefined;
+    // The socket may stay open for other keyspaces: end this one's session on it properly
+    // (the server drops its presence at once). A socket already gone sends nothing.
+    if (this.session !== undefined && !this.session.closed) {
+      this.session.close('client left');
+      this.flushFrames();
+    }
+    const lease = this.lease;
+    this.lease = undefined;
     this.mux = undefined;
     const hadSession = this.session !== undefined;
     this.session = undefined;
     this.connectedUrl = undefined;
-    if (ws !== undefined) closeQuietly(ws, 1000, 'closing');
+    lease?.leave();
     if (hadSession) this.o.onPresenceLost?.();
   }
 
@@ -261,7 +270,11 @@ export class SyncConnection {
           if (e.error !== undefined) this.o.onError?.(e.error);
           if (e.error?.remote === true && e.error.message.includes(PRESENCE_UNKNOWN)) this.presenceUnsupported = true;
           this.flushFrames();
-          this.drop();
+          // The server ended this keyspace's channel: leave the socket (other keyspaces may
+          // share it) and come back on a new channel. A session that failed on our side
+          // (e.g. no answer to the handshake) suspects the connection: it is cut for all.
+          if (e.error !== undefined && !e.error.remote) this.drop();
+          else this.lost();
           this.reportCallbackFailure();
           return;
       }
@@ -322,10 +335,10 @@ export class SyncConnection {
   }
 
   private flushFrames(): void {
-    const ws = this.ws;
+    const lease = this.lease;
     const mux = this.mux;
-    if (ws === undefined || mux === undefined) return;
-    for (const f of mux.takeFrames()) if (ws.readyState === WS_OPEN) ws.send(f);
+    if (lease === undefined || mux === undefined) return;
+    for (const f of mux.takeFrames()) lease.send(f);
   }
 
   private setStatus(status: ClientStatus): void {
@@ -333,23 +346,5 @@ export class SyncConnection {
     if (this.status === status) return;
     this.status = status;
     this.o.onStatus(status);
-  }
-}
-
-/** Closes a socket in any state without its late events reaching us (or throwing). */
-function closeQuietly(ws: WebSocketLike, code: number, reason: string): void {
-  const ignore = (): void => {};
-  ws.onmessage = ignore;
-  ws.onclose = ignore;
-  ws.onerror = ignore;
-  // Closing a socket still connecting aborts it: close it once it opens instead.
-  if (ws.readyState === WS_CONNECTING) ws.onopen = () => ws.close(code, reason);
-  else {
-    ws.onopen = ignore;
-    try {
-      ws.close(code, reason);
-    } catch {
-      // Already closing or closed.
-    }
   }
 }
