@@ -140,8 +140,28 @@ export function checkKey(ops: Operation[], budget = DEFAULT_BUDGET): { ok: boole
   return { ok: true, steps, exhausted: false };
 }
 
+/**
+ * Drops puts with no answer whose value no operation observed (no read returned it, no
+ * compare-and-set expected it). Sound: in any linearization that places such a put, no
+ * observation falls between it and the next write (none saw its value), so removing it
+ * leaves every other operation's output valid; and "never applied" was allowed anyway.
+ * Each one otherwise multiplies the search (it may go anywhere after its call), which is
+ * what exhausts the budget when a partition leaves many writes unanswered.
+ */
+function withoutUnobservedLostPuts(ops: readonly Operation[]): Operation[] {
+  const observed = new Set<string>();
+  for (const op of ops) {
+    if (op.input.kind === 'get' && op.output !== undefined) {
+      const v = (op.output as { value: string | null }).value;
+      if (v !== null) observed.add(`${op.input.key}\u0000${v}`);
+    } else if (op.input.kind === 'cas' && op.input.expected !== null) observed.add(`${op.input.key}\u0000${op.input.expected}`);
+  }
+  return ops.filter((op) => !(op.input.kind === 'put' && op.output === undefined && !observed.has(`${op.input.key}\u0000${op.input.value}`)));
+}
+
 /** Checks a whole history, key by key. */
-export function checkHistory(ops: Operation[], budget = DEFAULT_BUDGET): CheckResult {
+export function checkHistory(history: Operation[], budget = DEFAULT_BUDGET): CheckResult {
+  const ops = withoutUnobservedLostPuts(history);
   const byKey = new Map<string, Operation[]>();
   for (const op of ops) {
     let list = byKey.get(op.input.key);
