@@ -194,7 +194,11 @@ export class NeuroplexClient {
   on(event: 'status', listener: (e: StatusEvent) => void): () => void;
   on(event: 'presence', listener: PresenceListener): () => void;
   on(event: 'status' | 'presence', listener: ((e: StatusEvent) => void) | PresenceListener): () => void {
-    if (event === 'presence') return this.presenceImpl.presence.on(listener as PresenceListener);
+    if (event === 'presence') {
+      const l = listener as PresenceListener;
+      // Called from timers and the sync loop: an error it throws is reported, never thrown there.
+      return this.presenceImpl.presence.on((peers) => callListener(l, peers, this.onError));
+    }
     if (event !== 'status') throw new InvalidArgumentError(`unknown event ${String(event)}`);
     const l = listener as (e: StatusEvent) => void;
     this.statusListeners.add(l);

@@ -136,6 +136,10 @@ describe('NeuroplexClient against one origin', () => {
     b.replica.subscribe('*', () => {
       throw new Error('change listener bug');
     });
+    b.on('presence', () => {
+      throw new Error('presence listener bug');
+    });
+    a.presence.set({ name: 'ada' });
     for (let i = 1; i <= 3; i++) await a.set('k', i);
     await a.flushed();
     await waitFor(() => b.replica.get('k') === 3 && b.status === 'synced', 'b received every change');
@@ -145,6 +149,7 @@ describe('NeuroplexClient against one origin', () => {
     expect(reopened.replica.get('k')).toBe(3);
     expect(errors).toContain('status listener bug');
     expect(errors).toContain('change listener bug');
+    expect(errors).toContain('presence listener bug');
   });
 
   it('never syncs with a wrong token', async () => {
