@@ -64,11 +64,12 @@ try {
   // ---- fan-out ----
   const readers: NeuroplexClient[] = [];
   for (let i = 0; i < FANOUT_CLIENTS; i++) {
-    const c = await NeuroplexClient.connect({ url: [urls[i % 3]!], keyspace: 'fan', WebSocket: WebSocket as unknown as WebSocketConstructor });
+    // One socket per reader, as 100 users would have.
+    const c = await NeuroplexClient.connect({ url: [urls[i % 3]!], keyspace: 'fan', WebSocket: WebSocket as unknown as WebSocketConstructor, shareSocket: false });
     readers.push(c);
     clients.push(c);
   }
-  const source = await NeuroplexClient.connect({ url: [urls[0]!], keyspace: 'fan', WebSocket: WebSocket as unknown as WebSocketConstructor });
+  const source = await NeuroplexClient.connect({ url: [urls[0]!], keyspace: 'fan', WebSocket: WebSocket as unknown as WebSocketConstructor, shareSocket: false });
   clients.push(source);
   await until(() => source.status === 'synced' && readers.every((r) => r.status === 'synced'), 'fan-out clients synced');
   const lastSeen: number[] = [];

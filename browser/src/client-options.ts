@@ -50,6 +50,12 @@ export interface ConnectOptions {
    */
   readonly tabs?: boolean | TabEnvironment;
   /**
+   * Clients of several keyspaces in one page share one socket per origin URL, each keyspace
+   * on its own channel (default true). false: this client opens a socket of its own (e.g.
+   * to simulate separate users in one process).
+   */
+  readonly shareSocket?: boolean;
+  /**
    * Errors, for diagnostics: session and socket errors (the client retries on its own),
    * and ones it cannot act on (a failed save, a throwing listener), which go to
    * `console.error` when this is not given.

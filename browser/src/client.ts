@@ -81,6 +81,7 @@ export class NeuroplexClient {
       WebSocket,
       backoff: new Backoff(options.backoff),
       ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
+      ...(options.shareSocket === undefined ? {} : { shareSocket: options.shareSocket }),
       onStatus: () => this.changed(),
       onCommitted: (lsn) => {
         this.recorder.committedThrough(lsn);

@@ -41,14 +41,20 @@ export interface SocketLease {
 
 const sockets = new WeakMap<WebSocketConstructor, Map<string, SharedSocket>>();
 
-/** Joins the socket to `url` (opening one if none is open or opening). */
-export function joinSocket(WebSocket: WebSocketConstructor, url: string, member: SocketMember): SocketLease {
+/**
+ * Joins the socket to `url` (opening one if none is open or opening). `shared: false` opens
+ * a socket of the member's own (one simulated user per socket in tests and benchmarks).
+ */
+export function joinSocket(WebSocket: WebSocketConstructor, url: string, member: SocketMember, shared = true): SocketLease {
+  if (!shared) return new SharedSocket(new WebSocket(url), url, () => {}).join(member);
   let byUrl = sockets.get(WebSocket);
   if (byUrl === undefined) sockets.set(WebSocket, (byUrl = new Map()));
   let socket = byUrl.get(url);
   if (socket === undefined) {
-    socket = new SharedSocket(new WebSocket(url), url, () => byUrl.delete(url));
-    byUrl.set(url, socket);
+    const created: SharedSocket = new SharedSocket(new WebSocket(url), url, () => {
+      if (byUrl.get(url) === created) byUrl.delete(url);
+    });
+    byUrl.set(url, (socket = created));
   }
   return socket.join(member);
 }

@@ -29,6 +29,8 @@ export interface SyncConnectionOptions {
   readonly store: LocalStore;
   readonly WebSocket: WebSocketConstructor;
   readonly backoff: Backoff;
+  /** Share the page's socket to the URL with other keyspaces (default true). */
+  readonly shareSocket?: boolean;
   /** Handshake timeout in ms (default 10,000). */
   readonly handshakeTimeoutMs?: number;
   readonly onStatus: (status: ClientStatus) => void;
@@ -149,7 +151,7 @@ export class SyncConnection {
     this.urlIndex++;
     let lease: SocketLease;
     try {
-      lease = joinSocket(this.o.WebSocket, url, this.member);
+      lease = joinSocket(this.o.WebSocket, url, this.member, this.o.shareSocket ?? true);
     } catch (e) {
       this.report(e);
       return this.scheduleReconnect();

@@ -98,5 +98,10 @@ describe('one socket for many keyspaces', () => {
     expect(o.node.stateMachine.crdtKeyspace('doc-b')).toBeUndefined();
     expect(page.sockets.length).toBe(1);
     expect(good.status).toBe('synced');
+    // shareSocket: false opens a socket of its own.
+    const own = await NeuroplexClient.connect({ url: o.syncUrl, keyspace: 'doc-c', token: 'right', WebSocket: page.WS, networkEvents: null, shareSocket: false });
+    cleanups.push(() => own.close());
+    await waitFor(() => own.status === 'synced', 'own socket synced');
+    expect(page.sockets.length).toBe(2);
   });
 });
