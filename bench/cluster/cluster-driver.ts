@@ -1,14 +1,31 @@
 // The load generator of the cluster benchmark, run as its own process (so it does not share
 // an event loop with any node): binary-protocol clients connected to the leader. Prints one
-// JSON line with its measurements. Usage: cluster-driver.ts <url,url,url> [pid,pid,pid]
+// JSON line with its measurements.
+// Usage: cluster-driver.ts <url,url,url> [pid,pid,pid] [--paced-rate=N] [--no-reads]
 // With the nodes' pids (Linux), it also reports the CPU the nodes and this driver spent per
 // write in the pipelined phase: on a shared 2-core machine, that is what bounds throughput.
+// --paced-rate fixes the open-loop rate (the floor run uses the cluster's half load, so
+// the two p99s are taken at the same rate); otherwise it is half the pipelined peak.
+// BENCH_PHASE_MARKS=1 prints each phase's CLOCK_MONOTONIC span (µs, the clock of V8's CPU
+// profiles) to stderr, so a --cpu-prof of a node can be cut to one phase.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { BinaryClient } from '../../server/src/client/binary-client.ts';
 
-const urls = (process.argv[2] ?? '').split(',').filter((u) => u !== '');
-const nodePids = (process.argv[3] ?? '').split(',').filter((p) => p !== '').map(Number);
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const urls = (positional[0] ?? '').split(',').filter((u) => u !== '');
+const nodePids = (positional[1] ?? '').split(',').filter((p) => p !== '').map(Number);
+const pacedRateArg = process.argv.find((a) => a.startsWith('--paced-rate='));
+const skipReads = process.argv.includes('--no-reads');
+const phaseMarks = process.env.BENCH_PHASE_MARKS === '1';
+
+/** Runs one phase; with BENCH_PHASE_MARKS, reports its span on the monotonic clock. */
+async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const t0 = process.hrtime.bigint() / 1000n;
+  const out = await run();
+  if (phaseMarks) process.stderr.write(`phase ${name} ${t0} ${process.hrtime.bigint() / 1000n}\n`);
+  return out;
+}
 
 /** CPU ms (user + system) the processes used so far, from /proc; NaN where unavailable. */
 function cpuMsOf(pids: readonly number[]): number {
@@ -106,17 +123,20 @@ const seqClients = Array.from({ length: SEQ_CLIENTS }, () => new BinaryClient({ 
 const pipeClients = Array.from({ length: PIPE_CONNECTIONS }, () => new BinaryClient({ urls, timeoutMs: 10_000 }));
 try {
   await Promise.all([...seqClients, ...pipeClients].map((c) => c.connectedUrl()));
-  const seq = await sequential(seqClients);
+  const seq = await phase('sequential', () => sequential(seqClients));
   const cpu0 = cpuMsOf(nodePids);
   const self0 = process.cpuUsage();
-  const pipelinedWritesPerSec = await pipelined(pipeClients, (c, n) => c.put('bench', `p${n % 100_000}`, VALUE));
+  const pipelinedWritesPerSec = await phase('pipelined', () => pipelined(pipeClients, (c, n) => c.put('bench', `p${n % 100_000}`, VALUE)));
   const writes = (pipelinedWritesPerSec * PHASE_MS) / 1000;
   const nodeCpuUsPerWrite = +(((cpuMsOf(nodePids) - cpu0) * 1000) / writes).toFixed(1);
   const selfUsed = process.cpuUsage(self0);
   const driverCpuUsPerWrite = +((selfUsed.user + selfUsed.system) / writes).toFixed(1);
-  const strongReadsPerSec = await pipelined(pipeClients, (c, n) => c.read('bench', `p${n % 100_000}`, 'strong'));
-  const p99AtHalfLoadMs = await paced(pipeClients, pipelinedWritesPerSec / 2);
-  console.log(JSON.stringify({ seqWritesPerSec: seq.perSec, seqP50Ms: seq.p50, seqP99Ms: seq.p99, pipelinedWritesPerSec, strongReadsPerSec, p99AtHalfLoadMs, nodeCpuUsPerWrite, driverCpuUsPerWrite }));
+  const strongReadsPerSec = skipReads ? null : await phase('reads', () => pipelined(pipeClients, (c, n) => c.read('bench', `p${n % 100_000}`, 'strong')));
+  const pacedRate = pacedRateArg === undefined ? pipelinedWritesPerSec / 2 : Number(pacedRateArg.slice('--paced-rate='.length));
+  const p99AtHalfLoadMs = await phase('paced', () => paced(pipeClients, pacedRate));
+  console.log(
+    JSON.stringify({ seqWritesPerSec: seq.perSec, seqP50Ms: seq.p50, seqP99Ms: seq.p99, pipelinedWritesPerSec, strongReadsPerSec, pacedRate: Math.round(pacedRate), p99AtHalfLoadMs, nodeCpuUsPerWrite, driverCpuUsPerWrite }),
+  );
 } finally {
   for (const c of [...seqClients, ...pipeClients]) c.close();
 }

@@ -50,7 +50,11 @@ export interface RaftNodeOptions {
   readonly maxPendingRequests?: number;
   /** Where snapshot files go; default `snapshots` next to the WAL directory. */
   readonly snapshotDir?: string;
-  /** Take a Raft snapshot (and compact the log) every this many applied entries; default 10,000. */
+  /**
+   * Take a Raft snapshot (and compact the log) every this many applied entries; default
+   * 100,000 (etcd's too). A snapshot reads the whole state, so its cost per write is the
+   * state's size over this: at 10,000 and 100k keys it was ~7 µs of CPU per write per node.
+   */
   readonly snapshotEveryEntries?: number;
   /** Entries kept behind a snapshot for followers that lag a little; default 1,000. */
   readonly snapshotCatchUpEntries?: number;
@@ -75,6 +79,7 @@ interface ReadBatch {
 }
 
 const ENVELOPE_VERSION = 1;
+export const DEFAULT_SNAPSHOT_EVERY_ENTRIES = 100_000;
 
 export class RaftNode implements OriginNode {
   readonly id: string;
@@ -165,7 +170,7 @@ export class RaftNode implements OriginNode {
     node = new RaftNode(options, raft, transport, driver, sm);
     node.snapshotter = new RaftSnapshotter({
       dir: snapshotDir,
-      everyEntries: options.snapshotEveryEntries ?? 10_000,
+      everyEntries: options.snapshotEveryEntries ?? DEFAULT_SNAPSHOT_EVERY_ENTRIES,
       catchUpEntries: options.snapshotCatchUpEntries ?? 1_000,
       raft,
       log: storage,
@@ -449,6 +454,7 @@ export class RaftNode implements OriginNode {
     if (this.stopped !== null) return;
     this.stopped = reason;
     this.driver.stop();
+    this.snapshotter.cancel();
     this.transport.close();
     const err = new NodeUnavailableError(NodeErrorCode.Stopped, reason);
     this.queued = [];
