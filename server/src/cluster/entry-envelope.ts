@@ -24,11 +24,18 @@ export interface OpenedEnvelope {
   readonly command: KvCommand;
 }
 
-/** One allocation, one copy of the command bytes (they may be a view of a socket buffer). */
+/**
+ * One copy of the command bytes (they may be a view of a socket buffer), into a slice of
+ * Node's shared buffer pool: a small array of its own would live inside the JavaScript heap,
+ * and the first Reader over it (on apply) would pay ~1.5 µs to move it out.
+ */
 export function encodeEnvelope(origin: Uint8Array, seq: number, command: Uint8Array): Uint8Array {
   let seqBytes = 1;
   for (let v = seq; v >= 0x80; v = Math.floor(v / 0x80)) seqBytes++;
-  const out = new Uint8Array(1 + ORIGIN_BYTES + seqBytes + command.length);
+  const size = 1 + ORIGIN_BYTES + seqBytes + command.length;
+  const pooled = Buffer.allocUnsafe(size);
+  // A plain Uint8Array view (Buffer#slice would alias where callers expect a copy).
+  const out = new Uint8Array(pooled.buffer, pooled.byteOffset, size);
   out[0] = ENVELOPE_VERSION;
   out.set(origin, 1);
   let pos = 1 + ORIGIN_BYTES;
