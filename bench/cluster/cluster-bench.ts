@@ -64,7 +64,7 @@ async function waitFor(child: ChildProcess, pattern: RegExp, what: string, tries
   return m[1] ?? m[0];
 }
 
-type Figures = Record<string, number | null>;
+type Figures = Record<string, number | null | Record<string, number>>;
 
 async function stop(c: ChildProcess): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return;
@@ -112,6 +112,11 @@ async function runOnce(): Promise<Figures> {
     echo = spawn(process.execPath, ['--import', 'tsx', resolve('bench/cluster/echo-node.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
     const echoUrl = await waitFor(echo, /listening on (\S+)/, 'the echo node');
     const floor = await runDriver([echoUrl, String(echo.pid), `--paced-rate=${load.pacedRate}`, '--no-reads']);
+    // Where the leader's time went in the sequential and paced phases (p50/p99 ms).
+    const stages: Record<string, number> = {};
+    for (const [phaseName, st] of [['seq', load.seqStages], ['paced', load.pacedStages]] as const) {
+      for (const [k, v] of Object.entries((st ?? {}) as Record<string, number>)) stages[`${phaseName}Stage_${k}`] = v;
+    }
     return {
       seqWritesPerSec: load.seqWritesPerSec!,
       seqP50Ms: load.seqP50Ms!,
@@ -132,6 +137,7 @@ async function runOnce(): Promise<Figures> {
       floorP99AtHalfLoadMs: floor.p99AtHalfLoadMs!,
       floorServerCpuUsPerWrite: floor.nodeCpuUsPerWrite!,
       floorDriverCpuUsPerWrite: floor.driverCpuUsPerWrite!,
+      ...stages,
       loadAverage1m: +loadavg()[0]!.toFixed(2),
     };
   } finally {
@@ -152,7 +158,10 @@ for (let i = 0; i < RUNS; i++) {
   if (!json) process.stderr.write(`run ${i + 1}/${RUNS}: ${JSON.stringify(runs[i])}\n`);
 }
 const result: Record<string, unknown> = { nodes: 3, runs: RUNS };
-for (const k of Object.keys(runs[0]!)) result[k] = median(runs.map((r) => r[k] as number));
+for (const k of new Set(runs.flatMap((r) => Object.keys(r)))) {
+  const values = runs.map((r) => r[k]).filter((v): v is number => typeof v === 'number');
+  if (values.length > 0) result[k] = median(values);
+}
 result.uptime = execFileSync('uptime', { encoding: 'utf8' }).trim();
 result.perRun = runs;
 mkdirSync('bench/results', { recursive: true });

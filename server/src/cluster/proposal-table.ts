@@ -14,12 +14,26 @@ interface Pending {
   readonly reject: (e: unknown) => void;
   readonly deadline: number;
   readonly timeoutMs: number;
+  /** When Raft took it (performance.now()); 0 while it waits for the loop's next turn. */
+  proposedAt: number;
 }
+
+/**
+ * Where an answered write's time went on this node, in ms: waiting for the Ready loop to
+ * propose it (`queuedMs`), and from proposal to its answer (`commitMs`: replication,
+ * fdatasync on a quorum, apply).
+ */
+export type WriteStagesListener = (queuedMs: number, commitMs: number) => void;
 
 export class ProposalTable {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private sweeper: NodeJS.Timeout | null = null;
+  private readonly onStages: WriteStagesListener | undefined;
+
+  constructor(onStages?: WriteStagesListener) {
+    this.onStages = onStages;
+  }
 
   get size(): number {
     return this.pending.size;
@@ -29,7 +43,7 @@ export class ProposalTable {
   add(timeoutMs: number): { seq: number; done: Promise<KvResult> } {
     const seq = ++this.seq;
     const deadline = performance.now() + timeoutMs;
-    const done = new Promise<KvResult>((resolve, reject) => this.pending.set(seq, { resolve, reject, deadline, timeoutMs }));
+    const done = new Promise<KvResult>((resolve, reject) => this.pending.set(seq, { resolve, reject, deadline, timeoutMs, proposedAt: 0 }));
     if (this.sweeper === null) {
       this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
       this.sweeper.unref();
@@ -37,10 +51,24 @@ export class ProposalTable {
     return { seq, done };
   }
 
+  /** Raft took these writes now. */
+  proposed(seqs: readonly number[]): void {
+    if (this.onStages === undefined) return;
+    const now = performance.now();
+    for (const seq of seqs) {
+      const p = this.pending.get(seq);
+      if (p !== undefined) p.proposedAt = now;
+    }
+  }
+
   resolve(seq: number, result: KvResult): void {
     const p = this.pending.get(seq);
     if (p === undefined) return; // timed out already
     this.pending.delete(seq);
+    if (this.onStages !== undefined && p.proposedAt > 0) {
+      const accepted = p.deadline - p.timeoutMs;
+      this.onStages(p.proposedAt - accepted, performance.now() - p.proposedAt);
+    }
     p.resolve(result);
   }
 

@@ -30,7 +30,7 @@ import { RaftDriver } from './raft-driver.ts';
 import { openRaftLog } from './raft-log.ts';
 import { decodeRaftSnapshotData, RaftSnapshotter } from './raft-snapshot.ts';
 import { decodeEnvelope, encodeEnvelope, ORIGIN_BYTES } from './entry-envelope.ts';
-import { ProposalTable } from './proposal-table.ts';
+import { ProposalTable, type WriteStagesListener } from './proposal-table.ts';
 import { ReadIndexQueue } from './read-index-queue.ts';
 
 export interface RaftNodeOptions {
@@ -57,6 +57,8 @@ export interface RaftNodeOptions {
    * state's size over this: at 10,000 and 100k keys it was ~7 µs of CPU per write per node.
    */
   readonly snapshotEveryEntries?: number;
+  /** Where the time of each write this node answers went (metrics, the cluster benchmark). */
+  readonly onWriteStages?: WriteStagesListener;
   /** Entries kept behind a snapshot for followers that lag a little; default 1,000. */
   readonly snapshotCatchUpEntries?: number;
 }
@@ -78,7 +80,7 @@ export class RaftNode implements OriginNode {
   private readonly driver: RaftDriver;
   private readonly feed: ChangeFeed;
   private readonly members = new Map<NodeId, MemberInfo>();
-  private readonly proposals = new ProposalTable();
+  private readonly proposals: ProposalTable;
   private readonly reads: ReadIndexQueue;
   private versionWaiters: { version: number; resolve: () => void }[] = [];
   private readonly maxValueBytes: number;
@@ -107,6 +109,7 @@ export class RaftNode implements OriginNode {
     this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     this.maxPending = options.maxPendingRequests ?? 100_000;
     this.limits = { maxValueBytes: this.maxValueBytes };
+    this.proposals = new ProposalTable(options.onWriteStages);
     this.reads = new ReadIndexQueue(raft, () => driver.kick());
   }
 
@@ -187,6 +190,7 @@ export class RaftNode implements OriginNode {
     this.queuedSeqs = [];
     try {
       this.raft.proposeBatch(data);
+      this.proposals.proposed(seqs);
     } catch (e) {
       const err = e instanceof ProposalDroppedError ? new NodeUnavailableError(NodeErrorCode.NoQuorum, `proposal dropped: ${e.message}`) : e;
       for (const seq of seqs) this.proposals.reject(seq, err);

@@ -32,3 +32,21 @@ describe('proposal table', () => {
     expect(t.size).toBe(0);
   });
 });
+
+describe('proposal table stages', () => {
+  it('reports the wait before proposal and the time from proposal to answer', async () => {
+    const seen: [number, number][] = [];
+    const t = new ProposalTable((q, c) => seen.push([q, c]));
+    const a = t.add(5_000);
+    const unproposed = t.add(5_000);
+    await new Promise((r) => setTimeout(r, 20));
+    t.proposed([a.seq]);
+    await new Promise((r) => setTimeout(r, 30));
+    t.resolve(a.seq, { status: 'ok', version: 1 });
+    t.resolve(unproposed.seq, { status: 'ok', version: 2 }); // never proposed here: no stages
+    await Promise.all([a.done, unproposed.done]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]![0]).toBeGreaterThanOrEqual(19);
+    expect(seen[0]![1]).toBeGreaterThanOrEqual(29);
+  });
+});
