@@ -153,7 +153,8 @@ function ownEntryData(bytes: Uint8Array, entries: Entry[]): void {
   const last = entries[entries.length - 1]!.data;
   const lo = first.byteOffset - bytes.byteOffset;
   const hi = last.byteOffset - bytes.byteOffset + last.length;
-  const own = bytes.slice(lo, hi);
+  // A plain copy even when a caller passes a Buffer (whose slice is a view).
+  const own = new Uint8Array(bytes.subarray(lo, hi));
   for (let k = 0; k < entries.length; k++) {
     const e = entries[k]!;
     const at = e.data.byteOffset - bytes.byteOffset - lo;

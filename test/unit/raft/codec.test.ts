@@ -90,9 +90,14 @@ describe('raft codec', () => {
       fc.property(messageArb, (m) => {
         const wire = encodeMessage(m);
         const decoded = decodeMessage(wire);
+        // A transport may hand over a Buffer, whose slice is a view: entries still get a copy.
+        const fromBuffer = Buffer.from(wire);
+        const entriesFromBuffer = decodeMessage(fromBuffer).entries;
         const entry = decodeEntry(encodeEntry({ term: 1, index: 1, type: EntryType.Normal, data: new Uint8Array([1, 2, 3]) }));
         wire.fill(0xee);
+        fromBuffer.fill(0xee);
         expect(decoded).toEqual(m);
+        expect(entriesFromBuffer).toEqual(m.entries);
         expect(entry.data).toEqual(new Uint8Array([1, 2, 3]));
         // One copy per message: every entry's data is a view of the same buffer, not of `wire`.
         const buffers = new Set(decoded.entries.map((e) => e.data.buffer));
