@@ -1,14 +1,54 @@
 // The load generator of the cluster benchmark, run as its own process (so it does not share
 // an event loop with any node): binary-protocol clients connected to the leader. Prints one
-// JSON line with its measurements. Usage: cluster-driver.ts <url,url,url> [pid,pid,pid]
+// JSON line with its measurements.
+// Usage: cluster-driver.ts <url,url,url> [pid,pid,pid] [--paced-rate=N] [--no-reads]
 // With the nodes' pids (Linux), it also reports the CPU the nodes and this driver spent per
 // write in the pipelined phase: on a shared 2-core machine, that is what bounds throughput.
+// --paced-rate fixes the open-loop rate (the floor run uses the cluster's half load, so
+// the two p99s are taken at the same rate); otherwise it is half the pipelined peak.
+// BENCH_PHASE_MARKS=1 prints each phase's CLOCK_MONOTONIC span (µs, the clock of V8's CPU
+// profiles) to stderr, so a --cpu-prof of a node can be cut to one phase.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { BinaryClient } from '../../server/src/client/binary-client.ts';
+import { phaseQuantiles, type Scrape, scrape } from './node-metrics.ts';
 
-const urls = (process.argv[2] ?? '').split(',').filter((u) => u !== '');
-const nodePids = (process.argv[3] ?? '').split(',').filter((p) => p !== '').map(Number);
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const urls = (positional[0] ?? '').split(',').filter((u) => u !== '');
+const nodePids = (positional[1] ?? '').split(',').filter((p) => p !== '').map(Number);
+const pacedRateArg = process.argv.find((a) => a.startsWith('--paced-rate='));
+const skipReads = process.argv.includes('--no-reads');
+const phaseMarks = process.env.BENCH_PHASE_MARKS === '1';
+
+/**
+ * Where a phase's write latency went on the leader (p50/p99 ms, from its /metrics): waiting
+ * for the Raft loop, proposal to answer, its fdatasyncs, and how late the event loops of
+ * the leader and the slowest follower ran a 10 ms timer. Empty against the echo floor.
+ */
+async function leaderStages(leader: string, others: string[], run: () => Promise<unknown>): Promise<Record<string, number>> {
+  const nodes = [leader, ...others];
+  const before: Scrape[] = await Promise.all(nodes.map(scrape));
+  await run();
+  const after: Scrape[] = await Promise.all(nodes.map(scrape));
+  const q = (i: number, name: string) => phaseQuantiles(before[i]!, after[i]!, name, [0.5, 0.99]);
+  const [queuedP50, queuedP99] = q(0, 'neuroplex_write_queued_ms');
+  const [commitP50, commitP99] = q(0, 'neuroplex_write_commit_ms');
+  const [, fsyncP99] = q(0, 'neuroplex_wal_fsync_ms');
+  const [, lagP99] = q(0, 'neuroplex_event_loop_lag_ms');
+  const followerLags = others.map((_, k) => q(k + 1, 'neuroplex_event_loop_lag_ms')[1]!).filter((x) => !Number.isNaN(x));
+  const followerLagP99 = followerLags.length === 0 ? Number.NaN : Math.max(...followerLags);
+  const out: Record<string, number> = { queuedP50, queuedP99, commitP50, commitP99, leaderFsyncP99: fsyncP99, leaderLoopLagP99: lagP99, followerLoopLagP99: followerLagP99 };
+  for (const k of Object.keys(out)) if (Number.isNaN(out[k])) delete out[k];
+  return out;
+}
+
+/** Runs one phase; with BENCH_PHASE_MARKS, reports its span on the monotonic clock. */
+async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const t0 = process.hrtime.bigint() / 1000n;
+  const out = await run();
+  if (phaseMarks) process.stderr.write(`phase ${name} ${t0} ${process.hrtime.bigint() / 1000n}\n`);
+  return out;
+}
 
 /** CPU ms (user + system) the processes used so far, from /proc; NaN where unavailable. */
 function cpuMsOf(pids: readonly number[]): number {
@@ -106,17 +146,24 @@ const seqClients = Array.from({ length: SEQ_CLIENTS }, () => new BinaryClient({ 
 const pipeClients = Array.from({ length: PIPE_CONNECTIONS }, () => new BinaryClient({ urls, timeoutMs: 10_000 }));
 try {
   await Promise.all([...seqClients, ...pipeClients].map((c) => c.connectedUrl()));
-  const seq = await sequential(seqClients);
+  const leader = await seqClients[0]!.connectedUrl();
+  const others = urls.filter((u) => u !== leader);
+  let seq!: Awaited<ReturnType<typeof sequential>>;
+  const seqStages = await leaderStages(leader, others, async () => (seq = await phase('sequential', () => sequential(seqClients))));
   const cpu0 = cpuMsOf(nodePids);
   const self0 = process.cpuUsage();
-  const pipelinedWritesPerSec = await pipelined(pipeClients, (c, n) => c.put('bench', `p${n % 100_000}`, VALUE));
+  const pipelinedWritesPerSec = await phase('pipelined', () => pipelined(pipeClients, (c, n) => c.put('bench', `p${n % 100_000}`, VALUE)));
   const writes = (pipelinedWritesPerSec * PHASE_MS) / 1000;
   const nodeCpuUsPerWrite = +(((cpuMsOf(nodePids) - cpu0) * 1000) / writes).toFixed(1);
   const selfUsed = process.cpuUsage(self0);
   const driverCpuUsPerWrite = +((selfUsed.user + selfUsed.system) / writes).toFixed(1);
-  const strongReadsPerSec = await pipelined(pipeClients, (c, n) => c.read('bench', `p${n % 100_000}`, 'strong'));
-  const p99AtHalfLoadMs = await paced(pipeClients, pipelinedWritesPerSec / 2);
-  console.log(JSON.stringify({ seqWritesPerSec: seq.perSec, seqP50Ms: seq.p50, seqP99Ms: seq.p99, pipelinedWritesPerSec, strongReadsPerSec, p99AtHalfLoadMs, nodeCpuUsPerWrite, driverCpuUsPerWrite }));
+  const strongReadsPerSec = skipReads ? null : await phase('reads', () => pipelined(pipeClients, (c, n) => c.read('bench', `p${n % 100_000}`, 'strong')));
+  const pacedRate = pacedRateArg === undefined ? pipelinedWritesPerSec / 2 : Number(pacedRateArg.slice('--paced-rate='.length));
+  let p99AtHalfLoadMs = 0;
+  const pacedStages = await leaderStages(leader, others, async () => (p99AtHalfLoadMs = await phase('paced', () => paced(pipeClients, pacedRate))));
+  console.log(
+    JSON.stringify({ seqWritesPerSec: seq.perSec, seqP50Ms: seq.p50, seqP99Ms: seq.p99, pipelinedWritesPerSec, strongReadsPerSec, pacedRate: Math.round(pacedRate), p99AtHalfLoadMs, nodeCpuUsPerWrite, driverCpuUsPerWrite, seqStages, pacedStages }),
+  );
 } finally {
   for (const c of [...seqClients, ...pipeClients]) c.close();
 }

@@ -20,6 +20,12 @@ import { isJsonValue, readJson, writeJson, type JsonValue } from '../codec/json-
 import { ErrorCode } from '../errors.ts';
 import type { BatchOp, CrdtDeltaItem, KvCommand, KvSession } from './commands.ts';
 import { KvErrorCode, KvLimitError } from './errors.ts';
+
+/**
+ * The writer encoders use when the caller passes none: they return a copy (finish()) and
+ * never call themselves, so one per module serves every call without an allocation each.
+ */
+const sharedWriter = new Writer(256);
 import {
   DEFAULT_MAX_VALUE_BYTES,
   MAX_BATCH_OPS,
@@ -83,7 +89,7 @@ function writeSession(w: Writer, s: KvSession | undefined): void {
 }
 
 /** Validates and encodes a command. Throws KvLimitError for bad keys, values or sizes. */
-export function encodeCommand(cmd: KvCommand, limits: CommandLimits = {}, w = new Writer()): Uint8Array {
+export function encodeCommand(cmd: KvCommand, limits: CommandLimits = {}, w = sharedWriter): Uint8Array {
   const maxValueBytes = limits.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   w.reset();
   w.u8(COMMAND_FORMAT_VERSION);

@@ -52,6 +52,6 @@ export {
 } from './limits.ts';
 export { encodeEntry, decodeEntry, encodeResult, decodeResult } from './record-codec.ts';
 export { SessionTable, DEFAULT_MAX_SESSIONS, sessionKey } from './session-table.ts';
-export { type KvSnapshot, encodeSnapshot, decodeSnapshot, restoreSnapshot } from './snapshot.ts';
+export { type KvSnapshot, encodeSnapshot, decodeSnapshot, restoreSnapshot, SnapshotEncoder } from './snapshot.ts';
 export { KvStateMachine, type KvStateMachineOptions, type ApplyOutcome, type IndexedCommand, dataKey } from './state-machine.ts';
-export { type KvStorage, type StorageOp, type StorageEntry, type RangeOptions, compareCodePoints, prefixEnd } from './storage.ts';
+export { type KvStorage, type StorageOp, type StorageEntry, type RangeOptions, compareCodePoints, frozenEntries, prefixEnd } from './storage.ts';

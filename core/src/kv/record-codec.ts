@@ -15,6 +15,12 @@ import { Writer } from '../codec/writer.ts';
 import { readJson, writeJson, type JsonValue } from '../codec/json-value.ts';
 import { ErrorCode } from '../errors.ts';
 import type { BatchOpResult, KvEntry, KvResult, KvValueType } from './commands.ts';
+
+/**
+ * The writer encoders use when the caller passes none: they return a copy (finish()) and
+ * never call themselves, so one per module serves every call without an allocation each.
+ */
+const sharedWriter = new Writer(256);
 import { MAX_KEY_BYTES } from './limits.ts';
 
 const FORMAT = 1;
@@ -66,7 +72,7 @@ function readEntryBody(r: Reader, type: KvValueType): JsonValue {
   }
 }
 
-export function encodeEntry(e: KvEntry, w = new Writer()): Uint8Array {
+export function encodeEntry(e: KvEntry, w = sharedWriter): Uint8Array {
   w.reset();
   w.u8(FORMAT);
   w.u8(TYPE_CODES[e.type]);
@@ -99,7 +105,7 @@ export function decodeEntry(bytes: Uint8Array): KvEntry {
   return { type, value, version };
 }
 
-export function encodeResult(result: KvResult, w = new Writer()): Uint8Array {
+export function encodeResult(result: KvResult, w = sharedWriter): Uint8Array {
   w.reset();
   w.u8(FORMAT);
   switch (result.status) {

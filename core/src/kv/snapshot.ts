@@ -7,12 +7,12 @@
 // replaces the storage's content in one batch.
 import { Reader } from '../codec/reader.ts';
 import { Writer } from '../codec/writer.ts';
-import { ErrorCode } from '../errors.ts';
+import { assert, ErrorCode } from '../errors.ts';
 import { CRDT_PREFIX, CRDT_TAIL_PREFIX, decodeCrdtRecord, decodeCrdtTail } from './crdt-keyspaces.ts';
 import { decodeEntry } from './record-codec.ts';
 import { SESSION_PREFIX, decodeSessionRecord } from './session-table.ts';
 import { DATA_PREFIX, META_APPLIED_KEY, type KvStateMachine } from './state-machine.ts';
-import type { KvStorage, StorageEntry, StorageOp } from './storage.ts';
+import { frozenEntries, type KvStorage, type StorageEntry, type StorageOp } from './storage.ts';
 
 const FORMAT = 1;
 const MAX_RECORD_KEY_BYTES = 4096;
@@ -24,17 +24,65 @@ export interface KvSnapshot {
 }
 
 export function encodeSnapshot(storage: KvStorage, appliedIndex: number): Uint8Array {
-  const records: StorageEntry[] = [];
-  for (const e of storage.range({})) if (e.key !== META_APPLIED_KEY) records.push(e);
-  const w = new Writer(1024);
-  w.u8(FORMAT);
-  w.varuint(appliedIndex);
-  w.varuint(records.length);
-  for (const e of records) {
-    w.string(e.key);
-    w.bytes(e.value);
+  const encoder = new SnapshotEncoder(frozenEntries(storage), appliedIndex);
+  while (!encoder.step(Number.MAX_SAFE_INTEGER));
+  return encoder.finish();
+}
+
+/**
+ * Encodes a snapshot a slice at a time (the same bytes as encodeSnapshot), so a shell can
+ * spread a large state over many turns instead of stalling every request for the whole of
+ * it. `records` must be a point-in-time view (frozenEntries) taken at `appliedIndex`.
+ */
+export class SnapshotEncoder {
+  private readonly records: Iterator<StorageEntry, undefined>;
+  private readonly appliedIndex: number;
+  private readonly body = new Writer(1024);
+  private count = 0;
+  private done = false;
+  /** Set by cancel(): the encoding was dropped on purpose. */
+  cancelled = false;
+
+  constructor(records: Iterator<StorageEntry, undefined>, appliedIndex: number) {
+    this.records = records;
+    this.appliedIndex = appliedIndex;
   }
-  return w.finish();
+
+  /** Encodes up to `maxRecords` more records; true once every record is in. */
+  step(maxRecords: number): boolean {
+    for (let i = 0; i < maxRecords && !this.done; i++) {
+      const next = this.records.next();
+      if (next.done === true) {
+        this.done = true;
+        break;
+      }
+      const e = next.value;
+      if (e.key === META_APPLIED_KEY) continue;
+      this.body.string(e.key);
+      this.body.bytes(e.value);
+      this.count++;
+    }
+    return this.done;
+  }
+
+  /** The snapshot bytes (after step() returned true). */
+  finish(): Uint8Array {
+    assert(this.done && !this.cancelled, 'snapshot encoder finished before its last record');
+    const body = this.body.finish();
+    const w = new Writer(body.length + 24);
+    w.u8(FORMAT);
+    w.varuint(this.appliedIndex);
+    w.varuint(this.count);
+    w.raw(body);
+    return w.finish();
+  }
+
+  /** Stops early: releases the storage's view (its read transaction). */
+  cancel(): void {
+    if (!this.done) this.records.return?.();
+    this.done = true;
+    this.cancelled = true;
+  }
 }
 
 export function decodeSnapshot(bytes: Uint8Array): KvSnapshot {

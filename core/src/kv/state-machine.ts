@@ -168,15 +168,27 @@ export class KvStateMachine {
         outcomes.push({ result: { status: 'ok', version: index }, changes: [], duplicate: false });
         continue;
       }
-      const tx = new Overlay(this.storage, pending, command.ks);
-      const result = execute(command, index, tx);
-      const ok = result.status === 'ok';
-      if (ok) tx.mergeIntoParent();
+      let result: KvResult;
+      let changes: readonly KvChange[];
+      if (command.type === 'put' && command.ifVersion === undefined) {
+        // A blind put reads nothing and cannot fail: no overlay (a Map and a list per
+        // command) to build and merge; it is most of a write-heavy load.
+        const value = command.value;
+        pending.set(dataKey(command.ks, command.key), { type: 'register', value, version: index });
+        result = { status: 'ok', version: index };
+        changes = [{ ks: command.ks, key: command.key, version: index, deleted: false, type: 'register', value }];
+      } else {
+        const tx = new Overlay(this.storage, pending, command.ks);
+        result = execute(command, index, tx);
+        const ok = result.status === 'ok';
+        if (ok) tx.mergeIntoParent();
+        changes = ok ? tx.changes : [];
+      }
       if (session !== undefined) {
         this.sessions.record(session, index, result, sessionOps);
         sessionAnswers.set(sessionKey(session), result);
       }
-      outcomes.push({ result, changes: ok ? tx.changes : [], duplicate: false });
+      outcomes.push({ result, changes, duplicate: false });
     }
     if (items.length === 0) return outcomes;
     const ops: StorageOp[] = [];

@@ -32,6 +32,19 @@ export interface KvStorage {
   range(options: RangeOptions): Iterable<StorageEntry>;
   /** Applies every op or none; later ops on a key win over earlier ones. */
   batch(ops: readonly StorageOp[]): void;
+  /**
+   * Optional: every entry as of this call, in key order, through an iterator that later
+   * batches do not change (an engine's read transaction), so a snapshot can be encoded over
+   * many turns while writes go on. The caller must finish or `return()` the iterator.
+   * Without it, a snapshot copies the entries at once (frozenEntries() below).
+   */
+  frozenEntries?(): Iterator<StorageEntry, undefined>;
+}
+
+/** A point-in-time iterator over all of `storage`: the engine's own, else a copy taken now. */
+export function frozenEntries(storage: KvStorage): Iterator<StorageEntry, undefined> {
+  if (storage.frozenEntries !== undefined) return storage.frozenEntries();
+  return [...storage.range({})][Symbol.iterator]();
 }
 
 /** Compares strings by code point (= UTF-8 byte order), unlike `<` on UTF-16 units. */

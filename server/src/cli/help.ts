@@ -32,7 +32,8 @@ Flags:
   --sync-token <t>          token sync clients must present on GET /v1/sync (or $NEUROPLEX_SYNC_TOKEN; default: none)
   --presence-timeout-ms <n> drop a present sync peer not heard from for this long (default 30000)
   --max-value-bytes <n>     largest value (default 1048576)
-  --snapshot-every <n>      snapshot and compact the WAL every n entries (default 10000)
+  --snapshot-every <n>      snapshot and compact the WAL every n entries (default 100000;
+                            a single node without peers: 10000)
   --cache-entries <n>       ARC read cache size in keys (default 100000)`,
   cluster: `Usage: neuroplex cluster [--nodes <n>] [--base-port <port>] [--data <dir>]
 

@@ -6,7 +6,8 @@ import { resolve, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createOriginApp } from '../http/app.ts';
-import { WAL_FSYNC_METRIC } from '../http/origin-metrics.ts';
+import { EVENT_LOOP_LAG_METRIC, WAL_FSYNC_METRIC, WRITE_COMMIT_METRIC, WRITE_QUEUED_METRIC } from '../http/origin-metrics.ts';
+import { trackEventLoopLag } from '../metrics/event-loop-lag.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -105,6 +106,9 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
 
   const registry = new MetricsRegistry();
   const fsync = registry.histogram(WAL_FSYNC_METRIC, 'WAL fdatasync latency in milliseconds.');
+  const writeQueued = registry.histogram(WRITE_QUEUED_METRIC, 'Milliseconds a write this node took waited for the Raft loop to propose it.');
+  const writeCommit = registry.histogram(WRITE_COMMIT_METRIC, 'Milliseconds from proposing a write to its answer: replication, fdatasync on a quorum, apply.');
+  trackEventLoopLag(registry.histogram(EVENT_LOOP_LAG_METRIC, 'Milliseconds a 10 ms timer ran late: turns that held the event loop.'));
   let wal: WriteAheadLog;
   try {
     wal = await WriteAheadLog.open(join(dir, 'wal'), { onSync: (s) => fsync.observe(s.durationMs) });
@@ -130,6 +134,10 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
           storage,
           clusterSecret: secret!,
           snapshotDir: join(dir, 'snapshots'),
+          onWriteStages: (queuedMs, commitMs) => {
+            writeQueued.observe(queuedMs);
+            writeCommit.observe(commitMs);
+          },
           ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
           ...(snapshotEveryEntries === undefined ? {} : { snapshotEveryEntries }),
         })

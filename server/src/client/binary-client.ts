@@ -12,7 +12,7 @@ import { NeuroplexError } from '../../../core/src/errors.ts';
 import type { JsonValue } from '../../../core/src/codec/json-value.ts';
 import type { KvCommand, KvEntry, KvResult } from '../../../core/src/kv/commands.ts';
 import { CLIENT_PATH } from './client-server.ts';
-import { SocketBatcher } from './socket-batcher.ts';
+import { FrameBatcher } from './frame-batcher.ts';
 
 export const ClientErrorCode = {
   ConnectionClosed: 'CONNECTION_CLOSED',
@@ -56,13 +56,13 @@ class Connection {
   private nextId = 1;
   private readonly writer = new Writer(256);
   private readonly sweeper: NodeJS.Timeout;
-  private readonly batcher: SocketBatcher;
+  private readonly frames: FrameBatcher;
   closed = false;
 
   private constructor(url: string, ws: WebSocket) {
     this.url = url;
     this.ws = ws;
-    this.batcher = new SocketBatcher(ws);
+    this.frames = new FrameBatcher(ws, { masked: true });
     ws.on('message', (data: Buffer) => this.onFrame(data));
     ws.on('close', () => this.fail(new ClientError(ClientErrorCode.ConnectionClosed, `connection to ${url} closed`)));
     ws.on('error', () => ws.terminate());
@@ -101,8 +101,7 @@ class Connection {
     const frame = encodeRequest(build(id), {}, this.writer); // KvLimitError on bad input, before sending
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, deadline: Date.now() + waitMs });
-      this.batcher.hold();
-      this.ws.send(frame);
+      this.frames.send(frame);
     });
   }
 

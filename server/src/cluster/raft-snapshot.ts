@@ -10,8 +10,8 @@
 import { Reader } from '../../../core/src/codec/reader.ts';
 import { Writer } from '../../../core/src/codec/writer.ts';
 import { ErrorCode } from '../../../core/src/errors.ts';
-import { encodeSnapshot } from '../../../core/src/kv/snapshot.ts';
-import type { KvStorage } from '../../../core/src/kv/storage.ts';
+import { SnapshotEncoder } from '../../../core/src/kv/snapshot.ts';
+import { frozenEntries, type KvStorage } from '../../../core/src/kv/storage.ts';
 import type { RawNode } from '../../../core/src/raft/raw-node.ts';
 import type { MemoryStorage } from '../../../core/src/raft/storage.ts';
 import type { ConfState } from '../../../core/src/raft/types.ts';
@@ -94,16 +94,24 @@ export interface RaftSnapshotterOptions {
   readonly onFatal: (cause: unknown) => void;
 }
 
+/** Records encoded per turn of the event loop while a snapshot is being taken. */
+const RECORDS_PER_TURN = 2_000;
+
 /**
- * Takes a snapshot every `everyEntries` applied entries. The state is encoded synchronously
- * (so it is exactly the state at the applied index) and the in-memory log compacted at once;
- * the file is written and the WAL compacted in the background, in that order, so a crash in
- * between restarts from the WAL's entries as if no snapshot had been taken.
+ * Takes a snapshot every `everyEntries` applied entries, without stalling the node: the
+ * state is read through the engine's point-in-time view (an LMDB read transaction taken
+ * at the applied index, so it is exactly the state there), encoded a slice per turn while
+ * writes go on, then recorded in the in-memory log (compacting it), written to its file
+ * and recorded in the WAL (compacting it), in that order, so a crash in between restarts
+ * from the WAL's entries as if no snapshot had been taken. Encoding 100,000 keys in one go
+ * took ~70 ms here, and every node took it at the same index: each client write in flight
+ * waited for it, which was the p99 at half load.
  */
 export class RaftSnapshotter {
   private readonly o: RaftSnapshotterOptions;
   private last: number;
   private pending: Promise<void> | null = null;
+  private encoder: SnapshotEncoder | null = null;
   /** Snapshots taken here, and installed from the leader (tests, metrics). */
   taken = 0;
   installs = 0;
@@ -129,28 +137,44 @@ export class RaftSnapshotter {
     const o = this.o;
     if (this.pending !== null || applied - this.last < o.everyEntries) return;
     if (applied <= o.log.snapshot().metadata.index || applied > o.log.lastIndex()) return;
-    const kv = encodeSnapshot(o.kv, applied);
-    const data = encodeRaftSnapshotData({ members: o.members(), kv });
-    const snap = o.log.createSnapshot(applied, o.raft.confStateAt(applied), data);
-    const compactTo = applied - o.catchUpEntries;
-    if (compactTo >= o.log.firstIndex()) {
-      o.log.compact(compactTo);
-      o.raft.compacted(compactTo);
-    }
+    // Everything that must be as of `applied` is taken now; only the encoding runs later.
+    const encoder = new SnapshotEncoder(frozenEntries(o.kv), applied);
+    const confState = o.raft.confStateAt(applied);
+    const members = o.members();
+    this.encoder = encoder;
     this.last = applied;
-    this.taken++;
-    const { index, term, confState } = snap.metadata;
     this.pending = (async () => {
-      await writeSnapshotFile(o.dir, { index, term, data });
+      while (!encoder.step(RECORDS_PER_TURN)) await new Promise((r) => setImmediate(r));
+      this.encoder = null;
+      if (encoder.cancelled) return;
       // A newer snapshot may have been installed from the leader meanwhile.
+      if (applied <= o.log.snapshot().metadata.index) return;
+      const data = encodeRaftSnapshotData({ members, kv: encoder.finish() });
+      const snap = o.log.createSnapshot(applied, confState, data);
+      const compactTo = applied - o.catchUpEntries;
+      if (compactTo >= o.log.firstIndex()) {
+        o.log.compact(compactTo);
+        o.raft.compacted(compactTo);
+      }
+      this.taken++;
+      const { index, term } = snap.metadata;
+      await writeSnapshotFile(o.dir, { index, term, data });
       if (index <= o.wal.snapshot.index) return;
       o.wal.setSnapshot({ index, term, data: encodeConfStateMeta(confState) });
       if (compactTo > 0) await o.wal.compact(compactTo);
     })()
-      .catch((cause: unknown) => o.onFatal(cause))
+      .catch((cause: unknown) => {
+        if (!encoder.cancelled) o.onFatal(cause);
+      })
       .finally(() => {
+        this.encoder = null;
         this.pending = null;
       });
+  }
+
+  /** The node stops: a snapshot being encoded is dropped (its read transaction released). */
+  cancel(): void {
+    this.encoder?.cancel();
   }
 
   /** Waits for a snapshot being written (tests, shutdown). */

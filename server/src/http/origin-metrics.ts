@@ -12,6 +12,10 @@ export interface OriginMetrics {
 }
 
 export const WAL_FSYNC_METRIC = 'neuroplex_wal_fsync_ms';
+/** Cluster members: a write's wait for the Raft loop, and its proposal-to-answer time. */
+export const WRITE_QUEUED_METRIC = 'neuroplex_write_queued_ms';
+export const WRITE_COMMIT_METRIC = 'neuroplex_write_commit_ms';
+export const EVENT_LOOP_LAG_METRIC = 'neuroplex_event_loop_lag_ms';
 export const LEADER_CHANGES_METRIC = 'neuroplex_raft_leader_changes_total';
 
 export function createOriginMetrics(node: OriginNode, existing?: MetricsRegistry): OriginMetrics {

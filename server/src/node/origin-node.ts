@@ -9,6 +9,11 @@ export type Consistency = (typeof Consistency)[keyof typeof Consistency];
 export interface ProposeOptions {
   /** Fail with NodeTimeoutError after this long. */
   readonly timeoutMs: number;
+  /**
+   * The command as encodeCommand's bytes, when the caller already has them (the binary
+   * protocol decoded the command from them): a node may log these instead of encoding again.
+   */
+  readonly encoded?: Uint8Array;
 }
 
 export interface ReadOptions {

@@ -2,7 +2,7 @@
 // go to the engine first, then update the cached copy, so the cache never holds a value the
 // engine does not. Absent keys are cached too (state machine preconditions ask about keys
 // that do not exist). Ranges go straight to the engine.
-import type { KvStorage, RangeOptions, StorageEntry, StorageOp } from '../../../core/src/kv/storage.ts';
+import { frozenEntries, type KvStorage, type RangeOptions, type StorageEntry, type StorageOp } from '../../../core/src/kv/storage.ts';
 import { ArcCache } from './arc-cache.ts';
 
 export interface CachedStorageOptions {
@@ -45,6 +45,11 @@ export class CachedKvStorage implements KvStorage {
 
   range(options: RangeOptions): Iterable<StorageEntry> {
     return this.inner.range(options);
+  }
+
+  /** The engine's point-in-time view (the cache is write-through: the engine has it all). */
+  frozenEntries(): Iterator<StorageEntry, undefined> {
+    return frozenEntries(this.inner);
   }
 
   batch(ops: readonly StorageOp[]): void {

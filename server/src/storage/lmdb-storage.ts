@@ -56,6 +56,33 @@ export class LmdbKvStorage implements KvStorage {
     for (const { key, value } of this.db.getRange(range)) yield { key, value: toPlain(value) };
   }
 
+  /**
+   * Every entry through one LMDB read transaction taken now: LMDB keeps its pages as of
+   * this moment for the iterator, whatever later batches write (MVCC), until it ends.
+   */
+  frozenEntries(): Iterator<StorageEntry, undefined> {
+    const txn = this.db.useReadTransaction();
+    const inner = this.db.getRange({ transaction: txn })[Symbol.iterator]();
+    let open = true;
+    const end = (): IteratorReturnResult<undefined> => {
+      if (open) {
+        open = false;
+        inner.return?.();
+        txn.done();
+      }
+      return { done: true, value: undefined };
+    };
+    return {
+      next: () => {
+        if (!open) return end();
+        const r = inner.next();
+        // Copied: the engine's buffer may be reused once the iterator moves on.
+        return r.done === true ? end() : { done: false, value: { key: r.value.key, value: toPlain(r.value.value) } };
+      },
+      return: end,
+    };
+  }
+
   batch(ops: readonly StorageOp[]): void {
     if (ops.length === 0) return;
     this.db.transactionSync(() => {

@@ -48,10 +48,22 @@ export const FRAME_HEADER_BYTES = 8;
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 const MAX_VOTE_BYTES = 256;
 
+const NO_HEADER = new Uint8Array(FRAME_HEADER_BYTES);
+
 /** Encodes a record and its frame into one buffer. */
 export function frameRecord(rec: WalRecord, w: Writer): Uint8Array {
   w.reset();
-  w.raw(new Uint8Array(FRAME_HEADER_BYTES));
+  appendFrame(rec, w);
+  return w.finish();
+}
+
+/**
+ * Appends a record's frame at the writer's position (nothing allocated but the checksum's
+ * view): the write-ahead log frames a whole batch into one buffer this way.
+ */
+export function appendFrame(rec: WalRecord, w: Writer): void {
+  const at = w.pos;
+  w.raw(NO_HEADER);
   w.u8(rec.type);
   switch (rec.type) {
     case 1:
@@ -74,12 +86,16 @@ export function frameRecord(rec: WalRecord, w: Writer): Uint8Array {
       w.varuint(rec.fromIndex);
       break;
   }
-  const out = w.finish();
-  const payloadLength = out.length - FRAME_HEADER_BYTES;
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  view.setUint32(0, payloadLength, true);
-  view.setUint32(4, crc32(out.subarray(FRAME_HEADER_BYTES)), true);
-  return out;
+  const buf = w.buf;
+  putU32le(buf, at, w.pos - at - FRAME_HEADER_BYTES);
+  putU32le(buf, at + 4, crc32(buf.subarray(at + FRAME_HEADER_BYTES, w.pos)));
+}
+
+function putU32le(buf: Uint8Array, at: number, v: number): void {
+  buf[at] = v & 0xff;
+  buf[at + 1] = (v >>> 8) & 0xff;
+  buf[at + 2] = (v >>> 16) & 0xff;
+  buf[at + 3] = (v >>> 24) & 0xff;
 }
 
 /** Decodes a payload whose checksum already matched; throws DecodeError if malformed. */

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writer } from '../../../core/src/codec/writer.ts';
 import { WalCorruptError, WalError, WalErrorCode } from './errors.ts';
-import { frameRecord, type HardState, type SnapshotMeta, type WalEntry, type WalRecord } from './record.ts';
+import { appendFrame, frameRecord, type HardState, type SnapshotMeta, type WalEntry, type WalRecord } from './record.ts';
 import { SEGMENT_HEADER_BYTES, parseSegmentName, scanSegment, segmentHeader, segmentName } from './segment.ts';
 import { replay } from './replay.ts';
 
@@ -44,12 +44,27 @@ interface SegmentInfo {
   maxEntryIndex: number;
 }
 
-interface Pending {
-  readonly frame: Uint8Array;
-  readonly entryIndex: number;
-  /** Set for hard state and snapshot records: what becomes durable with this frame. */
-  readonly hard?: HardState;
-  readonly snap?: SnapshotMeta;
+/**
+ * Records buffered since the last flush, framed back to back in one buffer (one copy of
+ * each entry, no object per record), and what becomes durable with them.
+ */
+class Batch {
+  frames = new Writer(64 * 1024);
+  records = 0;
+  maxEntryIndex = 0;
+  /** The last hard state and snapshot record in the batch, if any. */
+  hard: HardState | null = null;
+  snap: SnapshotMeta | null = null;
+
+  clear(): void {
+    // A catch-up of many entries may have grown the buffer: do not keep megabytes for ever.
+    if (this.frames.buf.length > 4 * 1024 * 1024) this.frames = new Writer(64 * 1024);
+    this.frames.reset();
+    this.records = 0;
+    this.maxEntryIndex = 0;
+    this.hard = null;
+    this.snap = null;
+  }
 }
 
 export const EMPTY_HARD_STATE: HardState = { term: 0, vote: '', commit: 0 };
@@ -61,7 +76,6 @@ export class WriteAheadLog {
   readonly stats: WalStats = { records: 0, syncs: 0, bytesWritten: 0, segmentsCreated: 0, segmentsDeleted: 0 };
   private readonly segmentBytes: number;
   private readonly onSync: WalOptions['onSync'];
-  private readonly writer = new Writer(4096);
   private hard: HardState;
   private snap: SnapshotMeta;
   /**
@@ -76,7 +90,9 @@ export class WriteAheadLog {
   private segments: SegmentInfo[];
   private fh: FileHandle;
   private size: number;
-  private pending: Pending[] = [];
+  /** Filled by appends; swapped with `spare` when a flush takes it (double buffering). */
+  private batch = new Batch();
+  private spare = new Batch();
   private appendedSeq = 0;
   /** Invariant: durableSeq <= appendedSeq; records up to durableSeq are fdatasync'd. */
   private durableSeq = 0;
@@ -199,9 +215,10 @@ export class WriteAheadLog {
     }
     if (first <= this.lastIndex) this.truncateSuffix(first);
     for (const e of entries) {
-      this.buffer({ type: 1, entry: e }, e.index);
+      this.buffer({ type: 1, entry: e });
       this.log.push(e);
     }
+    this.batch.maxEntryIndex = Math.max(this.batch.maxEntryIndex, entries[entries.length - 1]!.index);
   }
 
   /** Drops entries >= fromIndex (a conflicting suffix). */
@@ -209,13 +226,14 @@ export class WriteAheadLog {
     this.checkOpen();
     if (fromIndex < this.firstIndex) throw new WalError(WalErrorCode.Invalid, `cannot truncate at ${fromIndex}: compacted below ${this.firstIndex}`);
     if (fromIndex > this.lastIndex) return;
-    this.buffer({ type: 4, fromIndex }, 0);
+    this.buffer({ type: 4, fromIndex });
     this.log.length = fromIndex - this.firstIndex;
   }
 
   setHardState(hs: HardState): void {
     this.checkOpen();
-    this.buffer({ type: 2, hardState: hs }, 0, { hard: hs });
+    this.buffer({ type: 2, hardState: hs });
+    this.batch.hard = hs;
     this.hard = hs;
   }
 
@@ -227,7 +245,8 @@ export class WriteAheadLog {
   setSnapshot(meta: SnapshotMeta): void {
     this.checkOpen();
     if (meta.index <= this.snap.index) throw new WalError(WalErrorCode.Invalid, `snapshot ${meta.index} not after ${this.snap.index}`);
-    this.buffer({ type: 3, snapshot: meta }, 0, { snap: meta });
+    this.buffer({ type: 3, snapshot: meta });
+    this.batch.snap = meta;
     const keep = meta.index < this.lastIndex && this.term(meta.index) === meta.term ? this.log.slice(meta.index - this.snap.index) : [];
     this.log = keep;
     this.snap = meta;
@@ -279,49 +298,40 @@ export class WriteAheadLog {
     if (this.failure !== null) throw this.failure;
   }
 
-  private buffer(rec: WalRecord, entryIndex: number, state: { hard?: HardState; snap?: SnapshotMeta } = {}): void {
-    this.pending.push({ frame: frameRecord(rec, this.writer), entryIndex, ...state });
+  private buffer(rec: WalRecord): void {
+    appendFrame(rec, this.batch.frames);
+    this.batch.records++;
     this.appendedSeq++;
   }
 
   private async flush(): Promise<void> {
-    const batch = this.pending;
+    const batch = this.batch;
     const upTo = this.appendedSeq;
-    this.pending = [];
-    if (batch.length > 0) {
-      let bytes = 0;
-      let maxEntry = 0;
-      for (const p of batch) {
-        bytes += p.frame.length;
-        if (p.entryIndex > maxEntry) maxEntry = p.entryIndex;
-      }
-      const buf = Buffer.allocUnsafe(bytes);
-      let at = 0;
-      for (const p of batch) {
-        buf.set(p.frame, at);
-        at += p.frame.length;
-      }
+    // Appends made while this batch is written go to the other buffer.
+    this.batch = this.spare;
+    if (batch.records > 0) {
+      const bytes = batch.frames.pos;
       try {
-        await writeAll(this.fh, buf, this.size);
+        await writeAll(this.fh, batch.frames.buf.subarray(0, bytes), this.size);
         const t0 = performance.now();
         await this.fh.datasync();
-        this.onSync?.({ durationMs: performance.now() - t0, bytes, records: batch.length });
+        this.onSync?.({ durationMs: performance.now() - t0, bytes, records: batch.records });
       } catch (cause) {
         // The file's tail is now unknown: stop taking writes; a restart recovers from disk.
         this.failure = new WalError(WalErrorCode.Closed, `write-ahead log write failed: ${(cause as Error).message}`);
         throw this.failure;
       }
       this.size += bytes;
-      for (const p of batch) {
-        if (p.hard !== undefined) this.durableHard = p.hard;
-        if (p.snap !== undefined) this.durableSnap = p.snap;
-      }
+      if (batch.hard !== null) this.durableHard = batch.hard;
+      if (batch.snap !== null) this.durableSnap = batch.snap;
       const seg = this.segments[this.segments.length - 1]!;
-      if (maxEntry > seg.maxEntryIndex) seg.maxEntryIndex = maxEntry;
-      this.stats.records += batch.length;
+      if (batch.maxEntryIndex > seg.maxEntryIndex) seg.maxEntryIndex = batch.maxEntryIndex;
+      this.stats.records += batch.records;
       this.stats.syncs++;
       this.stats.bytesWritten += bytes;
     }
+    batch.clear();
+    this.spare = batch;
     this.durableSeq = upTo;
     if (this.size >= this.segmentBytes) await this.rotate();
   }

@@ -72,7 +72,16 @@ it('a leader cut off in a minority steps down and acknowledges nothing; the hist
   const majority = cl.nodes.filter((n) => n !== old);
   // Check-quorum: the isolated leader stops calling itself leader within an election timeout.
   await until(async () => ((await leaderSeenBy(old)) !== old.id ? true : undefined), 'the isolated leader to step down', 10_000);
-  const fresh = await until(() => agreedLeader(cl, majority), 'a leader in the majority', 15_000);
+  // The majority may still agree on the old leader for a moment after it stepped down (its
+  // heartbeats stopped less than an election timeout ago): wait for a leader of their own.
+  const fresh = await until(
+    async () => {
+      const l = await agreedLeader(cl, majority);
+      return l !== undefined && l !== old ? l : undefined;
+    },
+    'a new leader in the majority',
+    15_000,
+  );
   expect(fresh.id).not.toBe(old.id);
   // The leader-change counter saw at least the first election and this one.
   const metrics = await (await fetch(`http://127.0.0.1:${fresh.port}/metrics`)).text();

@@ -85,6 +85,29 @@ describe('raft codec', () => {
     );
   });
 
+  it("decoded entries own their data: reusing the message's bytes (the transport's buffer) changes none", () => {
+    fc.assert(
+      fc.property(messageArb, (m) => {
+        const wire = encodeMessage(m);
+        const decoded = decodeMessage(wire);
+        // A transport may hand over a Buffer, whose slice is a view: entries still get a copy.
+        const fromBuffer = Buffer.from(wire);
+        const entriesFromBuffer = decodeMessage(fromBuffer).entries;
+        const entry = decodeEntry(encodeEntry({ term: 1, index: 1, type: EntryType.Normal, data: new Uint8Array([1, 2, 3]) }));
+        wire.fill(0xee);
+        fromBuffer.fill(0xee);
+        expect(decoded).toEqual(m);
+        expect(entriesFromBuffer).toEqual(m.entries);
+        expect(entry.data).toEqual(new Uint8Array([1, 2, 3]));
+        // One copy per message: every entry's data is a view of the same buffer, not of `wire`.
+        const buffers = new Set(decoded.entries.map((e) => e.data.buffer));
+        expect(buffers.size).toBeLessThanOrEqual(1);
+        for (const b of buffers) expect(b).not.toBe(wire.buffer);
+      }),
+      { seed: 43, numRuns: 300 },
+    );
+  });
+
   it('codec round trip: entries, hard state and configuration-change data', () => {
     fc.assert(
       fc.property(u, fc.integer({ min: 1, max: 1e12 }), bytes, u, u, (term, index, data, vote, commit) => {

@@ -70,6 +70,33 @@ describe('WriteAheadLog', () => {
     expect((await WriteAheadLog.open(dir)).lastIndex).toBe(200);
   });
 
+
+  it('appends and hard states made while a flush is in flight go in the next one, in order, byte for byte', async () => {
+    const dir = tempDir();
+    const wal = await WriteAheadLog.open(dir);
+    // Bounded: 6 rounds, each appending while the previous flush is still writing.
+    let inFlight: Promise<void> = Promise.resolve();
+    for (let round = 0; round < 6; round++) {
+      const lo = round * 50 + 1;
+      wal.append(range(lo, lo + 49, round + 1).map((e) => ({ ...e, data: enc.encode(`r${round}-${e.index}-`.repeat(1 + (e.index % 40))) })));
+      wal.setHardState({ term: round + 1, vote: 'n1', commit: lo + 49 });
+      const previous = inFlight;
+      inFlight = wal.sync();
+      await previous;
+    }
+    await inFlight;
+    await wal.close();
+    const back = await WriteAheadLog.open(dir);
+    expect(back.lastIndex).toBe(300);
+    expect(back.hardState).toEqual({ term: 6, vote: 'n1', commit: 300 });
+    const got = back.entries(1, 301);
+    for (const e of got) {
+      const round = Math.floor((e.index - 1) / 50);
+      expect(e.term).toBe(round + 1);
+      expect(new TextDecoder().decode(e.data)).toBe(`r${round}-${e.index}-`.repeat(1 + (e.index % 40)));
+    }
+    await back.close();
+  });
   it('a conflicting suffix is replaced, explicitly or by appending at a lower index', async () => {
     const dir = tempDir();
     const wal = await WriteAheadLog.open(dir);

@@ -1,0 +1,52 @@
+// The proposal table answers each write once: by its result, by a failure, or by a timeout
+// at the sweep after its deadline (never earlier); a late answer to a timed-out write is
+// dropped.
+import { describe, expect, it } from 'vitest';
+import { ProposalTable } from '../../../server/src/cluster/proposal-table.ts';
+import { NodeTimeoutError } from '../../../server/src/node/errors.ts';
+
+describe('proposal table', () => {
+  it('resolves by sequence number and forgets the entry', async () => {
+    const t = new ProposalTable();
+    const a = t.add(5_000);
+    const b = t.add(5_000);
+    expect(b.seq).toBe(a.seq + 1);
+    t.resolve(b.seq, { status: 'ok', version: 9 });
+    t.resolve(a.seq, { status: 'ok', version: 8 });
+    await expect(a.done).resolves.toEqual({ status: 'ok', version: 8 });
+    await expect(b.done).resolves.toEqual({ status: 'ok', version: 9 });
+    expect(t.size).toBe(0);
+  });
+
+  it('times a write out after its deadline, not before, and drops its late answer', async () => {
+    const t = new ProposalTable();
+    const t0 = performance.now();
+    const slow = t.add(60);
+    const kept = t.add(5_000);
+    await expect(slow.done).rejects.toBeInstanceOf(NodeTimeoutError);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(59);
+    t.resolve(slow.seq, { status: 'ok', version: 1 }); // late: ignored
+    expect(t.size).toBe(1);
+    t.rejectAll(new Error('stopped'));
+    await expect(kept.done).rejects.toThrow('stopped');
+    expect(t.size).toBe(0);
+  });
+});
+
+describe('proposal table stages', () => {
+  it('reports the wait before proposal and the time from proposal to answer', async () => {
+    const seen: [number, number][] = [];
+    const t = new ProposalTable((q, c) => seen.push([q, c]));
+    const a = t.add(5_000);
+    const unproposed = t.add(5_000);
+    await new Promise((r) => setTimeout(r, 20));
+    t.proposed([a.seq]);
+    await new Promise((r) => setTimeout(r, 30));
+    t.resolve(a.seq, { status: 'ok', version: 1 });
+    t.resolve(unproposed.seq, { status: 'ok', version: 2 }); // never proposed here: no stages
+    await Promise.all([a.done, unproposed.done]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]![0]).toBeGreaterThanOrEqual(19);
+    expect(seen[0]![1]).toBeGreaterThanOrEqual(29);
+  });
+});
