@@ -103,6 +103,37 @@ class BareReceiver {
   }
 }
 
+/** A bare room: one sender and N receivers of a BareBroadcastObject; per round, every receiver's delay. */
+class Floor {
+  readonly samples: number[] = [];
+  private constructor(
+    private readonly sender: BareReceiver,
+    private readonly receivers: readonly BareReceiver[],
+  ) {}
+
+  static async open(url: string, n: number): Promise<Floor> {
+    const sender = new BareReceiver(url);
+    const receivers: BareReceiver[] = [];
+    for (let i = 0; i < n; i++) receivers.push(new BareReceiver(url));
+    await Promise.all([sender.open(), ...receivers.map((r) => r.open())]);
+    return new Floor(sender, receivers);
+  }
+
+  /** Sends a frame of our delta's size and waits until every receiver has it. */
+  async round(frameBytes: number, record: boolean): Promise<void> {
+    const before = this.receivers.map((r) => r.arrivals);
+    const payload = new Uint8Array(Math.max(frameBytes, 16));
+    const t0 = now();
+    this.sender.ws.send(payload);
+    await waitFor(() => this.receivers.every((r, i) => r.arrivals > before[i]!), 5_000, 'bare fan-out round');
+    if (record) for (const r of this.receivers) this.samples.push(r.lastArrival - t0);
+  }
+
+  close(): void {
+    for (const r of [this.sender, ...this.receivers]) r.ws.terminate();
+  }
+}
+
 interface OriginCommit {
   readonly recvAt: number;
   readonly commitAt: number;
@@ -173,16 +204,15 @@ async function main(): Promise<void> {
     for (let i = 0; i < CLIENTS; i++) receivers.push(new Receiver(edgeUrl, 1000 + i));
     await Promise.all(receivers.map((r) => r.open()));
     await waitFor(() => sender.synced && receivers.every((r) => r.session.status === 'synced'), 30_000, 'edge clients synced');
-    const bareSender = new BareReceiver(bareUrl);
-    const bare: BareReceiver[] = [];
-    for (let i = 0; i < CLIENTS; i++) bare.push(new BareReceiver(bareUrl));
-    await Promise.all([bareSender.open(), ...bare.map((r) => r.open())]);
-    log(`${CLIENTS} edge receivers and ${CLIENTS} bare receivers connected`);
+    const bare = await Floor.open(bareUrl, CLIENTS);
+    const bareWrite = await Floor.open(`${bareUrl}-write&mode=write`, CLIENTS);
+    const bareSendFirst = await Floor.open(`${bareUrl}-send-first&mode=send-first`, CLIENTS);
+    const bareSendLater = await Floor.open(`${bareUrl}-send-later&mode=send-later`, CLIENTS);
+    log(`${CLIENTS} edge receivers and 3 x ${CLIENTS} bare receivers connected`);
 
     let value = 0;
     let frameBytes = 0;
     const ours: number[] = [];
-    const floor: number[] = [];
     const lag: number[] = [];
     const edgeShare: number[] = [];
     const originShare: number[] = [];
@@ -209,31 +239,34 @@ async function main(): Promise<void> {
       originShare.push(c.commitAt - c.recvAt);
       commitAck.push(senderCommittedAt - t0);
     };
-    const bareRound = async (record: boolean): Promise<void> => {
-      const before = bare.map((r) => r.arrivals);
-      const payload = new Uint8Array(Math.max(frameBytes, 16));
-      const t0 = now();
-      bareSender.ws.send(payload);
-      await waitFor(() => bare.every((r, i) => r.arrivals > before[i]!), 5_000, 'bare fan-out round');
-      if (!record) return;
-      for (const r of bare) floor.push(r.lastArrival - t0);
-    };
     for (let i = 0; i < WARMUP; i++) {
       // The first round also waits for the edge's link to the origin to open.
       await oursRound(false, i === 0 ? 20_000 : 5_000);
-      await bareRound(false);
+      await bare.round(frameBytes, false);
+      await bareWrite.round(frameBytes, false);
+      await bareSendFirst.round(frameBytes, false);
+      await bareSendLater.round(frameBytes, false);
     }
     for (let done = 0; done < ROUNDS; done += BLOCK) {
       for (let i = 0; i < BLOCK; i++) await oursRound(true);
-      for (let i = 0; i < BLOCK; i++) await bareRound(true);
+      for (let i = 0; i < BLOCK; i++) await bare.round(frameBytes, true);
+      for (let i = 0; i < BLOCK; i++) await bareWrite.round(frameBytes, true);
+      for (let i = 0; i < BLOCK; i++) await bareSendFirst.round(frameBytes, true);
+      for (let i = 0; i < BLOCK; i++) await bareSendLater.round(frameBytes, true);
     }
     const result = {
       benchmark: 'edge',
       clients: CLIENTS,
       fanoutP50Ms: round2(percentile(ours, 50)),
       fanoutP99Ms: round2(percentile(ours, 99)),
-      bareFanoutP50Ms: round2(percentile(floor, 50)),
-      bareFanoutP99Ms: round2(percentile(floor, 99)),
+      bareFanoutP50Ms: round2(percentile(bare.samples, 50)),
+      bareFanoutP99Ms: round2(percentile(bare.samples, 99)),
+      bareWriteFanoutP50Ms: round2(percentile(bareWrite.samples, 50)),
+      bareWriteFanoutP99Ms: round2(percentile(bareWrite.samples, 99)),
+      bareSendFirstFanoutP50Ms: round2(percentile(bareSendFirst.samples, 50)),
+      bareSendFirstFanoutP99Ms: round2(percentile(bareSendFirst.samples, 99)),
+      bareSendLaterFanoutP50Ms: round2(percentile(bareSendLater.samples, 50)),
+      bareSendLaterFanoutP99Ms: round2(percentile(bareSendLater.samples, 99)),
       edgeToOriginLagP50Ms: round2(percentile(lag, 50)),
       edgeToOriginLagP99Ms: round2(percentile(lag, 99)),
       edgeShareP50Ms: round2(percentile(edgeShare, 50)),
@@ -253,7 +286,10 @@ async function main(): Promise<void> {
     writeResult('edge.json', result);
     await sender.close();
     for (const r of receivers) r.ws.terminate();
-    for (const r of [bareSender, ...bare]) r.ws.terminate();
+    bare.close();
+    bareWrite.close();
+    bareSendFirst.close();
+    bareSendLater.close();
     if (json) {
       console.log(JSON.stringify(result));
     } else {
@@ -265,6 +301,12 @@ async function main(): Promise<void> {
       console.log(`| edge fan-out p99 (ms)                 | ${String(result.fanoutP99Ms).padStart(10)} |`);
       console.log(`| bare rebroadcast p50 (ms)             | ${String(result.bareFanoutP50Ms).padStart(10)} |`);
       console.log(`| bare rebroadcast p99 (ms)             | ${String(result.bareFanoutP99Ms).padStart(10)} |`);
+      console.log(`| bare, write then send p50 (ms)        | ${String(result.bareWriteFanoutP50Ms).padStart(10)} |`);
+      console.log(`| bare, write then send p99 (ms)        | ${String(result.bareWriteFanoutP99Ms).padStart(10)} |`);
+      console.log(`| bare, send then write p50 (ms)        | ${String(result.bareSendFirstFanoutP50Ms).padStart(10)} |`);
+      console.log(`| bare, send then write p99 (ms)        | ${String(result.bareSendFirstFanoutP99Ms).padStart(10)} |`);
+      console.log(`| bare, send, write next turn p50 (ms)  | ${String(result.bareSendLaterFanoutP50Ms).padStart(10)} |`);
+      console.log(`| bare, send, write next turn p99 (ms)  | ${String(result.bareSendLaterFanoutP99Ms).padStart(10)} |`);
       console.log(`| change -> origin commit p50 (ms)      | ${String(result.edgeToOriginLagP50Ms).padStart(10)} |`);
       console.log(`| change -> origin commit p99 (ms)      | ${String(result.edgeToOriginLagP99Ms).padStart(10)} |`);
       console.log(`|   edge share: to origin socket p99    | ${String(result.edgeShareP99Ms).padStart(10)} |`);

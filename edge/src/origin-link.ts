@@ -31,7 +31,7 @@ interface Waiting {
   readonly position: number;
 }
 
-export type OriginLinkStatus = 'idle' | 'connecting' | 'open' | 'backoff';
+export type OriginLinkStatus = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped';
 
 /** The owner's presence hooks: the link carries its clients' presence up and the origin's down. */
 export interface OriginLinkPresence {
@@ -106,6 +106,20 @@ export class OriginLink {
 
   onAlarm(): void {
     if (this.status === 'backoff' || this.status === 'idle') void this.connect();
+  }
+
+  /** Ends the link for good (the owner's test-hook crash): no reconnect follows. */
+  stop(): void {
+    const ws = this.ws;
+    this.ws = undefined;
+    this.mux = undefined;
+    this.session = undefined;
+    this.status = 'stopped';
+    try {
+      ws?.close(1000, 'stopped');
+    } catch {
+      // already closed
+    }
   }
 
   /** A client's change, already in the edge log at `position`: make it durable for the origin. */
@@ -205,6 +219,11 @@ export class OriginLink {
       await this.backoff();
       return;
     }
+    // stop() may have run while the fetch was under way.
+    if ((this.status as OriginLinkStatus) === 'stopped') {
+      ws.close(1000, 'stopped');
+      return;
+    }
     ws.binaryType = 'arraybuffer';
     const mux = new Multiplexer();
     const session = new ClientSyncSession({ channel: mux.allocateChannel(), keyspace: this.log.keyspace, replica: this.log.replica, state: this.state, token: this.token, localStoreLoaded: true });
@@ -246,6 +265,7 @@ export class OriginLink {
   }
 
   private async backoff(): Promise<void> {
+    if (this.status === 'stopped') return;
     this.status = 'backoff';
     const delay = Math.min(ORIGIN_RETRY_MAX_MS, ORIGIN_RETRY_MIN_MS * 2 ** Math.min(this.attempts, 16));
     this.attempts++;

@@ -4,6 +4,13 @@
 // frames in -> multiplexer; effects out -> store (before acknowledging), then every
 // session of every socket streams the new log entries (fan-out); frames out -> sockets.
 //
+// Relay first: workerd's output gate holds every message sent after a storage write until
+// that write is durable, and a message sent before it is not held. So a client's change is
+// applied in memory (SqlKeyspaceLog.stage), fanned out to every session, and only then
+// written; its author's ack is queued after the write and so still leaves only once the
+// change is durable. A crash in between loses nothing acknowledged (the author resends
+// what was not acked) and reuses no relayed log position (reservations, sql-keyspace-log.ts).
+//
 // Hibernation: sockets are accepted with ctx.acceptWebSocket; each carries an attachment
 // with its sessions' resume state (ServerSessionResumeState), rewritten whenever it
 // changes. An object woken from hibernation rebuilds the sessions from it, so idle clients
@@ -37,6 +44,9 @@ export const KEYSPACE_HEADER = 'x-neuroplex-keyspace';
 /** Header of the Worker's debug route (honoured only with EDGE_DEBUG=1). */
 export const DEBUG_HEADER = 'x-neuroplex-debug';
 
+/** The debug header's value that makes the next relayed change be lost as in a crash (EDGE_DEBUG=1 only). */
+export const DEBUG_CRASH_BEFORE_WRITE = 'crash-before-write';
+
 /** What GET /v1/debug/replica reports (EDGE_DEBUG=1 only). */
 export interface ReplicaDebugInfo {
   /** Random per constructed instance: a new one means workerd rebuilt the object. */
@@ -50,6 +60,8 @@ export interface ReplicaDebugInfo {
   /** Connections this instance rebuilt from attachments. */
   readonly resumed: number;
   readonly head: number;
+  /** Changes this instance relayed before their write (the fast path; see the header). */
+  readonly relayedFirst: number;
 }
 
 interface Attachment {
@@ -58,6 +70,14 @@ interface Attachment {
   hello: boolean;
   /** The sessions' resume state; null when one was not quiescent (no resume possible). */
   sessions: ServerSessionResumeState[] | null;
+}
+
+/** A client's change relayed before its write: acknowledged once written. */
+interface Relayed {
+  readonly session: ServerSyncSession;
+  readonly seq: number;
+  readonly bytes: Uint8Array;
+  readonly position: number;
 }
 
 interface Connection {
@@ -80,6 +100,9 @@ export class KeyspaceReplicaObject {
   /** Sockets whose attachment is rewritten in the next turn (see run). */
   private readonly unsaved: Map<WebSocket, Connection>;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Test hook (EDGE_DEBUG=1): the next relayed change is lost before its write, as in a crash. */
+  private crashBeforeWrite: boolean;
+  private relayedFirst: number;
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     this.ctx = ctx;
@@ -92,6 +115,8 @@ export class KeyspaceReplicaObject {
     this.resumed = 0;
     this.unsaved = new Map();
     this.saveTimer = undefined;
+    this.crashBeforeWrite = false;
+    this.relayedFirst = 0;
     const stored = readMeta(ctx.storage.sql).get('keyspace');
     if (typeof stored === 'string') this.load(stored);
   }
@@ -99,7 +124,12 @@ export class KeyspaceReplicaObject {
   async fetch(request: Request): Promise<Response> {
     const keyspace = request.headers.get(KEYSPACE_HEADER);
     if (keyspace === null || keyspace === '') return json(400, errorBody(EdgeErrorCode.BadRequest, 'missing keyspace'));
-    if (request.headers.get(DEBUG_HEADER) === '1' && this.env.EDGE_DEBUG === '1') return json(200, this.debugInfo());
+    const debug = this.env.EDGE_DEBUG === '1' ? request.headers.get(DEBUG_HEADER) : null;
+    if (debug === '1') return json(200, this.debugInfo());
+    if (debug === DEBUG_CRASH_BEFORE_WRITE) {
+      this.crashBeforeWrite = true;
+      return json(200, this.debugInfo());
+    }
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return json(426, errorBody(EdgeErrorCode.UpgradeRequired, 'GET /v1/sync needs a WebSocket upgrade'));
     }
@@ -235,7 +265,7 @@ export class KeyspaceReplicaObject {
       const att = (ws as HibernatableWebSocket).deserializeAttachment() as Attachment | null;
       if (att !== null && att.sessions !== null && att.sessions.length > 0) resumable++;
     }
-    return { instance: this.instance, sockets: sockets.length, connections: this.conns.size, resumable, resumed: this.resumed, head: this.log?.head() ?? 0 };
+    return { instance: this.instance, sockets: sockets.length, connections: this.conns.size, resumable, resumed: this.resumed, head: this.log?.head() ?? 0, relayedFirst: this.relayedFirst };
   }
 
   /** Keeps the socket's attachment in step with its sessions, for a wake from hibernation. */
@@ -267,15 +297,15 @@ export class KeyspaceReplicaObject {
     if (log === undefined) return;
     const head = log.head();
     const touched = only === undefined ? [...this.conns] : this.conns.has(only) ? [[only, this.conns.get(only)!] as const] : [];
+    const relayed: Relayed[] = [];
     for (const [ws, conn] of touched) {
       let closeWith: { code: number; reason: string } | undefined;
       for (const s of conn.sessions) {
         for (const e of s.takeEffects()) {
           if (e.kind === 'deliver') {
-            const position = log.commit(e.delta, e.bytes, e.from);
-            s.storedUpTo(e.seq);
-            if (this.link !== undefined) this.link.forward(e.bytes, s, e.seq, position);
-            else s.committedUpTo(e.seq, position);
+            const position = log.stage(e.delta, e.bytes, e.from);
+            if (position !== undefined) relayed.push({ session: s, seq: e.seq, bytes: e.bytes, position });
+            else this.stored(s, e.seq, e.bytes, log.commit(e.delta, e.bytes, e.from));
           } else if (e.kind === 'presence') {
             const change = this.presence.fromSession(log.keyspace, s, e.peer, e.state, e.first, Date.now());
             if (change !== undefined) this.link?.sendPresence(change.peer, change.state);
@@ -292,7 +322,24 @@ export class KeyspaceReplicaObject {
         this.drop(ws, closeWith.code, closeWith.reason);
       }
     }
+    if (relayed.length > 0) {
+      // Relay first (see the header): these frames leave before the turn's write.
+      this.relayedFirst += relayed.length;
+      for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
+      for (const [ws, conn] of [...this.conns]) this.send(ws, conn);
+      if (this.crashBeforeWrite) return this.crash();
+      log.flush();
+      for (const r of relayed) this.stored(r.session, r.seq, r.bytes, r.position);
+    }
     const linkActed = this.link?.pump() ?? false;
+    const reservation = log.takeReservation();
+    if (reservation !== undefined) {
+      // Relaying before the write may use the reserved positions once they are durable.
+      this.ctx.storage.sync().then(
+        () => log.confirm(reservation),
+        () => {}, // not confirmed: changes keep being written before they are sent
+      );
+    }
     this.presence.expire(Date.now());
     const presenceSent = this.presence.takeTouched().size > 0;
     const advanced = log.head() !== head;
@@ -311,6 +358,32 @@ export class KeyspaceReplicaObject {
     }
     for (const [ws, conn] of targets) this.unsaved.set(ws, conn);
     if (this.saveTimer === undefined && this.unsaved.size > 0) this.saveTimer = setTimeout(() => this.saveAll(), 0);
+  }
+
+  /** A client's change is stored (written in this turn): ack it, and pass it to the origin. */
+  private stored(s: ServerSyncSession, seq: number, bytes: Uint8Array, position: number): void {
+    s.storedUpTo(seq);
+    if (this.link !== undefined) this.link.forward(bytes, s, seq, position);
+    else s.committedUpTo(seq, position);
+  }
+
+  /**
+   * The test hook's crash: this instance's memory (the relayed changes' rows were never
+   * written) is gone and every socket must reconnect, as after workerd died; the next
+   * request reopens the log from SQLite.
+   */
+  private crash(): void {
+    this.crashBeforeWrite = false;
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = (ws as HibernatableWebSocket).deserializeAttachment() as Attachment | null;
+      if (att !== null) (ws as HibernatableWebSocket).serializeAttachment({ ...att, hello: true, sessions: null } satisfies Attachment);
+      closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
+    }
+    this.conns.clear();
+    this.unsaved.clear();
+    this.link?.stop();
+    this.link = undefined;
+    this.log = undefined;
   }
 
   private saveAll(): void {
