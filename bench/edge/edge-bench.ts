@@ -1,17 +1,20 @@
 // `npm run bench:edge [-- --json] [-- --clients N] [-- --rounds N]`: fan-out latency of the
 // edge through real workerd (wrangler dev on loopback). One sender and N receivers of one
 // keyspace replica; per round the sender makes one change and every receiver's arrival time
-// of the delta frame is recorded (at the socket's message event). The floor is measured in
-// the same wrangler process: a bare Durable Object that rebroadcasts a same-size frame to
-// the same number of sockets. The edge is linked to an origin stand-in (core
-// ServerSyncSession over an in-memory log) in its own process (origin-stand-in.ts), giving
-// the change-to-origin-commit lag split in two: the edge's share (the sender's send to the
-// delta frame arriving on the origin's socket) and the origin's (arrival to commit); and
-// the whole round trip to the committed ack back at the sender. Receivers stamp a frame
-// when it arrives and run their protocol work (decode, ack) after every socket's pending
-// input was stamped, so one Node process hosting 100 clients does not inflate the figures.
-// Rounds of the two kinds alternate in blocks after a warm-up. Writes bench/results/edge.json.
-import { type ChildProcess, spawn } from 'node:child_process';
+// of the delta frame is recorded (at the socket's message event). The floors are measured in
+// the same wrangler process (bench-worker.ts): a bare Durable Object that rebroadcasts a
+// same-size frame to the same number of sockets, and the same with a SQLite write before
+// the send, after it in the same turn, and in the next turn.
+// The edge is linked to a real 3-node origin cluster (`neuroplex cluster`, its own process
+// group) through origin-observer.ts (its own process): the change-to-commit lag is from the
+// sender's send to the Raft leader's state machine streaming the change to a subscriber
+// there, split in two: the edge's share (to the delta frame passing the observer's relay
+// toward the origin) and the origin's (relay to the leader's subscriber); and the whole
+// round trip to the committed ack back at the sender. Receivers stamp a frame when it
+// arrives and run their protocol work (decode, ack) after every socket's pending input was
+// stamped, so one Node process hosting 100 clients does not inflate the figures. Rounds of
+// the kinds alternate in blocks after a warm-up. Writes bench/results/edge.json.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,13 +25,21 @@ import { ClientSyncSession } from '../../core/src/sync/client-session.ts';
 import { ClientSyncState } from '../../core/src/sync/client-state.ts';
 import { peekFrameHeader } from '../../core/src/sync/codec.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
-import { EdgeClient, startWranglerDev, waitFor } from '../../test/support/edge-harness.ts';
+import { EdgeClient, sleep, startWranglerDev, waitFor } from '../../test/support/edge-harness.ts';
 import { flagValue, hasFlag, machineInfo, writeResult } from '../support/report.ts';
-import { freePort } from '../../test/support/free-port.ts';
+import { freePort, freePortRun } from '../../test/support/free-port.ts';
 
 const CLIENTS = Number(flagValue('--clients') ?? 100);
 const ROUNDS = Number(flagValue('--rounds') ?? 100);
 const WARMUP = 30;
+/** Rounds measuring the lag to the origin's commit (after the fan-out rounds). */
+const LAG_ROUNDS = Number(flagValue('--lag-rounds') ?? 100);
+/**
+ * Pause before every round of every kind: the previous change's 100 acks (100 events the
+ * edge object handles one by one) are done before the next change, so a round measures one
+ * change's fan-out. `--gap-ms 0`: back to back, the acks of one change queued in front of the next.
+ */
+const GAP_MS = Number(flagValue('--gap-ms') ?? 50);
 const BLOCK = 10;
 const KS = 'bench';
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -40,6 +51,20 @@ const now = (): number => performance.timeOrigin + performance.now();
 function percentile(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+/**
+ * With `--acks after` (the default) the receivers' protocol work of a round runs once every
+ * receiver has the round's frame: 100 clients share this one Node process, and their 100
+ * decodes and ack sends would otherwise delay the later receivers' arrival events (on
+ * separate machines they would not). `--acks during`: at once (setImmediate), for comparison.
+ */
+const ACKS_AFTER = (flagValue('--acks') ?? 'after') === 'after';
+const ackHold = { held: false, queue: [] as (() => void)[] };
+function releaseAcks(): void {
+  ackHold.held = false;
+  const q = ackHold.queue.splice(0);
+  for (const work of q) work();
 }
 
 /** A receiver of the edge: a sync session that acknowledges what it gets, timing delta frames. */
@@ -60,12 +85,15 @@ class Receiver {
         this.lastArrival = now();
         this.arrivals++;
       }
-      // The protocol work runs after the other sockets' input of this turn is stamped.
-      setImmediate(() => {
+      const work = (): void => {
         this.mux.receive(frame);
         for (const e of this.session.takeEffects()) if (e.kind === 'deliver') this.session.storedUpTo(e.seq);
         this.flush();
-      });
+      };
+      // The protocol work (decode, ack: a send per receiver) waits until every receiver has
+      // this round's frame (ackHold), or at least until the sockets' pending input is stamped.
+      if (ackHold.held) ackHold.queue.push(work);
+      else setImmediate(work);
     });
   }
 
@@ -121,6 +149,7 @@ class Floor {
 
   /** Sends a frame of our delta's size and waits until every receiver has it. */
   async round(frameBytes: number, record: boolean): Promise<void> {
+    if (GAP_MS > 0) await sleep(GAP_MS);
     const before = this.receivers.map((r) => r.arrivals);
     const payload = new Uint8Array(Math.max(frameBytes, 16));
     const t0 = now();
@@ -134,38 +163,106 @@ class Floor {
   }
 }
 
-interface OriginCommit {
-  readonly recvAt: number;
-  readonly commitAt: number;
+/** The origin: a real 3-node Raft cluster (`neuroplex cluster`) in its own process group. */
+interface Origin {
+  readonly ports: readonly number[];
+  readonly leaderPort: number;
+  /** SIGSTOP / SIGCONT to the cluster's process group. */
+  pause(): void;
+  resume(): void;
+  stop(): Promise<void>;
 }
 
-/** Starts origin-stand-in.ts; resolves with its port once it listens. */
-async function startOrigin(commits: Map<number, OriginCommit>): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'bench', 'edge', 'origin-stand-in.ts'), KS], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+async function startCluster(dataDir: string): Promise<Origin> {
+  const base = await freePortRun(3);
+  const ports = [base, base + 1, base + 2];
+  const child = spawn(process.execPath, [join(ROOT, 'server', 'bin', 'neuroplex.js'), 'cluster', '--nodes', '3', '--base-port', String(base), '--data', dataDir], { cwd: ROOT, stdio: 'ignore', detached: true });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      // the group is gone
+    }
+  };
+  const pause = (): void => signal('SIGSTOP');
+  const resume = (): void => signal('SIGCONT');
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    resume(); // a stopped process would not act on SIGINT
+    try {
+      process.kill(-child.pid!, 'SIGINT');
+    } catch {
+      return;
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // the group is gone
+    }
+  };
+  // Ready once a node reports itself leader.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    for (const port of ports) {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/cluster`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
+      const info = res?.ok === true ? ((await res.json()) as { id: string; leader: string | null }) : undefined;
+      if (info !== undefined && info.leader === info.id) return { ports, leaderPort: port, pause, resume, stop };
+    }
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await stop();
+      throw new Error('the origin cluster elected no leader within 30 s');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** origin-observer.ts: the edge's relays to the nodes, and the leader's subscriber. */
+interface Observer {
+  readonly relays: readonly number[];
+  /** Wall-clock ms of every delta frame the edge sent toward the origin, in order. */
+  readonly ups: number[];
+  /** Value of `k` -> when the leader's subscriber saw it. */
+  readonly commits: Map<number, number>;
+  stop(): Promise<void>;
+}
+
+async function startObserver(origin: Origin): Promise<Observer> {
+  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'bench', 'edge', 'origin-observer.ts'), KS, String(origin.leaderPort), origin.ports.join(',')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const ups: number[] = [];
+  const commits = new Map<number, number>();
   let buf = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('origin stand-in did not start')), 30_000);
+  const relays = await new Promise<number[]>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('origin observer did not start')), 30_000);
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buf.slice(0, nl)) as { port?: number; k?: unknown; recvAt?: number; commitAt?: number };
+        const line = JSON.parse(buf.slice(0, nl)) as { relays?: number[]; up?: number; k?: unknown; seenAt?: number };
         buf = buf.slice(nl + 1);
-        if (line.port !== undefined) {
+        if (line.relays !== undefined) {
           clearTimeout(t);
-          resolve(line.port);
-        } else if (typeof line.k === 'number') commits.set(line.k, { recvAt: line.recvAt!, commitAt: line.commitAt! });
+          resolve(line.relays);
+        } else if (line.up !== undefined) ups.push(line.up);
+        else if (typeof line.k === 'number') commits.set(line.k, line.seenAt!);
       }
     });
-    child.once('exit', () => reject(new Error('origin stand-in exited')));
+    child.once('exit', () => reject(new Error('origin observer exited')));
   });
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
   };
-  return { port, child, stop };
+  return { relays, ups, commits, stop };
+}
+
+/** The first stamp at or after `t0` (stamps ascend). */
+function firstAfter(stamps: readonly number[], t0: number): number | undefined {
+  for (let i = stamps.length - 1; i >= 0; i--) if (stamps[i]! < t0) return stamps[i + 1];
+  return stamps[0];
 }
 
 async function main(): Promise<void> {
@@ -174,15 +271,25 @@ async function main(): Promise<void> {
     if (!json) console.error(s);
   };
   const dir = mkdtempSync(join(tmpdir(), 'np-edge-bench-'));
-  const commits = new Map<number, OriginCommit>();
-  const origin = await startOrigin(commits);
-  const originPort = origin.port;
+  log('starting a 3-node origin cluster ...');
+  const origin = await startCluster(join(dir, 'origin'));
+  const observer = await startObserver(origin).catch(async (e: unknown) => {
+    await origin.stop();
+    throw e;
+  });
+  const commits = observer.commits;
   const port = await freePort();
-  log(`starting wrangler dev on ${port} ...`);
-  const dev = await startWranglerDev({ port, persistTo: dir, config: 'bench/edge/wrangler.bench.toml', vars: { ORIGIN_URL: `http://127.0.0.1:${originPort}` } });
-  // Ctrl-C: stop wrangler's process group (it runs detached) before leaving.
+  log(`origin nodes on ${origin.ports.join(', ')} (leader ${origin.leaderPort}); starting wrangler dev on ${port} ...`);
+  // Every node, through the observer's relays: the edge's link goes on through the others if one fails.
+  const originUrl = observer.relays.map((p) => `http://127.0.0.1:${p}`).join(',');
+  const dev = await startWranglerDev({ port, persistTo: join(dir, 'edge'), config: 'bench/edge/wrangler.bench.toml', vars: { ORIGIN_URL: originUrl } }).catch(async (e: unknown) => {
+    await observer.stop();
+    await origin.stop();
+    throw e;
+  });
+  // Ctrl-C: stop wrangler's and the cluster's process groups (they run detached) before leaving.
   const interrupted = (): void => {
-    void Promise.all([dev.stop(), origin.stop()]).finally(() => process.exit(130));
+    void Promise.all([dev.stop(), observer.stop(), origin.stop()]).finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
@@ -217,12 +324,19 @@ async function main(): Promise<void> {
     const edgeShare: number[] = [];
     const originShare: number[] = [];
     const commitAck: number[] = [];
-    const oursRound = async (record: boolean, timeoutMs = 5_000): Promise<void> => {
+    /**
+     * One change from the sender. 'fanout': the origin is paused, the round ends once every
+     * receiver has the change and the sender its stored ack; 'warm' and 'lag': the origin
+     * runs, the round also waits for the commit at the origin and the committed ack.
+     */
+    const oursRound = async (phase: 'warm' | 'fanout' | 'lag', timeoutMs = 5_000): Promise<void> => {
+      if (GAP_MS > 0) await sleep(GAP_MS);
       const before = receivers.map((r) => r.arrivals);
       const committedBefore = sender.host.committedLsn;
       value++;
       const v = value;
       const t0 = now();
+      ackHold.held = ACKS_AFTER;
       sender.host.replica.put('k', v);
       sender.host.drain();
       const frames = sender.mux!.takeFrames();
@@ -230,30 +344,46 @@ async function main(): Promise<void> {
         frameBytes = Math.max(frameBytes, f.length);
         sender.ws!.send(f);
       }
-      await waitFor(() => receivers.every((r, i) => r.arrivals > before[i]!) && commits.has(v) && senderCommitted > committedBefore, timeoutMs, 'edge fan-out round');
-      if (!record) return;
-      for (const r of receivers) ours.push(r.lastArrival - t0);
-      const c = commits.get(v)!;
-      lag.push(c.commitAt - t0);
-      edgeShare.push(c.recvAt - t0);
-      originShare.push(c.commitAt - c.recvAt);
+      await waitFor(() => receivers.every((r, i) => r.arrivals > before[i]!), timeoutMs, 'edge fan-out').finally(releaseAcks);
+      if (phase === 'fanout') {
+        await waitFor(() => sender.host.session!.inflightBytes === 0, timeoutMs, "the sender's stored ack");
+        for (const r of receivers) ours.push(r.lastArrival - t0);
+        return;
+      }
+      await waitFor(() => commits.has(v) && senderCommitted > committedBefore, timeoutMs, 'the commit at the origin').catch((e: unknown) => {
+        throw new Error(`${String(e)}: origin commit seen: ${commits.has(v)}, committed ack: ${senderCommitted > committedBefore}, delta frames toward the origin: ${observer.ups.length}`);
+      });
+      if (phase === 'warm') return;
+      const seenAt = commits.get(v)!;
+      const up = firstAfter(observer.ups, t0);
+      lag.push(seenAt - t0);
+      if (up !== undefined && up <= seenAt) {
+        edgeShare.push(up - t0);
+        originShare.push(seenAt - up);
+      }
       commitAck.push(senderCommittedAt - t0);
     };
+    const floors = [bare, bareWrite, bareSendFirst, bareSendLater];
     for (let i = 0; i < WARMUP; i++) {
       // The first round also waits for the edge's link to the origin to open.
-      await oursRound(false, i === 0 ? 20_000 : 5_000);
-      await bare.round(frameBytes, false);
-      await bareWrite.round(frameBytes, false);
-      await bareSendFirst.round(frameBytes, false);
-      await bareSendLater.round(frameBytes, false);
+      await oursRound('warm', i === 0 ? 20_000 : 5_000);
+      for (const f of floors) await f.round(frameBytes, false);
     }
-    for (let done = 0; done < ROUNDS; done += BLOCK) {
-      for (let i = 0; i < BLOCK; i++) await oursRound(true);
-      for (let i = 0; i < BLOCK; i++) await bare.round(frameBytes, true);
-      for (let i = 0; i < BLOCK; i++) await bareWrite.round(frameBytes, true);
-      for (let i = 0; i < BLOCK; i++) await bareSendFirst.round(frameBytes, true);
-      for (let i = 0; i < BLOCK; i++) await bareSendLater.round(frameBytes, true);
+    // Fan-out against the floors with the origin cluster paused (SIGSTOP): its three
+    // processes would otherwise take CPU from workerd in our rounds only (2 shared cores).
+    // The edge still does all of its own work: the outbox row and the frame toward the origin.
+    origin.pause();
+    try {
+      for (let done = 0; done < ROUNDS; done += BLOCK) {
+        for (let i = 0; i < BLOCK; i++) await oursRound('fanout');
+        for (const f of floors) for (let i = 0; i < BLOCK; i++) await f.round(frameBytes, true);
+      }
+    } finally {
+      origin.resume();
     }
+    // The lag to the origin's commit, the origin running; first it catches up.
+    await waitFor(() => sender.host.disk.pending.length === 0, 60_000, 'the origin catching up after the pause');
+    for (let i = 0; i < LAG_ROUNDS; i++) await oursRound('lag');
     const result = {
       benchmark: 'edge',
       clients: CLIENTS,
@@ -277,9 +407,12 @@ async function main(): Promise<void> {
       committedAckP99Ms: round2(percentile(commitAck, 99)),
       uptime: loadAverage(),
       rounds: ROUNDS,
+      lagRounds: LAG_ROUNDS,
+      gapBetweenRoundsMs: GAP_MS,
       warmupRounds: WARMUP,
+      receiversAck: ACKS_AFTER ? 'after every receiver has the round\'s frame' : 'at once (setImmediate)',
       frameBytes,
-      setup: 'wrangler dev 4.85 (workerd) on 127.0.0.1; all clients and the origin stand-in in one Node process; origin = core ServerSyncSession over MemoryKeyspaceLog in its own Node process (not the Raft origin)',
+      setup: 'wrangler dev 4.85 (workerd) on 127.0.0.1; all clients in one Node process; origin = 3-node Raft cluster (neuroplex cluster, 3 processes) reached through a TCP relay per node in the observer process; commit = the leader streaming the change to a subscriber; fan-out rounds with the origin paused (SIGSTOP), lag rounds after, origin running',
       targets: { fanoutP99VsBare: 1.5, edgeToOriginLagP99Ms: 50 },
       ...machineInfo(),
     };
@@ -317,6 +450,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await dev.stop();
+    await observer.stop();
     await origin.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,12 +4,15 @@
 // frames in -> multiplexer; effects out -> store (before acknowledging), then every
 // session of every socket streams the new log entries (fan-out); frames out -> sockets.
 //
-// Relay first: workerd's output gate holds every message sent after a storage write until
-// that write is durable, and a message sent before it is not held. So a client's change is
-// applied in memory (SqlKeyspaceLog.stage), fanned out to every session, and only then
-// written; its author's ack is queued after the write and so still leaves only once the
-// change is durable. A crash in between loses nothing acknowledged (the author resends
-// what was not acked) and reuses no relayed log position (reservations, sql-keyspace-log.ts).
+// Relay first, write next turn: workerd's output gate holds every message sent after a
+// storage write until that write is durable, and a turn that writes also pays for the
+// commit before its frames reach the sockets (measured: bench:edge's bare floors). So a
+// client's change is applied in memory (SqlKeyspaceLog.stage) and fanned out to every
+// session at once; its row is written in a later turn (a 0 ms timer, so the changes of
+// several turns share one commit), and its author's ack is queued only after that write,
+// so it still leaves only once the change is durable. A crash in between loses nothing
+// acknowledged (the author resends what was not acked) and reuses no relayed log position
+// (reservations, sql-keyspace-log.ts).
 //
 // Hibernation: sockets are accepted with ctx.acceptWebSocket; each carries an attachment
 // with its sessions' resume state (ServerSessionResumeState), rewritten whenever it
@@ -46,6 +49,8 @@ export const DEBUG_HEADER = 'x-neuroplex-debug';
 
 /** The debug header's value that makes the next relayed change be lost as in a crash (EDGE_DEBUG=1 only). */
 export const DEBUG_CRASH_BEFORE_WRITE = 'crash-before-write';
+/** How long after a change the sockets' attachments are rewritten (far below workerd's ~10 s eviction). */
+export const ATTACHMENT_SAVE_DELAY_MS = 250;
 
 /** What GET /v1/debug/replica reports (EDGE_DEBUG=1 only). */
 export interface ReplicaDebugInfo {
@@ -74,6 +79,7 @@ interface Attachment {
 
 /** A client's change relayed before its write: acknowledged once written. */
 interface Relayed {
+  readonly ws: WebSocket;
   readonly session: ServerSyncSession;
   readonly seq: number;
   readonly bytes: Uint8Array;
@@ -100,6 +106,9 @@ export class KeyspaceReplicaObject {
   /** Sockets whose attachment is rewritten in the next turn (see run). */
   private readonly unsaved: Map<WebSocket, Connection>;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Changes relayed and not yet acknowledged, in log order: acked once their rows are written. */
+  private pendingAcks: Relayed[];
+  private writeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Test hook (EDGE_DEBUG=1): the next relayed change is lost before its write, as in a crash. */
   private crashBeforeWrite: boolean;
   private relayedFirst: number;
@@ -115,6 +124,8 @@ export class KeyspaceReplicaObject {
     this.resumed = 0;
     this.unsaved = new Map();
     this.saveTimer = undefined;
+    this.pendingAcks = [];
+    this.writeTimer = undefined;
     this.crashBeforeWrite = false;
     this.relayedFirst = 0;
     const stored = readMeta(ctx.storage.sql).get('keyspace');
@@ -288,15 +299,16 @@ export class KeyspaceReplicaObject {
   }
 
   /**
-   * Drains the sessions' effects (of socket `only`, else of all), stores what clients sent,
-   * streams new entries to every session and flushes. A frame that changed nothing shared
-   * (an ack) touches only its own socket, so N acks per change cost O(N), not O(N^2).
+   * Drains the sessions' effects (of socket `only`; of all when undefined; of none when
+   * null), relays or stores what clients sent, acknowledges what is written, streams new
+   * entries to every session and flushes. A frame that changed nothing shared (an ack)
+   * touches only its own socket, so N acks per change cost O(N), not O(N^2).
    */
-  run(only?: WebSocket): void {
+  run(only?: WebSocket | null): void {
     const log = this.log;
     if (log === undefined) return;
-    const head = log.head();
-    const touched = only === undefined ? [...this.conns] : this.conns.has(only) ? [[only, this.conns.get(only)!] as const] : [];
+    const start = log.head();
+    const touched = only === undefined ? [...this.conns] : only !== null && this.conns.has(only) ? [[only, this.conns.get(only)!] as const] : [];
     const relayed: Relayed[] = [];
     for (const [ws, conn] of touched) {
       let closeWith: { code: number; reason: string } | undefined;
@@ -304,7 +316,7 @@ export class KeyspaceReplicaObject {
         for (const e of s.takeEffects()) {
           if (e.kind === 'deliver') {
             const position = log.stage(e.delta, e.bytes, e.from);
-            if (position !== undefined) relayed.push({ session: s, seq: e.seq, bytes: e.bytes, position });
+            if (position !== undefined) relayed.push({ ws, session: s, seq: e.seq, bytes: e.bytes, position });
             else this.stored(s, e.seq, e.bytes, log.commit(e.delta, e.bytes, e.from));
           } else if (e.kind === 'presence') {
             const change = this.presence.fromSession(log.keyspace, s, e.peer, e.state, e.first, Date.now());
@@ -322,42 +334,76 @@ export class KeyspaceReplicaObject {
         this.drop(ws, closeWith.code, closeWith.reason);
       }
     }
-    if (relayed.length > 0) {
-      // Relay first (see the header): these frames leave before the turn's write.
-      this.relayedFirst += relayed.length;
-      for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
-      for (const [ws, conn] of [...this.conns]) this.send(ws, conn);
-      if (this.crashBeforeWrite) return this.crash();
-      log.flush();
-      for (const r of relayed) this.stored(r.session, r.seq, r.bytes, r.position);
-    }
+    if (relayed.length > 0) this.relay(relayed);
+    // A relay streamed everything up to the head to everyone already; what follows is news
+    // only if the log moves again (a change from the origin).
+    const head = relayed.length > 0 ? log.head() : start;
+    const acked = this.ackWritten(log);
     const linkActed = this.link?.pump() ?? false;
-    const reservation = log.takeReservation();
-    if (reservation !== undefined) {
-      // Relaying before the write may use the reserved positions once they are durable.
-      this.ctx.storage.sync().then(
-        () => log.confirm(reservation),
-        () => {}, // not confirmed: changes keep being written before they are sent
-      );
-    }
+    this.confirmReservation(log);
     this.presence.expire(Date.now());
     const presenceSent = this.presence.takeTouched().size > 0;
     const advanced = log.head() !== head;
     if (advanced) for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
-    const targets = advanced || linkActed || presenceSent || only === undefined ? [...this.conns] : touched.filter(([ws]) => this.conns.has(ws));
-    for (const [ws, conn] of targets) this.send(ws, conn);
-    // A frame that touched one socket (an ack) rewrites its attachment at once. After a
-    // fan-out they are rewritten in a later turn: workerd releases this turn's frames once
-    // its storage writes are durable, and rewriting 100 attachments would hold the whole
-    // fan-out back. Safe: eviction needs ~10 s idle (the timer fires first), and a crash
-    // drops the sockets with the object.
-    if (targets.length === 1) {
-      const [ws, conn] = targets[0]!;
-      if (this.conns.has(ws)) this.save(ws, conn);
-      return;
+    let targets: (readonly [WebSocket, Connection])[];
+    if (advanced || linkActed || presenceSent || only === undefined) targets = [...this.conns];
+    else {
+      const socks = new Set<WebSocket>(acked);
+      for (const [ws] of touched) socks.add(ws);
+      targets = [...socks].filter((ws) => this.conns.has(ws)).map((ws) => [ws, this.conns.get(ws)!] as const);
     }
-    for (const [ws, conn] of targets) this.unsaved.set(ws, conn);
-    if (this.saveTimer === undefined && this.unsaved.size > 0) this.saveTimer = setTimeout(() => this.saveAll(), 0);
+    for (const [ws, conn] of targets) {
+      this.send(ws, conn);
+      this.unsaved.set(ws, conn);
+    }
+    // Attachments are rewritten in a later turn, not per frame: 100 receivers' acks would
+    // otherwise cost 100 rewrites per change, on the thread that writes the fan-out. Safe:
+    // workerd evicts an object only after ~10 s without events (the timer fires long
+    // before), and a crash drops the sockets with the object.
+    if (this.saveTimer === undefined && this.unsaved.size > 0) this.saveTimer = setTimeout(() => this.saveAll(), ATTACHMENT_SAVE_DELAY_MS);
+  }
+
+  /** Streams relayed (staged, unwritten) changes to every session now; writes them next turn. */
+  private relay(relayed: readonly Relayed[]): void {
+    this.relayedFirst += relayed.length;
+    for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
+    for (const [ws, conn] of [...this.conns]) this.send(ws, conn);
+    this.pendingAcks.push(...relayed);
+    this.writeTimer ??= setTimeout(() => this.writeStaged(), 0);
+  }
+
+  /** The turn after a relay: writes the staged rows, then acknowledges their authors. */
+  private writeStaged(): void {
+    this.writeTimer = undefined;
+    if (this.log === undefined) return;
+    if (this.crashBeforeWrite) return this.crash();
+    this.log.flush();
+    this.run(null);
+  }
+
+  /** Acknowledges relayed changes whose rows are written; returns their sockets. */
+  private ackWritten(log: SqlKeyspaceLog): Set<WebSocket> {
+    const socks = new Set<WebSocket>();
+    const written = log.writtenThrough;
+    let n = 0;
+    while (n < this.pendingAcks.length && this.pendingAcks[n]!.position <= written) {
+      const r = this.pendingAcks[n++]!;
+      // Forwarded to the origin even if its author left meanwhile: it is in the edge log.
+      this.stored(r.session, r.seq, r.bytes, r.position);
+      socks.add(r.ws);
+    }
+    if (n > 0) this.pendingAcks.splice(0, n);
+    return socks;
+  }
+
+  /** A reservation written in this turn: once durable, relaying before the write may use it. */
+  private confirmReservation(log: SqlKeyspaceLog): void {
+    const reservation = log.takeReservation();
+    if (reservation === undefined) return;
+    this.ctx.storage.sync().then(
+      () => log.confirm(reservation),
+      () => {}, // not confirmed: changes keep being written before they are sent
+    );
   }
 
   /** A client's change is stored (written in this turn): ack it, and pass it to the origin. */
@@ -381,6 +427,9 @@ export class KeyspaceReplicaObject {
     }
     this.conns.clear();
     this.unsaved.clear();
+    this.pendingAcks = [];
+    if (this.writeTimer !== undefined) clearTimeout(this.writeTimer);
+    this.writeTimer = undefined;
     this.link?.stop();
     this.link = undefined;
     this.log = undefined;

@@ -52,6 +52,8 @@ export class SqlKeyspaceLog implements KeyspaceSource {
   private recent: LogEntry[];
   /** Entries applied (and maybe relayed) whose rows `flush` writes, in order. */
   private staged: LogEntry[];
+  /** The highest position whose row is written (durable once workerd's gate opens). */
+  private written: number;
   /** The next entry goes after this too: the last run's reservation (no position reused). */
   private readonly numberAfter: number;
   /** The highest reservation written. */
@@ -71,6 +73,7 @@ export class SqlKeyspaceLog implements KeyspaceSource {
     this.compactAfterEntries = compactAfterEntries;
     this.recent = [];
     this.staged = [];
+    this.written = head;
     this.numberAfter = reserved;
     this.reserved = reserved;
     // Durable (it was read back), but every position in it lies before numberAfter.
@@ -170,6 +173,11 @@ export class SqlKeyspaceLog implements KeyspaceSource {
     if (through > this.confirmed) this.confirmed = through;
   }
 
+  /** The highest position whose row is written: its change may be acknowledged. */
+  get writtenThrough(): number {
+    return this.written;
+  }
+
   /** Entries staged and not yet written (0 after every flush). */
   get stagedCount(): number {
     return this.staged.length;
@@ -190,6 +198,7 @@ export class SqlKeyspaceLog implements KeyspaceSource {
 
   private write(e: LogEntry): void {
     this.sql.exec('INSERT INTO np_log (position, bytes, origin) VALUES (?, ?, ?)', e.position, e.bytes, e.origin ?? null);
+    this.written = e.position;
   }
 
   /** After rows were written in this turn: extend the reservation early, compact when due. */
