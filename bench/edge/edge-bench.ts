@@ -1,4 +1,4 @@
-// `npm run bench:edge [-- --json] [-- --clients N] [-- --rounds N]`: fan-out latency of the
+// `npm run bench:edge [-- --json] [-- --runs N] [-- --clients N] [-- --rounds N] [-- --gap-ms N] [-- --acks after|during]`: fan-out latency of the
 // edge through real workerd (wrangler dev on loopback). One sender and N receivers of one
 // keyspace replica; per round the sender makes one change and every receiver's arrival time
 // of the delta frame is recorded (at the socket's message event). The floors are measured in
@@ -14,7 +14,6 @@
 // arrives and run their protocol work (decode, ack) after every socket's pending input was
 // stamped, so one Node process hosting 100 clients does not inflate the figures. Rounds of
 // the kinds alternate in blocks after a warm-up. Writes bench/results/edge.json.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,8 +25,9 @@ import { ClientSyncState } from '../../core/src/sync/client-state.ts';
 import { peekFrameHeader } from '../../core/src/sync/codec.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
 import { EdgeClient, sleep, startWranglerDev, waitFor } from '../../test/support/edge-harness.ts';
-import { flagValue, hasFlag, machineInfo, writeResult } from '../support/report.ts';
-import { freePort, freePortRun } from '../../test/support/free-port.ts';
+import { flagValue, hasFlag, machineInfo, median, writeResult } from '../support/report.ts';
+import { freePort } from '../../test/support/free-port.ts';
+import { firstAfter, startCluster, startObserver } from './bench-origin.ts';
 
 const CLIENTS = Number(flagValue('--clients') ?? 100);
 const ROUNDS = Number(flagValue('--rounds') ?? 100);
@@ -163,117 +163,14 @@ class Floor {
   }
 }
 
-/** The origin: a real 3-node Raft cluster (`neuroplex cluster`) in its own process group. */
-interface Origin {
-  readonly ports: readonly number[];
-  readonly leaderPort: number;
-  /** SIGSTOP / SIGCONT to the cluster's process group. */
-  pause(): void;
-  resume(): void;
-  stop(): Promise<void>;
-}
+type Run = Record<string, number>;
 
-async function startCluster(dataDir: string): Promise<Origin> {
-  const base = await freePortRun(3);
-  const ports = [base, base + 1, base + 2];
-  const child = spawn(process.execPath, [join(ROOT, 'server', 'bin', 'neuroplex.js'), 'cluster', '--nodes', '3', '--base-port', String(base), '--data', dataDir], { cwd: ROOT, stdio: 'ignore', detached: true });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const signal = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(-child.pid!, sig);
-    } catch {
-      // the group is gone
-    }
-  };
-  const pause = (): void => signal('SIGSTOP');
-  const resume = (): void => signal('SIGCONT');
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    resume(); // a stopped process would not act on SIGINT
-    try {
-      process.kill(-child.pid!, 'SIGINT');
-    } catch {
-      return;
-    }
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // the group is gone
-    }
-  };
-  // Ready once a node reports itself leader.
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    for (const port of ports) {
-      const res = await fetch(`http://127.0.0.1:${port}/v1/cluster`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
-      const info = res?.ok === true ? ((await res.json()) as { id: string; leader: string | null }) : undefined;
-      if (info !== undefined && info.leader === info.id) return { ports, leaderPort: port, pause, resume, stop };
-    }
-    if (Date.now() > deadline || child.exitCode !== null) {
-      await stop();
-      throw new Error('the origin cluster elected no leader within 30 s');
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** origin-observer.ts: the edge's relays to the nodes, and the leader's subscriber. */
-interface Observer {
-  readonly relays: readonly number[];
-  /** Wall-clock ms of every delta frame the edge sent toward the origin, in order. */
-  readonly ups: number[];
-  /** Value of `k` -> when the leader's subscriber saw it. */
-  readonly commits: Map<number, number>;
-  stop(): Promise<void>;
-}
-
-async function startObserver(origin: Origin): Promise<Observer> {
-  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'bench', 'edge', 'origin-observer.ts'), KS, String(origin.leaderPort), origin.ports.join(',')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const ups: number[] = [];
-  const commits = new Map<number, number>();
-  let buf = '';
-  const relays = await new Promise<number[]>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('origin observer did not start')), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buf.slice(0, nl)) as { relays?: number[]; up?: number; k?: unknown; seenAt?: number };
-        buf = buf.slice(nl + 1);
-        if (line.relays !== undefined) {
-          clearTimeout(t);
-          resolve(line.relays);
-        } else if (line.up !== undefined) ups.push(line.up);
-        else if (typeof line.k === 'number') commits.set(line.k, line.seenAt!);
-      }
-    });
-    child.once('exit', () => reject(new Error('origin observer exited')));
-  });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-  };
-  return { relays, ups, commits, stop };
-}
-
-/** The first stamp at or after `t0` (stamps ascend). */
-function firstAfter(stamps: readonly number[], t0: number): number | undefined {
-  for (let i = stamps.length - 1; i >= 0; i--) if (stamps[i]! < t0) return stamps[i + 1];
-  return stamps[0];
-}
-
-async function main(): Promise<void> {
-  const json = hasFlag('--json');
-  const log = (s: string): void => {
-    if (!json) console.error(s);
-  };
+/** One measurement: a fresh origin cluster, wrangler dev, clients; everything stopped after. */
+async function measure(log: (s: string) => void): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'np-edge-bench-'));
   log('starting a 3-node origin cluster ...');
   const origin = await startCluster(join(dir, 'origin'));
-  const observer = await startObserver(origin).catch(async (e: unknown) => {
+  const observer = await startObserver(origin, KS).catch(async (e: unknown) => {
     await origin.stop();
     throw e;
   });
@@ -384,9 +281,7 @@ async function main(): Promise<void> {
     // The lag to the origin's commit, the origin running; first it catches up.
     await waitFor(() => sender.host.disk.pending.length === 0, 60_000, 'the origin catching up after the pause');
     for (let i = 0; i < LAG_ROUNDS; i++) await oursRound('lag');
-    const result = {
-      benchmark: 'edge',
-      clients: CLIENTS,
+    const run: Run = {
       fanoutP50Ms: round2(percentile(ours, 50)),
       fanoutP99Ms: round2(percentile(ours, 99)),
       bareFanoutP50Ms: round2(percentile(bare.samples, 50)),
@@ -405,55 +300,87 @@ async function main(): Promise<void> {
       originCommitP99Ms: round2(percentile(originShare, 99)),
       committedAckP50Ms: round2(percentile(commitAck, 50)),
       committedAckP99Ms: round2(percentile(commitAck, 99)),
-      uptime: loadAverage(),
-      rounds: ROUNDS,
-      lagRounds: LAG_ROUNDS,
-      gapBetweenRoundsMs: GAP_MS,
-      warmupRounds: WARMUP,
-      receiversAck: ACKS_AFTER ? 'after every receiver has the round\'s frame' : 'at once (setImmediate)',
       frameBytes,
-      setup: 'wrangler dev 4.85 (workerd) on 127.0.0.1; all clients in one Node process; origin = 3-node Raft cluster (neuroplex cluster, 3 processes) reached through a TCP relay per node in the observer process; commit = the leader streaming the change to a subscriber; fan-out rounds with the origin paused (SIGSTOP), lag rounds after, origin running',
-      targets: { fanoutP99VsBare: 1.5, edgeToOriginLagP99Ms: 50 },
-      ...machineInfo(),
     };
-    writeResult('edge.json', result);
+    run.fanoutP99VsBare = round2(run.fanoutP99Ms! / run.bareFanoutP99Ms!);
     await sender.close();
     for (const r of receivers) r.ws.terminate();
-    bare.close();
-    bareWrite.close();
-    bareSendFirst.close();
-    bareSendLater.close();
-    if (json) {
-      console.log(JSON.stringify(result));
-    } else {
-      const ratio = result.fanoutP99Ms / result.bareFanoutP99Ms;
-      console.log('| measure                               | value      |');
-      console.log('| ------------------------------------- | ---------- |');
-      console.log(`| clients                               | ${String(CLIENTS).padStart(10)} |`);
-      console.log(`| edge fan-out p50 (ms)                 | ${String(result.fanoutP50Ms).padStart(10)} |`);
-      console.log(`| edge fan-out p99 (ms)                 | ${String(result.fanoutP99Ms).padStart(10)} |`);
-      console.log(`| bare rebroadcast p50 (ms)             | ${String(result.bareFanoutP50Ms).padStart(10)} |`);
-      console.log(`| bare rebroadcast p99 (ms)             | ${String(result.bareFanoutP99Ms).padStart(10)} |`);
-      console.log(`| bare, write then send p50 (ms)        | ${String(result.bareWriteFanoutP50Ms).padStart(10)} |`);
-      console.log(`| bare, write then send p99 (ms)        | ${String(result.bareWriteFanoutP99Ms).padStart(10)} |`);
-      console.log(`| bare, send then write p50 (ms)        | ${String(result.bareSendFirstFanoutP50Ms).padStart(10)} |`);
-      console.log(`| bare, send then write p99 (ms)        | ${String(result.bareSendFirstFanoutP99Ms).padStart(10)} |`);
-      console.log(`| bare, send, write next turn p50 (ms)  | ${String(result.bareSendLaterFanoutP50Ms).padStart(10)} |`);
-      console.log(`| bare, send, write next turn p99 (ms)  | ${String(result.bareSendLaterFanoutP99Ms).padStart(10)} |`);
-      console.log(`| change -> origin commit p50 (ms)      | ${String(result.edgeToOriginLagP50Ms).padStart(10)} |`);
-      console.log(`| change -> origin commit p99 (ms)      | ${String(result.edgeToOriginLagP99Ms).padStart(10)} |`);
-      console.log(`|   edge share: to origin socket p99    | ${String(result.edgeShareP99Ms).padStart(10)} |`);
-      console.log(`|   origin: socket -> commit p99 (ms)   | ${String(result.originCommitP99Ms).padStart(10)} |`);
-      console.log(`| change -> committed ack at sender p99 | ${String(result.committedAckP99Ms).padStart(10)} |`);
-      console.log(`load average at the end: ${result.uptime}`);
-      console.log(`fan-out p99 / bare p99 = ${ratio.toFixed(2)} (target <= 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}); origin lag p99 target <= 50 ms: ${result.edgeToOriginLagP99Ms <= 50 ? 'met' : 'NOT met'}`);
-    }
+    for (const f of floors) f.close();
+    return run;
   } finally {
     await dev.stop();
     await observer.stop();
     await origin.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `--runs N` (default 1) measurements one after the other; edge.json gets the median of
+ * each figure over the runs (the ratio too: the median of the per-run ratios), every run's
+ * figures, and the load average after each run.
+ */
+async function main(): Promise<void> {
+  const json = hasFlag('--json');
+  const log = (s: string): void => {
+    if (!json) console.error(s);
+  };
+  const runs: (Run & { uptime: string })[] = [];
+  const count = Number(flagValue('--runs') ?? 1);
+  for (let i = 0; i < count; i++) {
+    log(`run ${i + 1} of ${count}`);
+    const r = await measure(log);
+    runs.push({ ...r, uptime: loadAverage() } as Run & { uptime: string });
+    log(`  fan-out p99 ${r.fanoutP99Ms} ms, bare p99 ${r.bareFanoutP99Ms} ms (ratio ${r.fanoutP99VsBare}); lag p99 ${r.edgeToOriginLagP99Ms} ms; load ${loadAverage()}`);
+  }
+  const medians: Run = {};
+  for (const k of Object.keys(runs[0]!)) if (k !== 'uptime') medians[k] = round2(median(runs.map((r) => r[k] as number)));
+  const result = {
+    benchmark: 'edge',
+    clients: CLIENTS,
+    ...medians,
+    uptime: runs.map((r) => r.uptime),
+    runs,
+    rounds: ROUNDS,
+    lagRounds: LAG_ROUNDS,
+    gapBetweenRoundsMs: GAP_MS,
+    warmupRounds: WARMUP,
+    receiversAck: ACKS_AFTER ? "after every receiver has the round's frame" : 'at once (setImmediate)',
+    setup:
+      'wrangler dev 4.85 (workerd) on 127.0.0.1; all clients in one Node process; origin = 3-node Raft cluster (neuroplex cluster, 3 processes) reached through a TCP relay per node in the observer process; commit = the leader streaming the change to a subscriber; fan-out rounds with the origin paused (SIGSTOP), lag rounds after, origin running',
+    targets: { fanoutP99VsBare: 1.5, edgeToOriginLagP99Ms: 50 },
+    ...machineInfo(),
+  };
+  writeResult('edge.json', result);
+  if (json) {
+    console.log(JSON.stringify(result));
+    return;
+  }
+  const row = (name: string, k: string): void => console.log(`| ${name.padEnd(37)} | ${String(medians[k]).padStart(10)} | ${runs.map((r) => String(r[k]).padStart(8)).join(' | ')} |`);
+  console.log(`| measure (${count} run${count === 1 ? '' : 's'}: median, then each)${' '.repeat(Math.max(0, 9 - String(count).length))} | median     | ${runs.map((_, i) => `run ${i + 1}`.padStart(8)).join(' | ')} |`);
+  console.log(`| ------------------------------------- | ---------- | ${runs.map(() => '--------').join(' | ')} |`);
+  row('edge fan-out p50 (ms)', 'fanoutP50Ms');
+  row('edge fan-out p99 (ms)', 'fanoutP99Ms');
+  row('bare rebroadcast p50 (ms)', 'bareFanoutP50Ms');
+  row('bare rebroadcast p99 (ms)', 'bareFanoutP99Ms');
+  row('fan-out p99 / bare p99', 'fanoutP99VsBare');
+  row('bare, write then send p50 (ms)', 'bareWriteFanoutP50Ms');
+  row('bare, write then send p99 (ms)', 'bareWriteFanoutP99Ms');
+  row('bare, send then write p50 (ms)', 'bareSendFirstFanoutP50Ms');
+  row('bare, send then write p99 (ms)', 'bareSendFirstFanoutP99Ms');
+  row('bare, send, write next turn p50 (ms)', 'bareSendLaterFanoutP50Ms');
+  row('bare, send, write next turn p99 (ms)', 'bareSendLaterFanoutP99Ms');
+  row('change -> origin commit p50 (ms)', 'edgeToOriginLagP50Ms');
+  row('change -> origin commit p99 (ms)', 'edgeToOriginLagP99Ms');
+  row('  edge share (to the link relay) p50', 'edgeShareP50Ms');
+  row('  edge share (to the link relay) p99', 'edgeShareP99Ms');
+  row('  origin (relay -> leader) p50 (ms)', 'originCommitP50Ms');
+  row('  origin (relay -> leader) p99 (ms)', 'originCommitP99Ms');
+  row('change -> committed ack at sender p50', 'committedAckP50Ms');
+  row('change -> committed ack at sender p99', 'committedAckP99Ms');
+  console.log(`load average after each run: ${runs.map((r) => r.uptime).join(' | ')}`);
+  const ratio = medians.fanoutP99VsBare!;
+  console.log(`fan-out p99 / bare p99 (median of the runs' ratios) = ${ratio} (target <= 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}); origin lag p99 ${medians.edgeToOriginLagP99Ms} ms (target <= 50 ms: ${medians.edgeToOriginLagP99Ms! <= 50 ? 'met' : 'NOT met'})`);
 }
 
 function loadAverage(): string {
