@@ -10,13 +10,15 @@
 // client's change is applied in memory (SqlKeyspaceLog.stage) and fanned out to every
 // session at once; its row is written in a later turn (a 0 ms timer, so the changes of
 // several turns share one commit), and its author's ack is queued only after that write,
-// so it still leaves only once the change is durable. A crash in between loses nothing
+// so it still leaves only once the change is durable. The frame to the origin goes out
+// after the write too: the origin never streams the edge's own changes back to it, so it
+// must not hold one the edge could still lose. A crash in between loses nothing
 // acknowledged (the author resends what was not acked) and reuses no relayed log position
 // (reservations, sql-keyspace-log.ts).
 //
 // Hibernation: sockets are accepted with ctx.acceptWebSocket; each carries an attachment
-// with its sessions' resume state (ServerSessionResumeState), rewritten whenever it
-// changes. An object woken from hibernation rebuilds the sessions from it, so idle clients
+// with its sessions' resume state (ServerSessionResumeState, replica-socket.ts), rewritten
+// 250 ms after it changed. An object woken from hibernation rebuilds the sessions from it, so idle clients
 // notice nothing. A socket whose sessions were not quiescent when the object went away
 // (attachment `sessions: null`) is closed with 1012 and its client resumes from its cursor
 // on a new socket (nothing acknowledged is lost: it is stored).
@@ -27,7 +29,6 @@
 // heartbeats (~10 s): shorter than their timeout (~30 s), so nobody seems to leave. Whether
 // each session speaks presence survives in its attachment (ServerSessionResumeState).
 import { replicaIdFromBytes } from '../../core/src/clock/replica-id.ts';
-import { SyncErrorCode, type SyncProtocolError } from '../../core/src/sync/errors.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
 import { type ServerSessionResumeState, ServerSyncSession } from '../../core/src/sync/server-session.ts';
 import type { HelloMessage } from '../../core/src/sync/messages.ts';
@@ -36,6 +37,7 @@ import type { SyncSession } from '../../core/src/sync/sync-session.ts';
 import type { DurableObjectState, HibernatableWebSocket, UpgradeResponseInit, WebSocketPairCtor } from './cf-types.ts';
 import type { EdgeEnv } from './env.ts';
 import { CloseCode, EdgeErrorCode, errorBody } from './errors.ts';
+import { type Attachment, attachmentOf, closeFor, closeQuietly, type Connection, saveAttachment, unresumable } from './replica-socket.ts';
 import { originUrls } from './origin-urls.ts';
 import { OriginLink } from './origin-link.ts';
 import { readMeta, SqlKeyspaceLog } from './sql-keyspace-log.ts';
@@ -69,14 +71,6 @@ export interface ReplicaDebugInfo {
   readonly relayedFirst: number;
 }
 
-interface Attachment {
-  keyspace: string;
-  /** True once a session was opened on the socket (its loss needs a reconnect). */
-  hello: boolean;
-  /** The sessions' resume state; null when one was not quiescent (no resume possible). */
-  sessions: ServerSessionResumeState[] | null;
-}
-
 /** A client's change relayed before its write: acknowledged once written. */
 interface Relayed {
   readonly ws: WebSocket;
@@ -84,14 +78,6 @@ interface Relayed {
   readonly seq: number;
   readonly bytes: Uint8Array;
   readonly position: number;
-}
-
-interface Connection {
-  readonly keyspace: string;
-  readonly mux: Multiplexer;
-  readonly sessions: Set<ServerSyncSession>;
-  /** The attachment last written, as JSON (written again only when it changes). */
-  saved: string;
 }
 
 export class KeyspaceReplicaObject {
@@ -162,8 +148,8 @@ export class KeyspaceReplicaObject {
     let conn = this.conns.get(ws);
     if (conn === undefined) {
       // Only a socket this instance does not know yet needs its attachment read (a wake).
-      const att = ws.deserializeAttachment() as Attachment | null;
-      if (att === null || (att.hello && att.sessions === null)) {
+      const att = attachmentOf(ws);
+      if (unresumable(att)) {
         closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
         return;
       }
@@ -210,8 +196,8 @@ export class KeyspaceReplicaObject {
     // Sockets that outlived an eviction (hibernation): their sessions go on from the saved
     // state, so fan-out reaches them too; ones without a usable state reconnect and resume.
     for (const ws of this.ctx.getWebSockets()) {
-      const att = (ws as HibernatableWebSocket).deserializeAttachment() as Attachment | null;
-      if (att === null || (att.hello && att.sessions === null)) closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
+      const att = attachmentOf(ws);
+      if (unresumable(att)) closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
       else if (!this.conns.has(ws) && att.keyspace === keyspace) this.connect(ws, att.keyspace, att.sessions ?? []);
     }
     const origins = originUrls(this.env.ORIGIN_URL);
@@ -273,29 +259,10 @@ export class KeyspaceReplicaObject {
     const sockets = this.ctx.getWebSockets();
     let resumable = 0;
     for (const ws of sockets) {
-      const att = (ws as HibernatableWebSocket).deserializeAttachment() as Attachment | null;
+      const att = attachmentOf(ws);
       if (att !== null && att.sessions !== null && att.sessions.length > 0) resumable++;
     }
     return { instance: this.instance, sockets: sockets.length, connections: this.conns.size, resumable, resumed: this.resumed, head: this.log?.head() ?? 0, relayedFirst: this.relayedFirst };
-  }
-
-  /** Keeps the socket's attachment in step with its sessions, for a wake from hibernation. */
-  private save(ws: WebSocket, conn: Connection): void {
-    let sessions: ServerSessionResumeState[] | null = [];
-    for (const s of conn.sessions) {
-      if (s.closed) continue;
-      const r = s.resumeState();
-      if (r === undefined) {
-        sessions = null;
-        break;
-      }
-      sessions.push(r);
-    }
-    const att: Attachment = { keyspace: conn.keyspace, hello: true, sessions };
-    const json = JSON.stringify(att);
-    if (json === conn.saved) return;
-    conn.saved = json;
-    (ws as HibernatableWebSocket).serializeAttachment(att);
   }
 
   /**
@@ -421,7 +388,7 @@ export class KeyspaceReplicaObject {
   private crash(): void {
     this.crashBeforeWrite = false;
     for (const ws of this.ctx.getWebSockets()) {
-      const att = (ws as HibernatableWebSocket).deserializeAttachment() as Attachment | null;
+      const att = attachmentOf(ws);
       if (att !== null) (ws as HibernatableWebSocket).serializeAttachment({ ...att, hello: true, sessions: null } satisfies Attachment);
       closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
     }
@@ -437,7 +404,7 @@ export class KeyspaceReplicaObject {
 
   private saveAll(): void {
     this.saveTimer = undefined;
-    for (const [ws, conn] of this.unsaved) if (this.conns.get(ws) === conn) this.save(ws, conn);
+    for (const [ws, conn] of this.unsaved) if (this.conns.get(ws) === conn) saveAttachment(ws, conn);
     this.unsaved.clear();
   }
 
@@ -477,22 +444,6 @@ export class KeyspaceReplicaObject {
   private *allSessions(): Iterable<SyncSession> {
     for (const conn of this.conns.values()) yield* conn.sessions;
   }
-}
-
-/** Closes a socket that may already be closing (close reasons are capped at 123 bytes). */
-function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code, reason.slice(0, 120));
-  } catch {
-    // already closed
-  }
-}
-
-function closeFor(error: SyncProtocolError): { code: number; reason: string } {
-  const reason = `${error.code}: ${error.message}`;
-  if (error.code === SyncErrorCode.Refused) return { code: error.reason === 'unauthorized' ? CloseCode.Unauthorized : CloseCode.ProtocolError, reason };
-  if (error.code === SyncErrorCode.TooLarge) return { code: CloseCode.TooLarge, reason };
-  return { code: CloseCode.ProtocolError, reason };
 }
 
 function json(status: number, body: unknown): Response {
