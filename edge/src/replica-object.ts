@@ -284,7 +284,7 @@ export class KeyspaceReplicaObject {
           if (e.kind === 'deliver') {
             const position = log.stage(e.delta, e.bytes, e.from);
             if (position !== undefined) relayed.push({ ws, session: s, seq: e.seq, bytes: e.bytes, position });
-            else this.stored(s, e.seq, e.bytes, log.commit(e.delta, e.bytes, e.from));
+            else this.stored(s, e.seq, e.bytes, log.commit(e.delta, e.bytes, e.from), false);
           } else if (e.kind === 'presence') {
             const change = this.presence.fromSession(log.keyspace, s, e.peer, e.state, e.first, Date.now());
             if (change !== undefined) this.link?.sendPresence(change.peer, change.state);
@@ -330,9 +330,17 @@ export class KeyspaceReplicaObject {
     if (this.saveTimer === undefined && this.unsaved.size > 0) this.saveTimer = setTimeout(() => this.saveAll(), ATTACHMENT_SAVE_DELAY_MS);
   }
 
-  /** Streams relayed (staged, unwritten) changes to every session now; writes them next turn. */
+  /**
+   * Sends relayed (staged, unwritten) changes to the origin and to every session now; they
+   * are written next turn. The origin may get a change the edge then loses in a crash: the
+   * link's context resume after a restart brings it back (origin-link.ts).
+   */
   private relay(relayed: readonly Relayed[]): void {
     this.relayedFirst += relayed.length;
+    if (this.link !== undefined) {
+      for (const r of relayed) this.link.forward(r.bytes, r.session, r.seq, r.position);
+      this.link.pump();
+    }
     for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
     for (const [ws, conn] of [...this.conns]) this.send(ws, conn);
     this.pendingAcks.push(...relayed);
@@ -355,8 +363,8 @@ export class KeyspaceReplicaObject {
     let n = 0;
     while (n < this.pendingAcks.length && this.pendingAcks[n]!.position <= written) {
       const r = this.pendingAcks[n++]!;
-      // Forwarded to the origin even if its author left meanwhile: it is in the edge log.
-      this.stored(r.session, r.seq, r.bytes, r.position);
+      // Even if its author left meanwhile: the outbox row is written, the origin has it.
+      this.stored(r.session, r.seq, r.bytes, r.position, true);
       socks.add(r.ws);
     }
     if (n > 0) this.pendingAcks.splice(0, n);
@@ -373,11 +381,17 @@ export class KeyspaceReplicaObject {
     );
   }
 
-  /** A client's change is stored (written in this turn): ack it, and pass it to the origin. */
-  private stored(s: ServerSyncSession, seq: number, bytes: Uint8Array, position: number): void {
+  /**
+   * A client's change is written (in this turn): ack it. `forwarded`: it went to the origin
+   * link already (relayed); else it goes now. The link's outbox rows are written with it.
+   */
+  private stored(s: ServerSyncSession, seq: number, bytes: Uint8Array, position: number, forwarded: boolean): void {
     s.storedUpTo(seq);
-    if (this.link !== undefined) this.link.forward(bytes, s, seq, position);
-    else s.committedUpTo(seq, position);
+    if (this.link === undefined) s.committedUpTo(seq, position);
+    else {
+      if (!forwarded) this.link.forward(bytes, s, seq, position);
+      this.link.writeOutbox();
+    }
   }
 
   /**
