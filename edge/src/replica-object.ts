@@ -7,14 +7,13 @@
 // Relay first, write next turn: workerd's output gate holds every message sent after a
 // storage write until that write is durable, and a turn that writes also pays for the
 // commit before its frames reach the sockets (measured: bench:edge's bare floors). So a
-// client's change is applied in memory (SqlKeyspaceLog.stage) and fanned out to every
-// session at once; its row is written in a later turn (a 0 ms timer, so the changes of
-// several turns share one commit), and its author's ack is queued only after that write,
-// so it still leaves only once the change is durable. The frame to the origin goes out
-// after the write too: the origin never streams the edge's own changes back to it, so it
-// must not hold one the edge could still lose. A crash in between loses nothing
-// acknowledged (the author resends what was not acked) and reuses no relayed log position
-// (reservations, sql-keyspace-log.ts).
+// client's change is applied in memory (SqlKeyspaceLog.stage) and sent to the origin link
+// and to every session at once; its rows are written in a later turn (a 0 ms timer, so the
+// changes of several turns share one commit), and its author's ack is queued only after
+// that write, so it still leaves only once the change is durable. A crash in between loses
+// nothing acknowledged (the author resends what was not acked), reuses no relayed log
+// position (reservations, sql-keyspace-log.ts), and loses nothing the origin got: the
+// link's first session after a start resumes by causal context (origin-link.ts).
 //
 // Hibernation: sockets are accepted with ctx.acceptWebSocket; each carries an attachment
 // with its sessions' resume state (ServerSessionResumeState, replica-socket.ts), rewritten
