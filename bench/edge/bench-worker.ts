@@ -1,6 +1,10 @@
 // The Worker the edge benchmark runs: the real edge (routes and KeyspaceReplicaObject) plus
 // /bare, a minimal Durable Object that only rebroadcasts each frame to its other sockets:
 // the physical floor of fan-out through workerd, measured in the same wrangler process.
+// With `mode=write` it first writes the frame to a SQLite row, then sends: the gap to the
+// bare floor is what workerd's output gate (messages sent after a write held until the
+// write is durable) costs, with nothing of ours in it. With `mode=send-first` it sends, then
+// writes: the edge's order (it relays a change before writing it).
 import { app } from '../../edge/src/app.ts';
 import type { DurableObjectNamespace, DurableObjectState, HibernatableWebSocket, UpgradeResponseInit, WebSocketPairCtor } from '../../edge/src/cf-types.ts';
 import type { EdgeEnv } from '../../edge/src/env.ts';
@@ -12,20 +16,29 @@ export { KeyspaceReplicaObject };
 
 export class BareBroadcastObject {
   private readonly ctx: DurableObjectState;
+  /** This room's mode (its sockets carry it as a tag); known after the first message. */
+  private mode: string | undefined;
 
   constructor(ctx: DurableObjectState) {
     this.ctx = ctx;
+    this.mode = undefined;
   }
 
-  async fetch(_request: Request): Promise<Response> {
+  async fetch(request: Request): Promise<Response> {
     const pair = new WebSocketPair();
-    this.ctx.acceptWebSocket(pair[1]);
+    const mode = new URL(request.url).searchParams.get('mode') ?? 'plain';
+    this.ctx.acceptWebSocket(pair[1], [mode]);
+    if (mode !== 'plain') this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS bare_log (n INTEGER PRIMARY KEY AUTOINCREMENT, bytes BLOB NOT NULL)');
     const init: UpgradeResponseInit = { status: 101, webSocket: pair[0] };
     return new Response(null, init);
   }
 
   async webSocketMessage(ws: HibernatableWebSocket, message: string | ArrayBuffer): Promise<void> {
+    this.mode ??= ['write', 'send-first', 'send-later'].find((m) => this.ctx.getWebSockets(m).length > 0) ?? 'plain';
+    if (this.mode === 'write') this.ctx.storage.sql.exec('INSERT INTO bare_log (bytes) VALUES (?)', message);
     for (const other of this.ctx.getWebSockets()) if (other !== ws) other.send(message);
+    if (this.mode === 'send-first') this.ctx.storage.sql.exec('INSERT INTO bare_log (bytes) VALUES (?)', message);
+    if (this.mode === 'send-later') setTimeout(() => this.ctx.storage.sql.exec('INSERT INTO bare_log (bytes) VALUES (?)', message), 0);
   }
 
   async webSocketClose(ws: HibernatableWebSocket, code: number): Promise<void> {

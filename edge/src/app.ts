@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import type { EdgeEnv } from './env.ts';
 import { EdgeErrorCode, errorBody } from './errors.ts';
 import { originUrls } from './origin-urls.ts';
-import { DEBUG_HEADER, KEYSPACE_HEADER } from './replica-object.ts';
+import { DEBUG_CRASH_BEFORE_WRITE, DEBUG_HEADER, KEYSPACE_HEADER } from './replica-object.ts';
 
 /** Keyspace and region names: 1-128 of letters, digits, '.', '_', '-'. */
 const NAME = /^[A-Za-z0-9._-]{1,128}$/;
@@ -36,15 +36,22 @@ app.all('/v1/sync', async (c) => {
 });
 
 // Tests only (EDGE_DEBUG=1): the replica object's instance id and socket counts, so a test
-// can tell that workerd evicted and rebuilt it (hibernation). Otherwise an unknown route.
-app.get('/v1/debug/replica', async (c) => {
-  if (c.env.EDGE_DEBUG !== '1') return c.json(errorBody(EdgeErrorCode.NotFound, `no route GET /v1/debug/replica`), 404);
-  const keyspace = c.req.query('ks') ?? 'default';
-  const region = c.req.query('region') ?? 'local';
-  if (!NAME.test(keyspace) || !NAME.test(region)) return c.json(errorBody(EdgeErrorCode.BadRequest, 'bad keyspace or region name'), 400);
-  const stub = c.env.REPLICA.get(c.env.REPLICA.idFromName(`${keyspace}:${region}`));
-  return stub.fetch(new Request(c.req.raw.url, { method: 'GET', headers: { [KEYSPACE_HEADER]: keyspace, [DEBUG_HEADER]: '1' } }));
-});
+// can tell that workerd evicted and rebuilt it (hibernation); and a fault: the next change
+// relayed before its write is lost with the instance's memory, as in a crash. Otherwise
+// unknown routes.
+app.get('/v1/debug/replica', (c) => debugReplica(c.env, c.req.raw, '1'));
+app.post('/v1/debug/replica/crash-before-write', (c) => debugReplica(c.env, c.req.raw, DEBUG_CRASH_BEFORE_WRITE));
+
+async function debugReplica(env: EdgeEnv, req: Request, what: string): Promise<Response> {
+  const url = new URL(req.url);
+  const notFound = (): Response => Response.json(errorBody(EdgeErrorCode.NotFound, `no route ${req.method} ${url.pathname}`), { status: 404 });
+  if (env.EDGE_DEBUG !== '1') return notFound();
+  const keyspace = url.searchParams.get('ks') ?? 'default';
+  const region = url.searchParams.get('region') ?? 'local';
+  if (!NAME.test(keyspace) || !NAME.test(region)) return Response.json(errorBody(EdgeErrorCode.BadRequest, 'bad keyspace or region name'), { status: 400 });
+  const stub = env.REPLICA.get(env.REPLICA.idFromName(`${keyspace}:${region}`));
+  return stub.fetch(new Request(req.url, { method: 'GET', headers: { [KEYSPACE_HEADER]: keyspace, [DEBUG_HEADER]: what } }));
+}
 
 app.all('/v1/kv/*', async (c) => {
   const origins = originUrls(c.env.ORIGIN_URL);

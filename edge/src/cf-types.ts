@@ -20,6 +20,8 @@ export interface DurableObjectStorage {
   setAlarm(scheduledTime: number): Promise<void>;
   deleteAlarm(): Promise<void>;
   transactionSync<T>(fn: () => T): T;
+  /** Resolves once every write made so far is durable. */
+  sync(): Promise<void>;
 }
 
 export interface DurableObjectState {

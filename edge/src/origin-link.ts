@@ -8,6 +8,13 @@
 // the persisted cursor (origin log id + position) with the outbox resent. Presence (never
 // stored) rides the same session both ways; see `presence` below.
 //
+// A change may be forwarded before its rows (edge log, outbox) are written: `forward` sends
+// it, `writeOutbox` writes the outbox rows in the turn that writes the log. If the object
+// dies in between, the origin may hold a change the edge lost, and the origin never
+// streams an edge's own changes back to it by cursor. So the first session of every link
+// instance (every object start) resumes by causal context: the origin sends whatever the
+// edge's replica lacks, that change included; later reconnects resume by cursor.
+//
 // Tables (besides SqlKeyspaceLog's):
 //   np_outbox(lsn INTEGER PRIMARY KEY, bytes BLOB)   changes not yet committed at the origin
 //   np_meta: originLogId, originPosition              the resume cursor
@@ -31,7 +38,7 @@ interface Waiting {
   readonly position: number;
 }
 
-export type OriginLinkStatus = 'idle' | 'connecting' | 'open' | 'backoff';
+export type OriginLinkStatus = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped';
 
 /** The owner's presence hooks: the link carries its clients' presence up and the origin's down. */
 export interface OriginLinkPresence {
@@ -57,6 +64,12 @@ export class OriginLink {
   private mux: Multiplexer | undefined;
   private ws: WebSocket | undefined;
   private waiting: Waiting[];
+  /** Forwarded changes whose outbox rows are not written yet (writeOutbox). */
+  private unwritten: { lsn: number; bytes: Uint8Array }[];
+  /** The highest lsn the origin acknowledged as committed. */
+  private committedLsn: number;
+  /** Until a session of this instance was welcomed: resume by causal context (see the header). */
+  private resumeByContext: boolean;
   private attempts: number;
   status: OriginLinkStatus;
   presence: OriginLinkPresence | undefined;
@@ -84,6 +97,9 @@ export class OriginLink {
     this.mux = undefined;
     this.ws = undefined;
     this.waiting = [];
+    this.unwritten = [];
+    this.committedLsn = 0;
+    this.resumeByContext = true;
     this.attempts = 0;
     this.status = 'idle';
     this.presence = undefined;
@@ -108,12 +124,36 @@ export class OriginLink {
     if (this.status === 'backoff' || this.status === 'idle') void this.connect();
   }
 
-  /** A client's change, already in the edge log at `position`: make it durable for the origin. */
+  /** Ends the link for good (the owner's test-hook crash): no reconnect follows. */
+  stop(): void {
+    const ws = this.ws;
+    this.ws = undefined;
+    this.mux = undefined;
+    this.session = undefined;
+    this.status = 'stopped';
+    try {
+      ws?.close(1000, 'stopped');
+    } catch {
+      // already closed
+    }
+  }
+
+  /**
+   * A client's change, in the edge log at `position` (its row written in this turn or a
+   * later one): queued for the origin (sent at the next pump). Its outbox row is written by
+   * `writeOutbox`, in the turn that writes the log.
+   */
   forward(bytes: Uint8Array, session: ServerSyncSession, seq: number, position: number): void {
     const live = this.session !== undefined && !this.session.closed && this.status === 'open';
     const p = live ? this.session!.localDelta(bytes) : this.state.addLocal(bytes);
-    this.sql.exec('INSERT INTO np_outbox (lsn, bytes) VALUES (?, ?)', p.lsn, bytes);
+    this.unwritten.push({ lsn: p.lsn, bytes });
     this.waiting.push({ lsn: p.lsn, session, seq, position });
+  }
+
+  /** Writes the outbox rows of forwarded changes (not those the origin committed meanwhile). */
+  writeOutbox(): void {
+    for (const u of this.unwritten) if (u.lsn > this.committedLsn) this.sql.exec('INSERT INTO np_outbox (lsn, bytes) VALUES (?, ?)', u.lsn, u.bytes);
+    this.unwritten = [];
   }
 
   /** Sessions of a socket that went away: nothing more to tell them. */
@@ -150,6 +190,7 @@ export class OriginLink {
           break;
         case 'status':
           if (e.status === 'syncing') {
+            this.resumeByContext = false;
             this.status = 'open';
             this.attempts = 0;
             this.presence?.opened();
@@ -177,6 +218,7 @@ export class OriginLink {
   }
 
   private committed(lsn: number): void {
+    if (lsn > this.committedLsn) this.committedLsn = lsn;
     this.sql.exec('DELETE FROM np_outbox WHERE lsn <= ?', lsn);
     let n = 0;
     const acks = new Map<ServerSyncSession, { seq: number; position: number }>();
@@ -205,9 +247,14 @@ export class OriginLink {
       await this.backoff();
       return;
     }
+    // stop() may have run while the fetch was under way.
+    if ((this.status as OriginLinkStatus) === 'stopped') {
+      ws.close(1000, 'stopped');
+      return;
+    }
     ws.binaryType = 'arraybuffer';
     const mux = new Multiplexer();
-    const session = new ClientSyncSession({ channel: mux.allocateChannel(), keyspace: this.log.keyspace, replica: this.log.replica, state: this.state, token: this.token, localStoreLoaded: true });
+    const session = new ClientSyncSession({ channel: mux.allocateChannel(), keyspace: this.log.keyspace, replica: this.log.replica, state: this.state, token: this.token, localStoreLoaded: true, resume: this.resumeByContext ? 'context' : 'cursor' });
     mux.add(session);
     this.ws = ws;
     this.mux = mux;
@@ -246,6 +293,7 @@ export class OriginLink {
   }
 
   private async backoff(): Promise<void> {
+    if (this.status === 'stopped') return;
     this.status = 'backoff';
     const delay = Math.min(ORIGIN_RETRY_MAX_MS, ORIGIN_RETRY_MIN_MS * 2 ** Math.min(this.attempts, 16));
     this.attempts++;

@@ -4,9 +4,20 @@
 // frames in -> multiplexer; effects out -> store (before acknowledging), then every
 // session of every socket streams the new log entries (fan-out); frames out -> sockets.
 //
+// Relay first, write next turn: workerd's output gate holds every message sent after a
+// storage write until that write is durable, and a turn that writes also pays for the
+// commit before its frames reach the sockets (measured: bench:edge's bare floors). So a
+// client's change is applied in memory (SqlKeyspaceLog.stage) and sent to the origin link
+// and to every session at once; its rows are written in a later turn (a 0 ms timer, so the
+// changes of several turns share one commit), and its author's ack is queued only after
+// that write, so it still leaves only once the change is durable. A crash in between loses
+// nothing acknowledged (the author resends what was not acked), reuses no relayed log
+// position (reservations, sql-keyspace-log.ts), and loses nothing the origin got: the
+// link's first session after a start resumes by causal context (origin-link.ts).
+//
 // Hibernation: sockets are accepted with ctx.acceptWebSocket; each carries an attachment
-// with its sessions' resume state (ServerSessionResumeState), rewritten whenever it
-// changes. An object woken from hibernation rebuilds the sessions from it, so idle clients
+// with its sessions' resume state (ServerSessionResumeState, replica-socket.ts), rewritten
+// 250 ms after it changed. An object woken from hibernation rebuilds the sessions from it, so idle clients
 // notice nothing. A socket whose sessions were not quiescent when the object went away
 // (attachment `sessions: null`) is closed with 1012 and its client resumes from its cursor
 // on a new socket (nothing acknowledged is lost: it is stored).
@@ -17,7 +28,6 @@
 // heartbeats (~10 s): shorter than their timeout (~30 s), so nobody seems to leave. Whether
 // each session speaks presence survives in its attachment (ServerSessionResumeState).
 import { replicaIdFromBytes } from '../../core/src/clock/replica-id.ts';
-import { SyncErrorCode, type SyncProtocolError } from '../../core/src/sync/errors.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
 import { type ServerSessionResumeState, ServerSyncSession } from '../../core/src/sync/server-session.ts';
 import type { HelloMessage } from '../../core/src/sync/messages.ts';
@@ -26,6 +36,7 @@ import type { SyncSession } from '../../core/src/sync/sync-session.ts';
 import type { DurableObjectState, HibernatableWebSocket, UpgradeResponseInit, WebSocketPairCtor } from './cf-types.ts';
 import type { EdgeEnv } from './env.ts';
 import { CloseCode, EdgeErrorCode, errorBody } from './errors.ts';
+import { type Attachment, attachmentOf, closeFor, closeQuietly, type Connection, saveAttachment, unresumable } from './replica-socket.ts';
 import { originUrls } from './origin-urls.ts';
 import { OriginLink } from './origin-link.ts';
 import { readMeta, SqlKeyspaceLog } from './sql-keyspace-log.ts';
@@ -36,6 +47,11 @@ declare const WebSocketPair: WebSocketPairCtor;
 export const KEYSPACE_HEADER = 'x-neuroplex-keyspace';
 /** Header of the Worker's debug route (honoured only with EDGE_DEBUG=1). */
 export const DEBUG_HEADER = 'x-neuroplex-debug';
+
+/** The debug header's value that makes the next relayed change be lost as in a crash (EDGE_DEBUG=1 only). */
+export const DEBUG_CRASH_BEFORE_WRITE = 'crash-before-write';
+/** How long after a change the sockets' attachments are rewritten (far below workerd's ~10 s eviction). */
+export const ATTACHMENT_SAVE_DELAY_MS = 250;
 
 /** What GET /v1/debug/replica reports (EDGE_DEBUG=1 only). */
 export interface ReplicaDebugInfo {
@@ -50,22 +66,17 @@ export interface ReplicaDebugInfo {
   /** Connections this instance rebuilt from attachments. */
   readonly resumed: number;
   readonly head: number;
+  /** Changes this instance relayed before their write (the fast path; see the header). */
+  readonly relayedFirst: number;
 }
 
-interface Attachment {
-  keyspace: string;
-  /** True once a session was opened on the socket (its loss needs a reconnect). */
-  hello: boolean;
-  /** The sessions' resume state; null when one was not quiescent (no resume possible). */
-  sessions: ServerSessionResumeState[] | null;
-}
-
-interface Connection {
-  readonly keyspace: string;
-  readonly mux: Multiplexer;
-  readonly sessions: Set<ServerSyncSession>;
-  /** The attachment last written, as JSON (written again only when it changes). */
-  saved: string;
+/** A client's change relayed before its write: acknowledged once written. */
+interface Relayed {
+  readonly ws: WebSocket;
+  readonly session: ServerSyncSession;
+  readonly seq: number;
+  readonly bytes: Uint8Array;
+  readonly position: number;
 }
 
 export class KeyspaceReplicaObject {
@@ -80,6 +91,12 @@ export class KeyspaceReplicaObject {
   /** Sockets whose attachment is rewritten in the next turn (see run). */
   private readonly unsaved: Map<WebSocket, Connection>;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Changes relayed and not yet acknowledged, in log order: acked once their rows are written. */
+  private pendingAcks: Relayed[];
+  private writeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Test hook (EDGE_DEBUG=1): the next relayed change is lost before its write, as in a crash. */
+  private crashBeforeWrite: boolean;
+  private relayedFirst: number;
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     this.ctx = ctx;
@@ -92,6 +109,10 @@ export class KeyspaceReplicaObject {
     this.resumed = 0;
     this.unsaved = new Map();
     this.saveTimer = undefined;
+    this.pendingAcks = [];
+    this.writeTimer = undefined;
+    this.crashBeforeWrite = false;
+    this.relayedFirst = 0;
     const stored = readMeta(ctx.storage.sql).get('keyspace');
     if (typeof stored === 'string') this.load(stored);
   }
@@ -99,7 +120,12 @@ export class KeyspaceReplicaObject {
   async fetch(request: Request): Promise<Response> {
     const keyspace = request.headers.get(KEYSPACE_HEADER);
     if (keyspace === null || keyspace === '') return json(400, errorBody(EdgeErrorCode.BadRequest, 'missing keyspace'));
-    if (request.headers.get(DEBUG_HEADER) === '1' && this.env.EDGE_DEBUG === '1') return json(200, this.debugInfo());
+    const debug = this.env.EDGE_DEBUG === '1' ? request.headers.get(DEBUG_HEADER) : null;
+    if (debug === '1') return json(200, this.debugInfo());
+    if (debug === DEBUG_CRASH_BEFORE_WRITE) {
+      this.crashBeforeWrite = true;
+      return json(200, this.debugInfo());
+    }
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return json(426, errorBody(EdgeErrorCode.UpgradeRequired, 'GET /v1/sync needs a WebSocket upgrade'));
     }
@@ -121,8 +147,8 @@ export class KeyspaceReplicaObject {
     let conn = this.conns.get(ws);
     if (conn === undefined) {
       // Only a socket this instance does not know yet needs its attachment read (a wake).
-      const att = ws.deserializeAttachment() as Attachment | null;
-      if (att === null || (att.hello && att.sessions === null)) {
+      const att = attachmentOf(ws);
+      if (unresumable(att)) {
         closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
         return;
       }
@@ -169,8 +195,8 @@ export class KeyspaceReplicaObject {
     // Sockets that outlived an eviction (hibernation): their sessions go on from the saved
     // state, so fan-out reaches them too; ones without a usable state reconnect and resume.
     for (const ws of this.ctx.getWebSockets()) {
-      const att = (ws as HibernatableWebSocket).deserializeAttachment() as Attachment | null;
-      if (att === null || (att.hello && att.sessions === null)) closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
+      const att = attachmentOf(ws);
+      if (unresumable(att)) closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
       else if (!this.conns.has(ws) && att.keyspace === keyspace) this.connect(ws, att.keyspace, att.sessions ?? []);
     }
     const origins = originUrls(this.env.ORIGIN_URL);
@@ -232,50 +258,32 @@ export class KeyspaceReplicaObject {
     const sockets = this.ctx.getWebSockets();
     let resumable = 0;
     for (const ws of sockets) {
-      const att = (ws as HibernatableWebSocket).deserializeAttachment() as Attachment | null;
+      const att = attachmentOf(ws);
       if (att !== null && att.sessions !== null && att.sessions.length > 0) resumable++;
     }
-    return { instance: this.instance, sockets: sockets.length, connections: this.conns.size, resumable, resumed: this.resumed, head: this.log?.head() ?? 0 };
-  }
-
-  /** Keeps the socket's attachment in step with its sessions, for a wake from hibernation. */
-  private save(ws: WebSocket, conn: Connection): void {
-    let sessions: ServerSessionResumeState[] | null = [];
-    for (const s of conn.sessions) {
-      if (s.closed) continue;
-      const r = s.resumeState();
-      if (r === undefined) {
-        sessions = null;
-        break;
-      }
-      sessions.push(r);
-    }
-    const att: Attachment = { keyspace: conn.keyspace, hello: true, sessions };
-    const json = JSON.stringify(att);
-    if (json === conn.saved) return;
-    conn.saved = json;
-    (ws as HibernatableWebSocket).serializeAttachment(att);
+    return { instance: this.instance, sockets: sockets.length, connections: this.conns.size, resumable, resumed: this.resumed, head: this.log?.head() ?? 0, relayedFirst: this.relayedFirst };
   }
 
   /**
-   * Drains the sessions' effects (of socket `only`, else of all), stores what clients sent,
-   * streams new entries to every session and flushes. A frame that changed nothing shared
-   * (an ack) touches only its own socket, so N acks per change cost O(N), not O(N^2).
+   * Drains the sessions' effects (of socket `only`; of all when undefined; of none when
+   * null), relays or stores what clients sent, acknowledges what is written, streams new
+   * entries to every session and flushes. A frame that changed nothing shared (an ack)
+   * touches only its own socket, so N acks per change cost O(N), not O(N^2).
    */
-  run(only?: WebSocket): void {
+  run(only?: WebSocket | null): void {
     const log = this.log;
     if (log === undefined) return;
-    const head = log.head();
-    const touched = only === undefined ? [...this.conns] : this.conns.has(only) ? [[only, this.conns.get(only)!] as const] : [];
+    const start = log.head();
+    const touched = only === undefined ? [...this.conns] : only !== null && this.conns.has(only) ? [[only, this.conns.get(only)!] as const] : [];
+    const relayed: Relayed[] = [];
     for (const [ws, conn] of touched) {
       let closeWith: { code: number; reason: string } | undefined;
       for (const s of conn.sessions) {
         for (const e of s.takeEffects()) {
           if (e.kind === 'deliver') {
-            const position = log.commit(e.delta, e.bytes, e.from);
-            s.storedUpTo(e.seq);
-            if (this.link !== undefined) this.link.forward(e.bytes, s, e.seq, position);
-            else s.committedUpTo(e.seq, position);
+            const position = log.stage(e.delta, e.bytes, e.from);
+            if (position !== undefined) relayed.push({ ws, session: s, seq: e.seq, bytes: e.bytes, position });
+            else this.stored(s, e.seq, e.bytes, log.commit(e.delta, e.bytes, e.from), false);
           } else if (e.kind === 'presence') {
             const change = this.presence.fromSession(log.keyspace, s, e.peer, e.state, e.first, Date.now());
             if (change !== undefined) this.link?.sendPresence(change.peer, change.state);
@@ -292,30 +300,124 @@ export class KeyspaceReplicaObject {
         this.drop(ws, closeWith.code, closeWith.reason);
       }
     }
+    if (relayed.length > 0) this.relay(relayed);
+    // A relay streamed everything up to the head to everyone already; what follows is news
+    // only if the log moves again (a change from the origin).
+    const head = relayed.length > 0 ? log.head() : start;
+    const acked = this.ackWritten(log);
     const linkActed = this.link?.pump() ?? false;
+    this.confirmReservation(log);
     this.presence.expire(Date.now());
     const presenceSent = this.presence.takeTouched().size > 0;
     const advanced = log.head() !== head;
     if (advanced) for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
-    const targets = advanced || linkActed || presenceSent || only === undefined ? [...this.conns] : touched.filter(([ws]) => this.conns.has(ws));
-    for (const [ws, conn] of targets) this.send(ws, conn);
-    // A frame that touched one socket (an ack) rewrites its attachment at once. After a
-    // fan-out they are rewritten in a later turn: workerd releases this turn's frames once
-    // its storage writes are durable, and rewriting 100 attachments would hold the whole
-    // fan-out back. Safe: eviction needs ~10 s idle (the timer fires first), and a crash
-    // drops the sockets with the object.
-    if (targets.length === 1) {
-      const [ws, conn] = targets[0]!;
-      if (this.conns.has(ws)) this.save(ws, conn);
-      return;
+    let targets: (readonly [WebSocket, Connection])[];
+    if (advanced || linkActed || presenceSent || only === undefined) targets = [...this.conns];
+    else {
+      const socks = new Set<WebSocket>(acked);
+      for (const [ws] of touched) socks.add(ws);
+      targets = [...socks].filter((ws) => this.conns.has(ws)).map((ws) => [ws, this.conns.get(ws)!] as const);
     }
-    for (const [ws, conn] of targets) this.unsaved.set(ws, conn);
-    if (this.saveTimer === undefined && this.unsaved.size > 0) this.saveTimer = setTimeout(() => this.saveAll(), 0);
+    for (const [ws, conn] of targets) {
+      this.send(ws, conn);
+      this.unsaved.set(ws, conn);
+    }
+    // Attachments are rewritten in a later turn, not per frame: 100 receivers' acks would
+    // otherwise cost 100 rewrites per change, on the thread that writes the fan-out. Safe:
+    // workerd evicts an object only after ~10 s without events (the timer fires long
+    // before), and a crash drops the sockets with the object.
+    if (this.saveTimer === undefined && this.unsaved.size > 0) this.saveTimer = setTimeout(() => this.saveAll(), ATTACHMENT_SAVE_DELAY_MS);
+  }
+
+  /**
+   * Sends relayed (staged, unwritten) changes to the origin and to every session now; they
+   * are written next turn. The origin may get a change the edge then loses in a crash: the
+   * link's context resume after a restart brings it back (origin-link.ts).
+   */
+  private relay(relayed: readonly Relayed[]): void {
+    this.relayedFirst += relayed.length;
+    if (this.link !== undefined) {
+      for (const r of relayed) this.link.forward(r.bytes, r.session, r.seq, r.position);
+      this.link.pump();
+    }
+    for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
+    for (const [ws, conn] of [...this.conns]) this.send(ws, conn);
+    this.pendingAcks.push(...relayed);
+    this.writeTimer ??= setTimeout(() => this.writeStaged(), 0);
+  }
+
+  /** The turn after a relay: writes the staged rows, then acknowledges their authors. */
+  private writeStaged(): void {
+    this.writeTimer = undefined;
+    if (this.log === undefined) return;
+    if (this.crashBeforeWrite) return this.crash();
+    this.log.flush();
+    this.run(null);
+  }
+
+  /** Acknowledges relayed changes whose rows are written; returns their sockets. */
+  private ackWritten(log: SqlKeyspaceLog): Set<WebSocket> {
+    const socks = new Set<WebSocket>();
+    const written = log.writtenThrough;
+    let n = 0;
+    while (n < this.pendingAcks.length && this.pendingAcks[n]!.position <= written) {
+      const r = this.pendingAcks[n++]!;
+      // Even if its author left meanwhile: the outbox row is written, the origin has it.
+      this.stored(r.session, r.seq, r.bytes, r.position, true);
+      socks.add(r.ws);
+    }
+    if (n > 0) this.pendingAcks.splice(0, n);
+    return socks;
+  }
+
+  /** A reservation written in this turn: once durable, relaying before the write may use it. */
+  private confirmReservation(log: SqlKeyspaceLog): void {
+    const reservation = log.takeReservation();
+    if (reservation === undefined) return;
+    this.ctx.storage.sync().then(
+      () => log.confirm(reservation),
+      () => {}, // not confirmed: changes keep being written before they are sent
+    );
+  }
+
+  /**
+   * A client's change is written (in this turn): ack it. `forwarded`: it went to the origin
+   * link already (relayed); else it goes now. The link's outbox rows are written with it.
+   */
+  private stored(s: ServerSyncSession, seq: number, bytes: Uint8Array, position: number, forwarded: boolean): void {
+    s.storedUpTo(seq);
+    if (this.link === undefined) s.committedUpTo(seq, position);
+    else {
+      if (!forwarded) this.link.forward(bytes, s, seq, position);
+      this.link.writeOutbox();
+    }
+  }
+
+  /**
+   * The test hook's crash: this instance's memory (the relayed changes' rows were never
+   * written) is gone and every socket must reconnect, as after workerd died; the next
+   * request reopens the log from SQLite.
+   */
+  private crash(): void {
+    this.crashBeforeWrite = false;
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = attachmentOf(ws);
+      if (att !== null) (ws as HibernatableWebSocket).serializeAttachment({ ...att, hello: true, sessions: null } satisfies Attachment);
+      closeQuietly(ws, CloseCode.ServiceRestart, 'edge replica restarted: reconnect to resume');
+    }
+    this.conns.clear();
+    this.unsaved.clear();
+    this.pendingAcks = [];
+    if (this.writeTimer !== undefined) clearTimeout(this.writeTimer);
+    this.writeTimer = undefined;
+    this.link?.stop();
+    this.link = undefined;
+    this.log = undefined;
   }
 
   private saveAll(): void {
     this.saveTimer = undefined;
-    for (const [ws, conn] of this.unsaved) if (this.conns.get(ws) === conn) this.save(ws, conn);
+    for (const [ws, conn] of this.unsaved) if (this.conns.get(ws) === conn) saveAttachment(ws, conn);
     this.unsaved.clear();
   }
 
@@ -355,22 +457,6 @@ export class KeyspaceReplicaObject {
   private *allSessions(): Iterable<SyncSession> {
     for (const conn of this.conns.values()) yield* conn.sessions;
   }
-}
-
-/** Closes a socket that may already be closing (close reasons are capped at 123 bytes). */
-function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code, reason.slice(0, 120));
-  } catch {
-    // already closed
-  }
-}
-
-function closeFor(error: SyncProtocolError): { code: number; reason: string } {
-  const reason = `${error.code}: ${error.message}`;
-  if (error.code === SyncErrorCode.Refused) return { code: error.reason === 'unauthorized' ? CloseCode.Unauthorized : CloseCode.ProtocolError, reason };
-  if (error.code === SyncErrorCode.TooLarge) return { code: CloseCode.TooLarge, reason };
-  return { code: CloseCode.ProtocolError, reason };
 }
 
 function json(status: number, body: unknown): Response {

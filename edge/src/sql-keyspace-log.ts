@@ -3,8 +3,20 @@
 // the stored snapshot plus the log after it); every accepted change is written to the log
 // table before anything is acknowledged. Positions are this object's own log sequence.
 //
+// Relay before the write (`stage`, then `flush` in the same turn): the object may send a
+// client's change to the other clients before its row is written, so that workerd's output
+// gate (which holds every message sent after a write until the write is durable) does not
+// hold the fan-out; the author's ack is sent after the write and so still waits for it.
+// A crash in between loses the row but not the change (its author resends it until acked);
+// what must not happen is a receiver holding a cursor at a position that the restarted log
+// gives to another entry: it would skip that entry. So positions are reserved in durable
+// blocks (np_meta reservedThrough): an entry is staged only at a position inside a
+// reservation known to be durable (`confirm`), and a reopened log numbers its next entry
+// after the last reservation, never reusing a position that may have been relayed.
+//
 // Tables:
-//   np_meta(k TEXT PRIMARY KEY, v)            logId, replicaId, keyspace, snapshot, snapshotPosition
+//   np_meta(k TEXT PRIMARY KEY, v)            logId, replicaId, keyspace, snapshot, snapshotPosition,
+//                                             reservedThrough
 //   np_log(position INTEGER PRIMARY KEY,      one row per accepted delta, in order
 //          bytes BLOB, origin INTEGER)
 import type { CausalContext } from '../../core/src/clock/causal-context.ts';
@@ -19,6 +31,8 @@ import type { SqlStorage, SqlValue } from './cf-types.ts';
 export const DEFAULT_COMPACT_AFTER_ENTRIES = 4096;
 /** Newest entries kept in memory too: fan-out to many sessions reads them, not SQLite. */
 export const RECENT_ENTRIES = 256;
+/** Positions reserved at once for entries relayed before their write (see the header). */
+export const RESERVED_POSITIONS = 1024;
 
 export function bytesOf(v: SqlValue): Uint8Array {
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
@@ -36,8 +50,20 @@ export class SqlKeyspaceLog implements KeyspaceSource {
   private readonly compactAfterEntries: number;
   /** The newest log entries, in order, ending at the head (at most RECENT_ENTRIES). */
   private recent: LogEntry[];
+  /** Entries applied (and maybe relayed) whose rows `flush` writes, in order. */
+  private staged: LogEntry[];
+  /** The highest position whose row is written (durable once workerd's gate opens). */
+  private written: number;
+  /** The next entry goes after this too: the last run's reservation (no position reused). */
+  private readonly numberAfter: number;
+  /** The highest reservation written. */
+  private reserved: number;
+  /** The highest reservation known to be durable: `stage` uses positions up to here. */
+  private confirmed: number;
+  /** A reservation written and not yet handed out by takeReservation. */
+  private unconfirmed: number | undefined;
 
-  private constructor(sql: SqlStorage, replica: Replica, logId: string, head: number, compacted: number, compactAfterEntries: number) {
+  private constructor(sql: SqlStorage, replica: Replica, logId: string, head: number, compacted: number, compactAfterEntries: number, reserved: number) {
     this.sql = sql;
     this.replica = replica;
     this.logId = logId;
@@ -46,6 +72,13 @@ export class SqlKeyspaceLog implements KeyspaceSource {
     this.snap = undefined;
     this.compactAfterEntries = compactAfterEntries;
     this.recent = [];
+    this.staged = [];
+    this.written = head;
+    this.numberAfter = reserved;
+    this.reserved = reserved;
+    // Durable (it was read back), but every position in it lies before numberAfter.
+    this.confirmed = reserved;
+    this.unconfirmed = undefined;
   }
 
   /**
@@ -75,7 +108,8 @@ export class SqlKeyspaceLog implements KeyspaceSource {
       replica.applyDelta(bytesOf(row.bytes));
       head = row.position;
     }
-    return new SqlKeyspaceLog(sql, replica, logId, head, compacted, compactAfterEntries);
+    const reserved = (meta.get('reservedThrough') as number | undefined) ?? 0;
+    return new SqlKeyspaceLog(sql, replica, logId, head, compacted, compactAfterEntries, reserved);
   }
 
   get keyspace(): string {
@@ -92,19 +126,96 @@ export class SqlKeyspaceLog implements KeyspaceSource {
    * synchronously; workerd's output gate holds every message sent after it until it is durable.
    */
   commit(delta: Delta<MapStore>, bytes: Uint8Array, origin: ReplicaId | undefined): number {
+    this.flush();
     if (this.replica.contextOf().includes(delta.context)) return this.headPosition;
-    const position = this.headPosition + 1;
-    this.sql.exec('INSERT INTO np_log (position, bytes, origin) VALUES (?, ?, ?)', position, bytes, origin ?? null);
+    const e = this.append(delta, bytes, origin);
+    this.write(e);
+    this.afterWrite();
+    return e.position;
+  }
+
+  /**
+   * Applies a validated delta in memory at the next position without writing it, so the
+   * caller may relay it before the turn's first write; `flush` writes it later in the same
+   * turn, and only then may its author be acknowledged. Undefined when the next position is
+   * not inside a durable reservation (use `commit`). A resent change stages nothing and
+   * returns the head.
+   */
+  stage(delta: Delta<MapStore>, bytes: Uint8Array, origin: ReplicaId | undefined): number | undefined {
+    if (this.nextPosition() > this.confirmed) return undefined;
+    if (this.replica.contextOf().includes(delta.context)) return this.headPosition;
+    const e = this.append(delta, bytes, origin);
+    this.staged.push(e);
+    return e.position;
+  }
+
+  /** Writes the staged entries' rows (and a new reservation when the current one runs low). */
+  flush(): void {
+    if (this.staged.length === 0) return;
+    const staged = this.staged;
+    this.staged = [];
+    for (const e of staged) this.write(e);
+    this.afterWrite();
+  }
+
+  /**
+   * A reservation written since the last call, which the owner confirms once it is durable
+   * (`ctx.storage.sync()`); undefined when there is none.
+   */
+  takeReservation(): number | undefined {
+    const r = this.unconfirmed;
+    this.unconfirmed = undefined;
+    return r;
+  }
+
+  /** Reservations up to `through` are durable: `stage` may use positions up to it. */
+  confirm(through: number): void {
+    if (through > this.confirmed) this.confirmed = through;
+  }
+
+  /** The highest position whose row is written: its change may be acknowledged. */
+  get writtenThrough(): number {
+    return this.written;
+  }
+
+  /** Entries staged and not yet written (0 after every flush). */
+  get stagedCount(): number {
+    return this.staged.length;
+  }
+
+  private nextPosition(): number {
+    return Math.max(this.headPosition, this.numberAfter) + 1;
+  }
+
+  private append(delta: Delta<MapStore>, bytes: Uint8Array, origin: ReplicaId | undefined): LogEntry {
+    const e: LogEntry = { position: this.nextPosition(), bytes, origin };
     this.replica.applyDelta(delta);
-    this.headPosition = position;
-    this.recent.push({ position, bytes, origin });
+    this.headPosition = e.position;
+    this.recent.push(e);
     if (this.recent.length > RECENT_ENTRIES * 2) this.recent = this.recent.slice(-RECENT_ENTRIES);
-    if (position - this.compacted >= this.compactAfterEntries) this.compact();
-    return position;
+    return e;
+  }
+
+  private write(e: LogEntry): void {
+    this.sql.exec('INSERT INTO np_log (position, bytes, origin) VALUES (?, ?, ?)', e.position, e.bytes, e.origin ?? null);
+    this.written = e.position;
+  }
+
+  /** After rows were written in this turn: extend the reservation early, compact when due. */
+  private afterWrite(): void {
+    // Reserved ahead while half the current block is left, so staging rarely waits for one.
+    if (this.headPosition + RESERVED_POSITIONS / 2 > this.reserved) {
+      this.reserved = this.headPosition + RESERVED_POSITIONS;
+      writeMeta(this.sql, 'reservedThrough', this.reserved);
+      this.unconfirmed = this.reserved;
+    }
+    if (this.headPosition - this.compacted >= this.compactAfterEntries) this.compact();
   }
 
   /** Writes a snapshot at the head and drops the log rows it covers. */
   compact(): void {
+    this.flush(); // its rows first (a flush may compact by itself: then nothing is left to do)
+    if (this.compacted === this.headPosition) return;
     const bytes = this.replica.encode();
     writeMeta(this.sql, 'snapshot', bytes);
     writeMeta(this.sql, 'snapshotPosition', this.headPosition);

@@ -29,8 +29,12 @@ export function wranglerEnv(): NodeJS.ProcessEnv {
 export interface WranglerDev {
   readonly port: number;
   readonly url: string;
+  /** wrangler's pid, also its process group's id (it runs detached). */
+  readonly pid: number;
   readonly output: () => string;
   stop(): Promise<void>;
+  /** SIGKILL to the whole process group (workerd too), as a crash; resolves once it exited. */
+  kill(): Promise<void>;
 }
 
 /** Starts wrangler dev and waits (bounded) until /health answers. */
@@ -62,6 +66,15 @@ export async function startWranglerDev(options: { port: number; persistTo: strin
     await exited;
     clearTimeout(t);
   };
+  const kill = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // the group is already gone (a caller killed it by `pid`): wait for the exit event
+    }
+    await exited;
+  };
   const url = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 45_000);
   for (;;) {
@@ -78,7 +91,7 @@ export async function startWranglerDev(options: { port: number; persistTo: strin
     }
     await sleep(250);
   }
-  return { port: options.port, url, output: () => out, stop };
+  return { port: options.port, url, pid: child.pid!, output: () => out, stop, kill };
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -2,12 +2,15 @@
 // processes (`neuroplex cluster`), every change committed on a quorum: a change at one
 // region reaches a client of another region with a committed ack; with the whole origin
 // stopped, both regions keep accepting changes; after it restarts on its data
-// directories, everything converges and nothing acknowledged is lost.
+// directories, everything converges and nothing acknowledged is lost; a change the edge
+// sent to the origin and then lost (the crash hook: before its write) comes back to the
+// edge from the origin after its restart, although its author never returns.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReplicaDebugInfo } from '../../../edge/src/replica-object.ts';
 import { EdgeClient, startWranglerDev, waitFor, type WranglerDev } from '../../support/edge-harness.ts';
 import { stateOf } from '../../support/sync-harness.ts';
 import { freePort, freePortRun } from '../../support/free-port.ts';
@@ -51,7 +54,7 @@ describe('edge replicas syncing through a real 3-node origin cluster', () => {
     await startOrigin();
     // Every node, comma-separated: the edge goes on through the others when one is down.
     const nodes = [0, 1, 2].map((i) => `http://127.0.0.1:${originPort + i}`).join(',');
-    dev = await startWranglerDev({ port: await freePort(), persistTo: join(dir, 'edge'), vars: { ORIGIN_URL: nodes } });
+    dev = await startWranglerDev({ port: await freePort(), persistTo: join(dir, 'edge'), vars: { ORIGIN_URL: nodes, EDGE_DEBUG: '1' } });
   }, 90_000);
 
   afterAll(async () => {
@@ -105,5 +108,50 @@ describe('edge replicas syncing through a real 3-node origin cluster', () => {
     await waitFor(() => a.host.disk.pending.length === 0 && b.host.disk.pending.length === 0, 20_000, 'everything committed');
     expect(stateOf(a.host.replica)).toEqual(stateOf(b.host.replica));
     expect(a.host.replica.get('from-eu')).toBe(1);
+  }, 90_000);
+
+  it('a change relayed and forwarded, then lost at the edge before its write, comes back from the origin', async () => {
+    const ghostUrl = (region: string): string => `ws://127.0.0.1:${dev!.port}/v1/sync?ks=ghost&region=${region}`;
+    const [a, b, c] = [new EdgeClient(451, 'ghost'), new EdgeClient(452, 'ghost'), new EdgeClient(453, 'ghost')];
+    clients.push(a, b, c);
+    // The keyspace has a commit at the origin before eu links to it: eu's link then holds a
+    // cursor on the origin's log (not on its empty log, which a restart resumes by snapshot).
+    await c.connect(ghostUrl('us'));
+    await waitFor(() => c.synced, 20_000, 'c synced');
+    c.host.replica.put('pre', 0);
+    c.pump();
+    await waitFor(() => c.host.disk.pending.length === 0, 20_000, "c's first change committed");
+    await a.connect(ghostUrl('eu'));
+    await b.connect(ghostUrl('eu'));
+    await waitFor(() => a.synced && b.synced && a.host.replica.get('pre') === 0, 20_000, 'eu synced');
+    for (let i = 1; i <= 3; i++) {
+      a.host.replica.put(`w${i}`, i);
+      a.pump();
+      await waitFor(() => a.host.disk.pending.length === 0 && b.host.replica.get(`w${i}`) === i && c.host.replica.get(`w${i}`) === i, 20_000, `warm-up change ${i}`);
+    }
+    // A change from the other region: eu stores its first delivery from the origin, so its
+    // link's resume cursor names the origin's log (a cursor resume would now skip eu's own changes).
+    c.host.replica.put('from-us', true);
+    c.pump();
+    await waitFor(() => a.host.replica.get('from-us') === true && b.host.replica.get('from-us') === true, 20_000, 'us -> origin -> eu');
+    const info = (await (await fetch(`${dev!.url}/v1/debug/replica?ks=ghost&region=eu`)).json()) as ReplicaDebugInfo;
+    expect(info.relayedFirst, 'changes went out before their write').toBeGreaterThan(0);
+    const armed = await fetch(`${dev!.url}/v1/debug/replica/crash-before-write?ks=ghost&region=eu`, { method: 'POST' });
+    expect(armed.status).toBe(200);
+
+    a.host.replica.put('ghost', 'boo');
+    a.pump();
+    // Relayed to b, forwarded to the origin (so c in the other region gets it), never written at eu.
+    await waitFor(() => b.host.replica.get('ghost') === 'boo' && c.host.replica.get('ghost') === 'boo', 20_000, 'relay and forward');
+    await waitFor(() => a.closeCode === 1012 && b.closeCode === 1012, 5_000, 'the crash closed the sockets');
+    expect(a.host.disk.pending.length, 'never acknowledged').toBeGreaterThan(0);
+
+    // Its author never returns. A new client of eu gets it all the same: the restarted
+    // object's link resumes by causal context and the origin sends what eu lacks.
+    const d = new EdgeClient(454, 'ghost');
+    clients.push(d);
+    await d.connect(ghostUrl('eu'));
+    await waitFor(() => d.synced && d.host.replica.get('ghost') === 'boo', 20_000, 'the lost change back at eu from the origin');
+    expect(d.host.replica.get('w3')).toBe(3);
   }, 90_000);
 });
