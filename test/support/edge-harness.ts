@@ -3,9 +3,12 @@
 // sync client (the core ClientSyncSession over the `ws` package) with the in-memory
 // "disk" of sync-harness's ClientHost.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
+import type { ReplicaDebugInfo } from '../../edge/src/replica-object.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
 import { freePort } from './free-port.ts';
 import { ClientHost } from './sync-harness.ts';
@@ -94,6 +97,62 @@ export async function startWranglerDev(options: { port: number; persistTo: strin
   return { port: options.port, url, pid: child.pid!, output: () => out, stop, kill };
 }
 
+export interface WranglerFixture {
+  /** The running wrangler dev (throws before beforeAll ran). */
+  readonly dev: WranglerDev;
+  /** Its port, kept across restarts (clients reconnect to the same URL). */
+  readonly port: number;
+  /** Clients the tests open: all closed after the block. */
+  readonly clients: EdgeClient[];
+  /** Stops wrangler if it runs (a killed one is already gone) and starts it again on the same port and storage. */
+  restart(vars?: Record<string, string>): Promise<void>;
+  /** The sync URL for a query such as `ks=notes&region=r1`. */
+  syncUrl(query: string): string;
+  /** The replica's debug info (the Worker must run with EDGE_DEBUG=1). */
+  debug(ks: string, region?: string): Promise<ReplicaDebugInfo>;
+}
+
+/**
+ * One `wrangler dev` for a describe block (its beforeAll/afterAll): a persist dir of its
+ * own, a free port kept across restarts, and every client in `clients` closed at the end.
+ */
+export function useWranglerDev(options: { vars?: Record<string, string> } = {}): WranglerFixture {
+  const dir = mkdtempSync(join(tmpdir(), 'np-edge-'));
+  let dev: WranglerDev | undefined;
+  let port = 0;
+  const clients: EdgeClient[] = [];
+  const fixture: WranglerFixture = {
+    get dev(): WranglerDev {
+      if (dev === undefined) throw new Error('wrangler dev is not running');
+      return dev;
+    },
+    get port(): number {
+      return port;
+    },
+    clients,
+    async restart(vars = options.vars) {
+      await dev?.stop();
+      dev = await startWranglerDev({ port, persistTo: dir, ...(vars === undefined ? {} : { vars }) });
+    },
+    syncUrl: (query) => `ws://127.0.0.1:${port}/v1/sync?${query}`,
+    async debug(ks, region = 'r1') {
+      const r = await fetch(`${fixture.dev.url}/v1/debug/replica?ks=${ks}&region=${region}`);
+      if (r.status !== 200) throw new Error(`debug route answered ${r.status}: is EDGE_DEBUG=1 set?`);
+      return (await r.json()) as ReplicaDebugInfo;
+    },
+  };
+  beforeAll(async () => {
+    port = await freePort();
+    await fixture.restart();
+  }, 60_000);
+  afterAll(async () => {
+    for (const c of clients) await c.close();
+    await dev?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+  return fixture;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -153,6 +212,11 @@ export class EdgeClient {
 
   get synced(): boolean {
     return this.host.session?.status === 'synced';
+  }
+
+  /** Synced, with nothing waiting to be stored or acknowledged. */
+  get quiet(): boolean {
+    return this.synced && this.host.disk.pending.length === 0 && this.host.session!.inflightBytes === 0;
   }
 
   /** Closes the socket and waits (bounded) for it to be closed. */

@@ -5,49 +5,20 @@
 //   instance's memory goes, the row was never written) costs nothing: its author resends
 //   it, and a receiver that got it, whose cursor is therefore ahead of the durable log,
 //   misses no later change (positions are never given out twice; sql-keyspace-log.ts).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReplicaDebugInfo } from '../../../edge/src/replica-object.ts';
-import { EdgeClient, startWranglerDev, waitFor, type WranglerDev } from '../../support/edge-harness.ts';
-import { freePort } from '../../support/free-port.ts';
+import { describe, expect, it } from 'vitest';
+import { EdgeClient, useWranglerDev, waitFor } from '../../support/edge-harness.ts';
 import { stateOf } from '../../support/sync-harness.ts';
 
 describe('edge replica: relay before the write, ack after it (wrangler dev)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'np-edge-crash-'));
-  let dev: WranglerDev | undefined;
-  let port = 0;
-  const clients: EdgeClient[] = [];
-
-  const start = async (): Promise<void> => {
-    dev = await startWranglerDev({ port, persistTo: dir, vars: { EDGE_DEBUG: '1' } });
-  };
-  beforeAll(async () => {
-    port = await freePort();
-    await start();
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const c of clients) await c.close();
-    await dev?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
-
-  const syncUrl = (ks: string): string => `ws://127.0.0.1:${port}/v1/sync?ks=${ks}&region=r1`;
-  const debug = async (ks: string): Promise<ReplicaDebugInfo> => {
-    const r = await fetch(`${dev!.url}/v1/debug/replica?ks=${ks}&region=r1`);
-    expect(r.status).toBe(200);
-    return (await r.json()) as ReplicaDebugInfo;
-  };
+  const edge = useWranglerDev({ vars: { EDGE_DEBUG: '1' } });
+  const syncUrl = (ks: string): string => edge.syncUrl(`ks=${ks}&region=r1`);
   const client = async (id: number, ks: string): Promise<EdgeClient> => {
     const c = new EdgeClient(id, ks);
-    clients.push(c);
+    edge.clients.push(c);
     await c.connect(syncUrl(ks));
     await waitFor(() => c.synced, 10_000, `client ${id} synced`);
     return c;
   };
-  const quiet = (c: EdgeClient): boolean => c.synced && c.host.disk.pending.length === 0 && c.host.session!.inflightBytes === 0;
 
   it('acknowledged changes survive SIGKILL of workerd at the moment the last ack arrives', async () => {
     const a = await client(601, 'kill');
@@ -55,24 +26,24 @@ describe('edge replica: relay before the write, ack after it (wrangler dev)', ()
     for (let i = 1; i <= 5; i++) {
       a.host.replica.put(`warm-${i}`, i);
       a.pump();
-      await waitFor(() => quiet(a) && b.host.replica.get(`warm-${i}`) === i, 5_000, `warm-up change ${i}`);
+      await waitFor(() => a.quiet && b.host.replica.get(`warm-${i}`) === i, 5_000, `warm-up change ${i}`);
     }
     // The fast path is in use: changes went out to b before their write.
-    expect((await debug('kill')).relayedFirst).toBeGreaterThan(0);
+    expect((await edge.debug('kill')).relayedFirst).toBeGreaterThan(0);
     const lsnBefore = a.host.committedLsn;
     let killedAtLsn = 0;
     a.ws!.on('message', () => {
       // Runs after the client's own handler: the ack was just processed. Kill at once.
       if (killedAtLsn === 0 && a.host.committedLsn >= lsnBefore + 10) {
         killedAtLsn = a.host.committedLsn;
-        process.kill(-dev!.pid, 'SIGKILL');
+        process.kill(-edge.dev.pid, 'SIGKILL');
       }
     });
     for (let i = 1; i <= 10; i++) a.host.replica.put(`k-${i}`, i);
     a.pump();
     await waitFor(() => killedAtLsn > 0, 10_000, 'the acks of all ten changes');
-    await dev!.kill();
-    await start();
+    await edge.dev.kill();
+    await edge.restart();
     const d = await client(603, 'kill');
     for (let i = 1; i <= 10; i++) expect(d.host.replica.get(`k-${i}`), `acked change k-${i}`).toBe(i);
     for (let i = 1; i <= 5; i++) expect(d.host.replica.get(`warm-${i}`)).toBe(i);
@@ -85,11 +56,11 @@ describe('edge replica: relay before the write, ack after it (wrangler dev)', ()
     for (let i = 1; i <= 3; i++) {
       c.host.replica.put(`base-${i}`, i);
       c.pump();
-      await waitFor(() => quiet(c) && a.host.replica.get(`base-${i}`) === i && b.host.replica.get(`base-${i}`) === i, 5_000, `base change ${i}`);
+      await waitFor(() => c.quiet && a.host.replica.get(`base-${i}`) === i && b.host.replica.get(`base-${i}`) === i, 5_000, `base change ${i}`);
     }
-    const before = await debug('lost');
+    const before = await edge.debug('lost');
     expect(before.relayedFirst).toBeGreaterThan(0);
-    const armed = await fetch(`${dev!.url}/v1/debug/replica/crash-before-write?ks=lost&region=r1`, { method: 'POST' });
+    const armed = await fetch(`${edge.dev.url}/v1/debug/replica/crash-before-write?ks=lost&region=r1`, { method: 'POST' });
     expect(armed.status).toBe(200);
 
     // a's change reaches b and c, then the object "crashes" before writing it.
@@ -104,13 +75,13 @@ describe('edge replica: relay before the write, ack after it (wrangler dev)', ()
     await waitFor(() => c.synced, 10_000, 'c back');
     c.host.replica.put('after', 'crash');
     c.pump();
-    await waitFor(() => quiet(c), 5_000, "c's change stored");
+    await waitFor(() => c.quiet, 5_000, "c's change stored");
     // b resumes from its cursor, past the durable head.
     await b.connect(syncUrl('lost'));
     await waitFor(() => b.synced && b.host.replica.get('after') === 'crash', 10_000, "b gets c's change made after the crash");
     // a resends what was never acknowledged; everyone converges.
     await a.connect(syncUrl('lost'));
-    await waitFor(() => [a, b, c].every((x) => quiet(x) && x.host.replica.get('lost') === 'relayed' && x.host.replica.get('after') === 'crash'), 10_000, 'convergence');
+    await waitFor(() => [a, b, c].every((x) => x.quiet && x.host.replica.get('lost') === 'relayed' && x.host.replica.get('after') === 'crash'), 10_000, 'convergence');
     expect(stateOf(b.host.replica)).toEqual(stateOf(a.host.replica));
     expect(stateOf(c.host.replica)).toEqual(stateOf(a.host.replica));
     const fresh = await client(704, 'lost');

@@ -5,39 +5,19 @@
 // rebuilt; every hibernated socket must still work from its attachment: changes from each
 // reach the others, stored and committed acks come back, the resumed sessions' sequence
 // numbers match the clients' (no protocol error, no close), and nothing stored is lost.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ReplicaDebugInfo } from '../../../edge/src/replica-object.ts';
-import { EdgeClient, sleep, startWranglerDev, waitFor, type WranglerDev } from '../../support/edge-harness.ts';
-import { freePort } from '../../support/free-port.ts';
+import { EdgeClient, sleep, useWranglerDev, waitFor } from '../../support/edge-harness.ts';
 import { stateOf } from '../../support/sync-harness.ts';
 
 /** Idle time before the wake: miniflare evicts an object 10 s after its last event. */
 const IDLE_MS = 12_500;
 
 describe('edge replica hibernation in workerd (wrangler dev)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'np-edge-hib-'));
-  let dev: WranglerDev | undefined;
-  const clients: EdgeClient[] = [];
-
-  beforeAll(async () => {
-    dev = await startWranglerDev({ port: await freePort(), persistTo: dir, vars: { EDGE_DEBUG: '1', EDGE_TOKEN: 'sesame' } });
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const c of clients) await c.close();
-    await dev?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
-
-  const syncUrl = (): string => `ws://127.0.0.1:${dev!.port}/v1/sync?ks=hib&region=r1`;
-  const debug = async (): Promise<ReplicaDebugInfo> => {
-    const r = await fetch(`${dev!.url}/v1/debug/replica?ks=hib&region=r1`);
-    expect(r.status).toBe(200);
-    return (await r.json()) as ReplicaDebugInfo;
-  };
+  const edge = useWranglerDev({ vars: { EDGE_DEBUG: '1', EDGE_TOKEN: 'sesame' } });
+  const clients = edge.clients;
+  const syncUrl = (): string => edge.syncUrl('ks=hib&region=r1');
+  const debug = (): Promise<ReplicaDebugInfo> => edge.debug('hib');
   /** The debug info once every socket's sessions are quiescent again (bounded wait). */
   const resumableDebug = async (sockets: number): Promise<ReplicaDebugInfo> => {
     const deadline = Date.now() + 5_000;
@@ -48,7 +28,6 @@ describe('edge replica hibernation in workerd (wrangler dev)', () => {
     }
     return info;
   };
-  const quiet = (c: EdgeClient): boolean => c.synced && c.host.disk.pending.length === 0 && c.host.session!.inflightBytes === 0;
 
   it('sockets outlive an eviction: the rebuilt object serves them from their attachments', async () => {
     const [a, b, c] = [new EdgeClient(501, 'hib'), new EdgeClient(502, 'hib'), new EdgeClient(503, 'hib')];
@@ -59,7 +38,7 @@ describe('edge replica hibernation in workerd (wrangler dev)', () => {
     a.pump();
     b.host.replica.counter('n').increment(2);
     b.pump();
-    await waitFor(() => clients.every((x) => x.host.replica.get('title') === 'before' && x.host.replica.get('n') === 2 && quiet(x)), 5_000, 'converged before idling');
+    await waitFor(() => clients.every((x) => x.host.replica.get('title') === 'before' && x.host.replica.get('n') === 2 && x.quiet), 5_000, 'converged before idling');
     // Every session quiescent (all it sent acknowledged): each attachment can resume.
     const before = await resumableDebug(3);
     expect(before).toMatchObject({ sockets: 3, connections: 3, resumable: 3, resumed: 0, head: 2 });
@@ -78,13 +57,13 @@ describe('edge replica hibernation in workerd (wrangler dev)', () => {
     expect(after.head).toBeGreaterThan(before.head);
 
     // The change that woke the object was stored and committed (no origin: the edge log is the commit point).
-    await waitFor(() => c.host.committedLsn > committedBefore[2]! && quiet(c), 5_000, "c's committed ack");
+    await waitFor(() => c.host.committedLsn > committedBefore[2]! && c.quiet, 5_000, "c's committed ack");
     // Every resumed socket still sends and receives.
     a.host.replica.put('from-a', 1);
     a.pump();
     b.host.replica.counter('n').increment(3);
     b.pump();
-    await waitFor(() => clients.every((x) => x.host.replica.get('from-a') === 1 && x.host.replica.get('n') === 5 && quiet(x)), 10_000, 'changes from a and b after the wake');
+    await waitFor(() => clients.every((x) => x.host.replica.get('from-a') === 1 && x.host.replica.get('n') === 5 && x.quiet), 10_000, 'changes from a and b after the wake');
     expect(a.host.committedLsn).toBeGreaterThan(committedBefore[0]!);
     expect(b.host.committedLsn).toBeGreaterThan(committedBefore[1]!);
     for (const x of clients) {
@@ -106,9 +85,9 @@ describe('edge replica hibernation in workerd (wrangler dev)', () => {
   }, 60_000);
 
   it('the debug route answers GET only, and a client cannot reach it through /v1/sync', async () => {
-    const resp = await fetch(`${dev!.url}/v1/debug/replica?ks=hib&region=r1`, { method: 'POST' });
+    const resp = await fetch(`${edge.dev.url}/v1/debug/replica?ks=hib&region=r1`, { method: 'POST' });
     expect(resp.status).toBe(404);
-    const sync = await fetch(`${dev!.url}/v1/sync?ks=hib&region=r1`, { headers: { 'x-neuroplex-debug': '1' } });
+    const sync = await fetch(`${edge.dev.url}/v1/sync?ks=hib&region=r1`, { headers: { 'x-neuroplex-debug': '1' } });
     expect(sync.status).toBe(426);
   });
 });

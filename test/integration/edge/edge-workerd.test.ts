@@ -1,16 +1,12 @@
 // The edge Worker and keyspace replica Durable Object in real workerd (wrangler dev on a
 // loopback port, persisted to a temp dir): HTTP errors, two clients converging through
 // fan-out, bad frames closing only their own socket, auth, and state surviving a restart.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeMessage } from '../../../core/src/sync/codec.ts';
 import { SYNC_PROTOCOL_VERSION } from '../../../core/src/sync/messages.ts';
-import { EdgeClient, startWranglerDev, waitFor, type WranglerDev } from '../../support/edge-harness.ts';
+import { EdgeClient, useWranglerDev, waitFor } from '../../support/edge-harness.ts';
 import { stateOf } from '../../support/sync-harness.ts';
-import { freePort } from '../../support/free-port.ts';
 
 
 /** Opens a raw socket, sends `frames`, and resolves with the close code and reason (bounded). */
@@ -47,25 +43,12 @@ async function upgradeRefused(url: string): Promise<{ status: number; body: stri
 }
 
 describe('edge in workerd (wrangler dev)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'np-edge-'));
-  let dev: WranglerDev | undefined;
-  let port = 0;
-  const clients: EdgeClient[] = [];
-  const syncUrl = (q = 'ks=notes&region=r1'): string => `ws://127.0.0.1:${port}/v1/sync?${q}`;
-
-  beforeAll(async () => {
-    port = await freePort();
-    dev = await startWranglerDev({ port, persistTo: dir });
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const c of clients) await c.close();
-    await dev?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+  const edge = useWranglerDev();
+  const clients = edge.clients;
+  const syncUrl = (q = 'ks=notes&region=r1'): string => edge.syncUrl(q);
 
   it('answers /health and gives JSON errors for bad HTTP input', async () => {
-    const base = `http://127.0.0.1:${port}`;
+    const base = `http://127.0.0.1:${edge.port}`;
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ ok: true });
@@ -79,7 +62,7 @@ describe('edge in workerd (wrangler dev)', () => {
     const noUpgrade = await fetch(`${base}/v1/sync`);
     expect(noUpgrade.status).toBe(426);
     expect(await noUpgrade.json()).toMatchObject({ error: { code: 'UPGRADE_REQUIRED' } });
-    const badKs = await upgradeRefused(`ws://127.0.0.1:${port}/v1/sync?ks=a%20b`);
+    const badKs = await upgradeRefused(`ws://127.0.0.1:${edge.port}/v1/sync?ks=a%20b`);
     expect(badKs.status).toBe(400);
     expect(JSON.parse(badKs.body)).toMatchObject({ error: { code: 'BAD_REQUEST' } });
     const strong = await fetch(`${base}/v1/kv/x`, { method: 'POST', body: '{"bad json' });
@@ -121,8 +104,7 @@ describe('edge in workerd (wrangler dev)', () => {
 
   it('state survives restarting wrangler; a wrong token is refused with 4401', async () => {
     for (const c of clients) await c.close();
-    await dev!.stop();
-    dev = await startWranglerDev({ port, persistTo: dir, vars: { EDGE_TOKEN: 'sesame' } });
+    await edge.restart({ EDGE_TOKEN: 'sesame' });
     const wrong = new EdgeClient(201, 'notes');
     clients.push(wrong);
     await wrong.connect(syncUrl(), 'wrong');
