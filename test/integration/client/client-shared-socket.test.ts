@@ -6,24 +6,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { NeuroplexClient } from '../../../browser/src/client.ts';
 import type { WebSocketConstructor } from '../../../browser/src/transport.ts';
+import { recordingWebSocket } from '../../support/recording-websocket.ts';
 import { startOrigin, type TestOrigin, waitFor } from '../../support/sync-origin.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
-
-/** A WebSocket class that keeps every socket it opens. */
-function recordingWebSocket(): { WS: WebSocketConstructor; sockets: WebSocket[] } {
-  const sockets: WebSocket[] = [];
-  class Recording extends WebSocket {
-    constructor(url: string) {
-      super(url);
-      sockets.push(this);
-    }
-  }
-  return { WS: Recording as unknown as WebSocketConstructor, sockets };
-}
 
 async function origin(token?: string): Promise<TestOrigin> {
   const o = await startOrigin(token === undefined ? {} : { token });

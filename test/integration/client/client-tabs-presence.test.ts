@@ -10,8 +10,8 @@ import type { PresenceOptions } from '../../../browser/src/presence.ts';
 import { MemoryStorage } from '../../../browser/src/storage/memory-storage.ts';
 import type { TabEnvironment } from '../../../browser/src/tab-coordinator.ts';
 import type { WebSocketConstructor } from '../../../browser/src/transport.ts';
-import { environment } from '../../support/fake-tabs.ts';
-import { startOrigin, type TestOrigin, waitFor } from '../../support/sync-origin.ts';
+import { environment, type FakeBus } from '../../support/fake-tabs.ts';
+import { startOrigin, waitFor } from '../../support/sync-origin.ts';
 
 const WS = WebSocket as unknown as WebSocketConstructor;
 // Default heartbeats and timeouts (10 s, 30 s) unless a test says otherwise, so a peer seen
@@ -22,16 +22,26 @@ afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-async function origin(): Promise<TestOrigin> {
+/**
+ * An origin; `tab()` opens a tab of one browser (shared storage and tab environment: the
+ * first open owns the keyspace), `other()` a client elsewhere (no tabs).
+ */
+async function tabsOfOneOrigin(): Promise<{ env: TabEnvironment; bus: FakeBus; tab(presence?: PresenceOptions): Promise<NeuroplexClient>; other(presence?: PresenceOptions): Promise<NeuroplexClient> }> {
   const o = await startOrigin();
   cleanups.push(() => o.stop());
-  return o;
+  const { env, bus } = environment();
+  const storage = new MemoryStorage();
+  const open = async (store: MemoryStorage | 'memory', tabs: TabEnvironment | false, presence: PresenceOptions): Promise<NeuroplexClient> => {
+    const c = await NeuroplexClient.connect({ url: o.syncUrl, keyspace: 'tp', storage: store, tabs, WebSocket: WS, backoff: { initialMs: 20, maxMs: 200 }, networkEvents: null, presence });
+    cleanups.push(() => c.close());
+    return c;
+  };
+  return { env, bus, tab: (presence = fast) => open(storage, env, presence), other: (presence = fast) => open('memory', false, presence) };
 }
 
-async function client(url: string, storage: MemoryStorage | 'memory', tabs: TabEnvironment | false, presence: PresenceOptions = fast): Promise<NeuroplexClient> {
-  const c = await NeuroplexClient.connect({ url, keyspace: 'tp', storage, tabs, WebSocket: WS, backoff: { initialMs: 20, maxMs: 200 }, networkEvents: null, presence });
-  cleanups.push(() => c.close());
-  return c;
+/** Each client announces its name as its presence. */
+function announce(named: Record<string, NeuroplexClient>): void {
+  for (const [name, c] of Object.entries(named)) c.presence.set({ name });
 }
 
 /** What `viewer` shows of each client in `others`, by name (undefined: not present). */
@@ -45,18 +55,14 @@ function sees(viewer: NeuroplexClient, others: readonly NeuroplexClient[], expec
 
 describe('presence of tabs sharing one keyspace', () => {
   it('two tabs and another client see each other; a follower that closes leaves for everyone', async () => {
-    const o = await origin();
-    const { env } = environment();
-    const storage = new MemoryStorage();
-    const a = await client(o.syncUrl, storage, env);
-    const b = await client(o.syncUrl, storage, env);
-    const c = await client(o.syncUrl, 'memory', false);
+    const { env, tab, other } = await tabsOfOneOrigin();
+    const a = await tab();
+    const b = await tab();
+    const c = await other();
     expect([a.tabRole, b.tabRole]).toEqual(['owner', 'follower']);
     let bEvents = 0;
     b.on('presence', () => bEvents++);
-    a.presence.set({ name: 'a' });
-    b.presence.set({ name: 'b' });
-    c.presence.set({ name: 'c' });
+    announce({ a, b, c });
     await waitFor(sees(a, [b, c], ['b', 'c']), 'owner sees follower and client', 10_000, () => JSON.stringify(names(a, [b, c])));
     await waitFor(sees(b, [a, c], ['a', 'c']), 'follower sees owner and client', 10_000, () => JSON.stringify(names(b, [a, c])));
     await waitFor(sees(c, [a, b], ['a', 'b']), 'client sees both tabs', 10_000, () => JSON.stringify(names(c, [a, b])));
@@ -69,7 +75,7 @@ describe('presence of tabs sharing one keyspace', () => {
     await waitFor(sees(a, [b, c], ['b2', 'c']), 'update reaches owner');
 
     // A third tab is told who is present when it starts.
-    const d = await client(o.syncUrl, storage, env);
+    const d = await tab();
     d.presence.set({ name: 'd' });
     await waitFor(sees(d, [a, b, c], ['a', 'b2', 'c']), 'new tab sees everyone');
     await waitFor(sees(b, [a, c, d], ['a', 'c', 'd']), 'follower sees the other follower');
@@ -96,17 +102,12 @@ describe('presence of tabs sharing one keyspace', () => {
   });
 
   it('when the owner closes the follower takes over and presence goes on', async () => {
-    const o = await origin();
-    const { env } = environment();
-    const storage = new MemoryStorage();
-    const a = await client(o.syncUrl, storage, env);
-    const b = await client(o.syncUrl, storage, env);
-    const d = await client(o.syncUrl, storage, env);
-    const c = await client(o.syncUrl, 'memory', false);
-    a.presence.set({ name: 'a' });
-    b.presence.set({ name: 'b' });
-    d.presence.set({ name: 'd' });
-    c.presence.set({ name: 'c' });
+    const { tab, other } = await tabsOfOneOrigin();
+    const a = await tab();
+    const b = await tab();
+    const d = await tab();
+    const c = await other();
+    announce({ a, b, d, c });
     await waitFor(sees(c, [a, b, d], ['a', 'b', 'd']), 'client sees the three tabs');
     await waitFor(sees(d, [a, b, c], ['a', 'b', 'c']), 'a follower sees everyone');
     await a.close();
@@ -119,22 +120,18 @@ describe('presence of tabs sharing one keyspace', () => {
     d.presence.set({ name: 'd3' });
     await waitFor(sees(c, [b, d], ['b3', 'd3']), 'updates go on through the new owner');
     await waitFor(sees(d, [b, c], ['b3', 'c']), 'and reach the follower');
-    const e = await client(o.syncUrl, storage, env);
+    const e = await tab();
     e.presence.set({ name: 'e' });
     await waitFor(sees(c, [b, d, e], ['b3', 'd3', 'e']), 'a new follower of the new owner is seen');
     await waitFor(sees(e, [b, c, d], ['b3', 'c', 'd3']), 'and sees the others');
   });
 
   it('followers see nobody while the owner is offline, and everyone again once it is back', async () => {
-    const o = await origin();
-    const { env } = environment();
-    const storage = new MemoryStorage();
-    const a = await client(o.syncUrl, storage, env);
-    const b = await client(o.syncUrl, storage, env);
-    const c = await client(o.syncUrl, 'memory', false);
-    a.presence.set({ name: 'a' });
-    b.presence.set({ name: 'b' });
-    c.presence.set({ name: 'c' });
+    const { tab, other } = await tabsOfOneOrigin();
+    const a = await tab();
+    const b = await tab();
+    const c = await other();
+    announce({ a, b, c });
     await waitFor(sees(b, [a, c], ['a', 'c']), 'follower sees both');
     a.goOffline();
     await waitFor(() => b.presence.peers().size === 0 && a.presence.peers().size === 0, 'nobody while the owner is offline');
@@ -145,18 +142,14 @@ describe('presence of tabs sharing one keyspace', () => {
   });
 
   it('heartbeats keep tabs present; a follower that goes silent (crashed) leaves after the timeout', async () => {
-    const o = await origin();
-    const { env, bus } = environment();
-    const storage = new MemoryStorage();
+    const { bus, tab, other } = await tabsOfOneOrigin();
     // The tabs time out after 400 ms; the client and the origin only after 30 s, so the
     // client sees the follower go only if the owner sends its leave.
     const short = { heartbeatMs: 100, timeoutMs: 400, minIntervalMs: 10 };
-    const a = await client(o.syncUrl, storage, env, short);
-    const b = await client(o.syncUrl, storage, env, short);
-    const c = await client(o.syncUrl, 'memory', false, { heartbeatMs: 100, minIntervalMs: 10 });
-    a.presence.set({ name: 'a' });
-    b.presence.set({ name: 'b' });
-    c.presence.set({ name: 'c' });
+    const a = await tab(short);
+    const b = await tab(short);
+    const c = await other({ heartbeatMs: 100, minIntervalMs: 10 });
+    announce({ a, b, c });
     await waitFor(sees(c, [a, b], ['a', 'b']), 'client sees both tabs');
     await waitFor(sees(a, [b, c], ['b', 'c']), 'owner sees both');
     await waitFor(sees(b, [a, c], ['a', 'c']), 'follower sees both');

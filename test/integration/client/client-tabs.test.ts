@@ -4,7 +4,6 @@
 // owner's changes reach the other tab, and when the owner closes the other takes over from
 // storage without losing a change, confirmed or not.
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { NeuroplexClient } from '../../../browser/src/client.ts';
 import { MemoryStorage } from '../../../browser/src/storage/memory-storage.ts';
 import type { TabEnvironment } from '../../../browser/src/tab-coordinator.ts';
@@ -12,23 +11,18 @@ import type { WebSocketConstructor } from '../../../browser/src/transport.ts';
 import { environment } from '../../support/fake-tabs.ts';
 import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { Replica } from '../../../core/src/doc/replica.ts';
-import { startOrigin, waitFor } from '../../support/sync-origin.ts';
+import { recordingWebSocket } from '../../support/recording-websocket.ts';
+import { startOrigin, type TestOrigin, waitFor } from '../../support/sync-origin.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-/** A WebSocket class that counts the sockets a client opens. */
-function countingWebSocket(): { WS: WebSocketConstructor; opened: () => number } {
-  let n = 0;
-  class Counting extends WebSocket {
-    constructor(url: string) {
-      super(url);
-      n++;
-    }
-  }
-  return { WS: Counting as unknown as WebSocketConstructor, opened: () => n };
+async function origin(): Promise<TestOrigin> {
+  const o = await startOrigin();
+  cleanups.push(() => o.stop());
+  return o;
 }
 
 async function tab(url: string, storage: MemoryStorage, env: TabEnvironment | false, WS: WebSocketConstructor): Promise<NeuroplexClient> {
@@ -39,12 +33,11 @@ async function tab(url: string, storage: MemoryStorage, env: TabEnvironment | fa
 
 describe('tabs of one origin', () => {
   it('one tab owns the socket; the other writes through it and sees its changes', async () => {
-    const o = await startOrigin();
-    cleanups.push(() => o.stop());
+    const o = await origin();
     const { env } = environment();
     const storage = new MemoryStorage();
-    const sa = countingWebSocket();
-    const sb = countingWebSocket();
+    const sa = recordingWebSocket();
+    const sb = recordingWebSocket();
     const a = await tab(o.syncUrl, storage, env, sa.WS);
     const b = await tab(o.syncUrl, storage, env, sb.WS);
     expect(a.tabRole).toBe('owner');
@@ -63,16 +56,15 @@ describe('tabs of one origin', () => {
     // Strong operations from the follower go to the owner's origin.
     await b.set('s', 1, { consistency: 'strong' });
     expect(await a.get('s', { consistency: 'strong' })).toBe(1);
-    expect(sb.opened()).toBe(0);
-    expect(sa.opened()).toBeGreaterThanOrEqual(1);
+    expect(sb.sockets.length).toBe(0);
+    expect(sa.sockets.length).toBeGreaterThanOrEqual(1);
   });
 
   it('the next tab takes over from storage when the owner closes, losing no pending change', async () => {
-    const o = await startOrigin();
-    cleanups.push(() => o.stop());
+    const o = await origin();
     const { env, bus } = environment();
     const storage = new MemoryStorage();
-    const { WS } = countingWebSocket();
+    const { WS } = recordingWebSocket();
     const a = await tab(o.syncUrl, storage, env, WS);
     const b = await tab(o.syncUrl, storage, env, WS);
     await waitFor(() => a.status === 'synced', 'owner synced');
@@ -97,11 +89,10 @@ describe('tabs of one origin', () => {
   });
 
   it('a third tab resends what the closed owner never confirmed to the new owner', async () => {
-    const o = await startOrigin();
-    cleanups.push(() => o.stop());
+    const o = await origin();
     const { env, bus } = environment();
     const storage = new MemoryStorage();
-    const { WS } = countingWebSocket();
+    const { WS } = recordingWebSocket();
     const a = await tab(o.syncUrl, storage, env, WS);
     const b = await tab(o.syncUrl, storage, env, WS);
     const c = await tab(o.syncUrl, storage, env, WS);
@@ -127,11 +118,9 @@ describe('tabs of one origin', () => {
     // Switching origins (e.g. the demo's edge regions, each its own log) makes the new one
     // send a state snapshot, whose texts travel in state form; the owner applies it, stores
     // it and forwards it to the other tabs in delta form.
-    const first = await startOrigin();
-    cleanups.push(() => first.stop());
-    const second = await startOrigin();
-    cleanups.push(() => second.stop());
-    const { WS } = countingWebSocket();
+    const first = await origin();
+    const second = await origin();
+    const { WS } = recordingWebSocket();
     const writer = await tab(second.syncUrl, new MemoryStorage(), false, WS);
     writer.text('doc').insert(0, 'written at the second origin');
     writer.set.add('todos', 'one');
@@ -159,9 +148,8 @@ describe('tabs of one origin', () => {
   });
 
   it('without the two APIs (Node) a client runs alone, as before', async () => {
-    const o = await startOrigin();
-    cleanups.push(() => o.stop());
-    const { WS } = countingWebSocket();
+    const o = await origin();
+    const { WS } = recordingWebSocket();
     const a = await NeuroplexClient.connect({ url: o.syncUrl, keyspace: 'tabs', storage: 'memory', WebSocket: WS, networkEvents: null });
     cleanups.push(() => a.close());
     expect(a.tabRole).toBe('owner');
