@@ -77,10 +77,13 @@ export function bindPresenceView(parts: PresenceViewParts): () => void {
     publish();
     draw();
   };
-  document.addEventListener('selectionchange', onSelection);
-  area.addEventListener('focus', publish);
-  area.addEventListener('blur', publish);
-  nameInput.addEventListener('change', onName);
+  const listeners: [EventTarget, string, () => void][] = [
+    [document, 'selectionchange', onSelection],
+    [area, 'focus', publish],
+    [area, 'blur', publish],
+    [nameInput, 'change', onName],
+  ];
+  for (const [target, type, f] of listeners) target.addEventListener(type, f);
   const offText = binding.onChange(() => {
     draw();
     publish();
@@ -95,10 +98,7 @@ export function bindPresenceView(parts: PresenceViewParts): () => void {
     resize.disconnect();
     offPresence();
     offText();
-    document.removeEventListener('selectionchange', onSelection);
-    area.removeEventListener('focus', publish);
-    area.removeEventListener('blur', publish);
-    nameInput.removeEventListener('change', onName);
+    for (const [target, type, f] of listeners) target.removeEventListener(type, f);
     if (timer !== undefined) clearTimeout(timer);
     client.presence.set(null);
     cursors.dispose();
