@@ -8,7 +8,7 @@ import { NeuroplexClient } from '../../../browser/src/client.ts';
 import { MemoryStorage } from '../../../browser/src/storage/memory-storage.ts';
 import type { TabEnvironment } from '../../../browser/src/tab-coordinator.ts';
 import type { WebSocketConstructor } from '../../../browser/src/transport.ts';
-import { environment } from '../../support/fake-tabs.ts';
+import { environment, type FakeBus } from '../../support/fake-tabs.ts';
 import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { Replica } from '../../../core/src/doc/replica.ts';
 import { recordingWebSocket } from '../../support/recording-websocket.ts';
@@ -29,6 +29,14 @@ async function tab(url: string, storage: MemoryStorage, env: TabEnvironment | fa
   const c = await NeuroplexClient.connect({ url, keyspace: 'tabs', storage, tabs: env, WebSocket: WS, backoff: { initialMs: 20, maxMs: 200 }, networkEvents: null });
   cleanups.push(() => c.close());
   return c;
+}
+
+/** Tabs of one browser on `o`: shared storage, tab environment and WebSocket class. */
+function oneBrowser(o: TestOrigin): { env: TabEnvironment; bus: FakeBus; open(): Promise<NeuroplexClient> } {
+  const { env, bus } = environment();
+  const storage = new MemoryStorage();
+  const { WS } = recordingWebSocket();
+  return { env, bus, open: () => tab(o.syncUrl, storage, env, WS) };
 }
 
 describe('tabs of one origin', () => {
@@ -62,11 +70,9 @@ describe('tabs of one origin', () => {
 
   it('the next tab takes over from storage when the owner closes, losing no pending change', async () => {
     const o = await origin();
-    const { env, bus } = environment();
-    const storage = new MemoryStorage();
-    const { WS } = recordingWebSocket();
-    const a = await tab(o.syncUrl, storage, env, WS);
-    const b = await tab(o.syncUrl, storage, env, WS);
+    const { bus, open } = oneBrowser(o);
+    const a = await open();
+    const b = await open();
     await waitFor(() => a.status === 'synced', 'owner synced');
     a.goOffline();
     await a.counter.increment('views', 1); // in the owner's log only
@@ -83,19 +89,17 @@ describe('tabs of one origin', () => {
     expect(state.counter('views').value).toBe(11);
     expect(state.set('tags').values()).toEqual(['late']);
     // A third tab now follows b.
-    const c = await tab(o.syncUrl, storage, env, WS);
+    const c = await open();
     expect(c.tabRole).toBe('follower');
     expect(c.replica.counter('views').value).toBe(11);
   });
 
   it('a third tab resends what the closed owner never confirmed to the new owner', async () => {
     const o = await origin();
-    const { env, bus } = environment();
-    const storage = new MemoryStorage();
-    const { WS } = recordingWebSocket();
-    const a = await tab(o.syncUrl, storage, env, WS);
-    const b = await tab(o.syncUrl, storage, env, WS);
-    const c = await tab(o.syncUrl, storage, env, WS);
+    const { env, bus, open } = oneBrowser(o);
+    const a = await open();
+    const b = await open();
+    const c = await open();
     expect([a.tabRole, b.tabRole, c.tabRole]).toEqual(['owner', 'follower', 'follower']);
     bus.hold = true;
     const write = c.counter.increment('views', 5); // held: a never sees it
