@@ -3,7 +3,8 @@
 // Header (20 bytes): 'NPXW' | u8 format (1) | 3 zero bytes | u64 LE segment sequence |
 //                    u32 LE CRC-32 of the first 16 bytes
 // Then frames (record.ts) back to back. Every segment starts with the current hard state
-// and snapshot metadata, so deleting older segments never loses them.
+// and snapshot metadata, so deleting older segments never loses them. The last segment may
+// end in zeros: space the log wrote ahead (wal.ts, preallocation) and has not filled yet.
 import { crc32 } from 'node:zlib';
 import { DecodeError } from '../../../core/src/errors.ts';
 import { WalCorruptError } from './errors.ts';
@@ -43,6 +44,8 @@ export interface SegmentScan {
   readonly records: ScannedRecord[];
   /** Byte length of the valid prefix (header plus whole, checked records). */
   readonly validBytes: number;
+  /** Bytes of zeros after the valid prefix (preallocated space of the last segment). */
+  readonly zeroTailBytes: number;
   /** Set when a torn or corrupt tail was found (only ever in the last segment). */
   readonly tail?: { readonly offset: number; readonly reason: string };
 }
@@ -53,6 +56,9 @@ export interface SegmentScan {
  * A bad record followed by a valid one, or a bad record in any earlier segment, is corruption
  * in the middle of the log: WalCorruptError with the file and byte offset.
  *
+ * Zeros from a record boundary to the end of the last segment are not a tail to cut: they
+ * are space preallocated ahead of the writes (we never write a zero-length frame).
+ *
  * Limit of this rule: when a crash tears a multi-record write so that a later page reached
  * the disk but an earlier one did not, the result looks like middle corruption and the node
  * refuses to start (safe, but needs an operator); the reverse mistake cannot happen.
@@ -60,7 +66,7 @@ export interface SegmentScan {
 export function scanSegment(buf: Uint8Array, file: string, seq: number, isLast: boolean): SegmentScan {
   const records: ScannedRecord[] = [];
   if (buf.length < SEGMENT_HEADER_BYTES) {
-    if (isLast) return { records, validBytes: 0, tail: { offset: 0, reason: 'truncated segment header' } };
+    if (isLast) return { records, validBytes: 0, zeroTailBytes: 0, tail: { offset: 0, reason: 'truncated segment header' } };
     throw new WalCorruptError(file, 0, 'truncated segment header');
   }
   checkHeader(buf, file, seq);
@@ -69,10 +75,11 @@ export function scanSegment(buf: Uint8Array, file: string, seq: number, isLast: 
     const frame = checkFrame(buf, pos);
     if (!frame.ok) {
       if (!isLast) throw new WalCorruptError(file, pos, frame.reason);
+      if (allZero(buf, pos)) return { records, validBytes: pos, zeroTailBytes: buf.length - pos };
       if (frame.claimedEnd > 0 && frame.claimedEnd < buf.length && checkFrame(buf, frame.claimedEnd).ok) {
         throw new WalCorruptError(file, pos, `${frame.reason}, followed by valid records`);
       }
-      return { records, validBytes: pos, tail: { offset: pos, reason: frame.reason } };
+      return { records, validBytes: pos, zeroTailBytes: 0, tail: { offset: pos, reason: frame.reason } };
     }
     let record: WalRecord;
     try {
@@ -85,7 +92,12 @@ export function scanSegment(buf: Uint8Array, file: string, seq: number, isLast: 
     records.push({ record, offset: pos });
     pos = frame.end;
   }
-  return { records, validBytes: pos };
+  return { records, validBytes: pos, zeroTailBytes: 0 };
+}
+
+function allZero(buf: Uint8Array, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 function checkHeader(buf: Uint8Array, file: string, seq: number): void {

@@ -29,6 +29,11 @@ function range(lo: number, hi: number, term = 1): WalEntry[] {
 function segments(dir: string): string[] {
   return readdirSync(dir).filter((n) => parseSegmentName(n) !== undefined).sort();
 }
+/** Where the records of a segment file end (the zeros written ahead start there). */
+function dataEnd(path: string): number {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return scanSegment(readFileSync(path), name, parseSegmentName(name)!, true).validBytes;
+}
 /** Offsets of the records in a segment file, in order. */
 function recordOffsets(dir: string, name: string): number[] {
   return scanSegment(readFileSync(join(dir, name)), name, parseSegmentName(name)!, true).records.map((r) => r.offset);
@@ -170,8 +175,7 @@ describe('WriteAheadLog', () => {
     await wal.close();
     const [name] = segments(dir);
     const path = join(dir, name!);
-    const size = statSync(path).size;
-    truncateSync(path, size - 3);
+    truncateSync(path, dataEnd(path) - 3);
     const again = await WriteAheadLog.open(dir);
     expect(again.lastIndex).toBe(19);
     expect(again.report.truncatedTail?.file).toBe(name);
@@ -185,7 +189,7 @@ describe('WriteAheadLog', () => {
     await third.close();
   });
 
-  it('a corrupt last record, or zeros after it, count as a torn tail', async () => {
+  it('a corrupt last record counts as a torn tail, also when zeros follow it', async () => {
     const dir = tempDir();
     const wal = await WriteAheadLog.open(dir);
     wal.append(range(1, 5));
@@ -193,17 +197,70 @@ describe('WriteAheadLog', () => {
     const [name] = segments(dir);
     const path = join(dir, name!);
     const bytes = readFileSync(path);
-    bytes[bytes.length - 2] ^= 0x40;
+    expect(bytes.length).toBeGreaterThan(dataEnd(path)); // preallocated zeros follow
+    bytes[dataEnd(path) - 2] ^= 0x40;
     writeFileSync(path, bytes);
     const a = await WriteAheadLog.open(dir);
     expect(a.lastIndex).toBe(4);
     expect(a.report.truncatedTail?.reason).toMatch(/checksum/);
     await a.close();
+    // Garbage after zeros: not preallocated space, a torn write.
     appendFileSync(path, new Uint8Array(4096));
+    appendFileSync(path, new Uint8Array([1, 2, 3]));
     const b = await WriteAheadLog.open(dir);
     expect(b.lastIndex).toBe(4);
     expect(b.report.truncatedTail?.reason).toMatch(/length 0/);
     await b.close();
+  });
+
+  it('writes zeros ahead of the records in chunks and reads them as free space, not a tail', async () => {
+    const dir = tempDir();
+    const wal = await WriteAheadLog.open(dir, { preallocateBytes: 4096 });
+    wal.append(range(1, 5));
+    await wal.sync();
+    const [name] = segments(dir);
+    const path = join(dir, name!);
+    expect(statSync(path).size).toBe(4096);
+    const end = dataEnd(path);
+    expect(end).toBeLessThan(4096);
+    expect(readFileSync(path).subarray(end).every((b) => b === 0)).toBe(true);
+    // Enough records to pass the first chunk: the file grows by whole chunks.
+    for (let i = 6; i <= 100; i++) wal.append([entry(i, 1, 'z'.repeat(40))]);
+    await wal.close();
+    expect(statSync(path).size % 4096).toBe(0);
+    expect(statSync(path).size).toBeGreaterThan(dataEnd(path));
+    const again = await WriteAheadLog.open(dir, { preallocateBytes: 4096 });
+    expect(again.report.truncatedTail).toBeUndefined();
+    expect([again.lastIndex, again.term(100)]).toEqual([100, 1]);
+    // New records go where the old ones ended, over the zeros.
+    again.append([entry(101, 2)]);
+    await again.close();
+    const third = await WriteAheadLog.open(dir);
+    expect([third.lastIndex, third.term(101), third.entries(100, 102).length]).toEqual([101, 2, 2]);
+    await third.close();
+  });
+
+  it('never preallocates past segmentBytes, and a segment it leaves has no zeros', async () => {
+    const dir = tempDir();
+    // An earlier run with large chunks left zeros; this run rotates at 1 KiB.
+    const first = await WriteAheadLog.open(dir, { preallocateBytes: 64 * 1024 });
+    first.append(range(1, 3));
+    await first.close();
+    const wal = await WriteAheadLog.open(dir, { segmentBytes: 1024, preallocateBytes: 4096 });
+    for (let i = 4; i <= 80; i++) {
+      wal.append([entry(i, 1, 'y'.repeat(30))]);
+      await wal.sync();
+    }
+    await wal.close();
+    const names = segments(dir);
+    expect(names.length).toBeGreaterThan(2);
+    for (const n of names.slice(0, -1)) {
+      const path = join(dir, n);
+      expect(statSync(path).size).toBe(dataEnd(path));
+    }
+    const again = await WriteAheadLog.open(dir, { segmentBytes: 1024 });
+    expect([again.firstIndex, again.lastIndex]).toEqual([1, 80]);
+    await again.close();
   });
 
   it('a corrupt record in the middle refuses to open, naming the file and byte offset', async () => {
@@ -224,7 +281,7 @@ describe('WriteAheadLog', () => {
     expect((err as WalCorruptError).offset).toBe(victim);
     expect((err as WalCorruptError).message).toContain(`${name} at byte ${victim}`);
     // The file was not modified by the failed open.
-    expect(readFileSync(path)).toEqual(bytes);
+    expect(readFileSync(path).equals(bytes)).toBe(true);
   });
 
   it('a corrupt record in an earlier segment refuses to open', async () => {
