@@ -7,12 +7,12 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export class Reader {
   readonly buf: Uint8Array;
   pos: number;
-  private readonly view: DataView;
+  /** Made on the first float read: most readers never need one, and a DataView per Reader was a visible cost on hot decode paths. */
+  private view: DataView | null = null;
 
   constructor(buf: Uint8Array) {
     this.buf = buf;
     this.pos = 0;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   get remaining(): number {
@@ -80,6 +80,7 @@ export class Reader {
 
   f64(): number {
     if (this.pos + 8 > this.buf.length) this.fail(ErrorCode.DecodeTruncated, 'truncated float64');
+    this.view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     const v = this.view.getFloat64(this.pos, true);
     this.pos += 8;
     return v;

@@ -49,8 +49,12 @@ export function encodeEnvelope(origin: Uint8Array, seq: number, command: Uint8Ar
   return out;
 }
 
-/** Decodes an entry's envelope and command (DecodeError when malformed). */
-export function decodeEnvelope(bytes: Uint8Array, origin: Uint8Array, limits: CommandLimits): OpenedEnvelope {
+/**
+ * Decodes an entry's envelope and command (DecodeError when malformed). `proposed` gives
+ * the command this process decoded from the same bytes when it proposed them, if it still
+ * has it: the node that took a write then does not decode it a second time on apply.
+ */
+export function decodeEnvelope(bytes: Uint8Array, origin: Uint8Array, limits: CommandLimits, proposed?: (seq: number) => KvCommand | undefined): OpenedEnvelope {
   const r = new Reader(bytes);
   const version = r.u8();
   if (version === ENVELOPE_VERSION) {
@@ -58,7 +62,8 @@ export function decodeEnvelope(bytes: Uint8Array, origin: Uint8Array, limits: Co
     for (let i = 0; i < ORIGIN_BYTES && mine; i++) mine = bytes[1 + i] === origin[i];
     r.raw(ORIGIN_BYTES);
     const seq = r.varuint();
-    return { seq: mine ? seq : -1, command: decodeCommand(bytes.subarray(r.pos), limits) };
+    if (!mine) return { seq: -1, command: decodeCommand(bytes.subarray(r.pos), limits) };
+    return { seq, command: proposed?.(seq) ?? decodeCommand(bytes.subarray(r.pos), limits) };
   }
   if (version === ENVELOPE_V1) {
     r.string(256);

@@ -4,7 +4,7 @@
 // those were a visible share of the leader's CPU. A write past its deadline fails with
 // NodeTimeoutError at the next sweep (so up to SWEEP_MS late); it may still commit, and
 // its answer is then dropped.
-import type { KvResult } from '../../../core/src/kv/commands.ts';
+import type { KvCommand, KvResult } from '../../../core/src/kv/commands.ts';
 import { NodeTimeoutError } from '../node/errors.ts';
 
 const SWEEP_MS = 20;
@@ -16,6 +16,8 @@ interface Pending {
   readonly timeoutMs: number;
   /** When Raft took it (performance.now()); 0 while it waits for the loop's next turn. */
   proposedAt: number;
+  /** The command, when it was decoded from the very bytes proposed (reused on apply). */
+  readonly command: KvCommand | undefined;
 }
 
 /**
@@ -39,11 +41,14 @@ export class ProposalTable {
     return this.pending.size;
   }
 
-  /** A new sequence number and the promise its answer (or failure) settles. */
-  add(timeoutMs: number): { seq: number; done: Promise<KvResult> } {
+  /**
+   * A new sequence number and the promise its answer (or failure) settles. `command` only
+   * if decoding the proposed bytes gives exactly it (see commandOf).
+   */
+  add(timeoutMs: number, command?: KvCommand): { seq: number; done: Promise<KvResult> } {
     const seq = ++this.seq;
     const deadline = performance.now() + timeoutMs;
-    const done = new Promise<KvResult>((resolve, reject) => this.pending.set(seq, { resolve, reject, deadline, timeoutMs, proposedAt: 0 }));
+    const done = new Promise<KvResult>((resolve, reject) => this.pending.set(seq, { resolve, reject, deadline, timeoutMs, proposedAt: 0, command }));
     if (this.sweeper === null) {
       this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
       this.sweeper.unref();
@@ -59,6 +64,11 @@ export class ProposalTable {
       const p = this.pending.get(seq);
       if (p !== undefined) p.proposedAt = now;
     }
+  }
+
+  /** The command decoded from write `seq`'s bytes when it was taken, while it is pending. */
+  commandOf(seq: number): KvCommand | undefined {
+    return this.pending.get(seq)?.command;
   }
 
   resolve(seq: number, result: KvResult): void {

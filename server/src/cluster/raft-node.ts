@@ -86,6 +86,7 @@ export class RaftNode implements OriginNode {
   private readonly maxValueBytes: number;
   private readonly maxPending: number;
   private readonly limits: { readonly maxValueBytes: number };
+  private readonly commandOf = (seq: number): KvCommand | undefined => this.proposals.commandOf(seq);
   /** Writes waiting for the loop's next turn, proposed together (see proposeQueued). */
   private queuedData: Uint8Array[] = [];
   private queuedSeqs: number[] = [];
@@ -233,7 +234,7 @@ export class RaftNode implements OriginNode {
         this.stateMachine.skipEntry(e.index); // a new leader's no-op
         continue;
       }
-      const { seq, command } = decodeEnvelope(e.data, this.origin, this.limits);
+      const { seq, command } = decodeEnvelope(e.data, this.origin, this.limits, this.commandOf);
       batch.push({ index: e.index, command, seq });
     }
     flush();
@@ -302,7 +303,9 @@ export class RaftNode implements OriginNode {
       if (this.raft.raft.lead === NONE) throw new NodeUnavailableError(NodeErrorCode.NoQuorum, 'no leader: the cluster has no quorum right now');
       if (this.proposals.size >= this.maxPending) throw new NodeUnavailableError(NodeErrorCode.NotReady, `more than ${this.maxPending} requests are pending`);
       // Timed out (the table's sweep): the write may still commit later; its answer is then dropped.
-      const { seq, done } = this.proposals.add(options.timeoutMs);
+      // A command decoded from the bytes proposed is what every node decodes on apply: this
+      // one reuses it instead of decoding those bytes again.
+      const { seq, done } = this.proposals.add(options.timeoutMs, bytes === encoded ? command : undefined);
       this.queuedData.push(encodeEnvelope(this.origin, seq, bytes));
       this.queuedSeqs.push(seq);
       this.driver.kick();

@@ -33,6 +33,23 @@ describe('entry envelope', () => {
     expect(decodeEnvelope(bytes, origin(1), limits).command).toEqual(cmd);
   });
 
+  it('the proposer reuses the command it decoded when it took the write; others, and a write it forgot, decode', () => {
+    const bytes = encodeEnvelope(origin(1), 7, encodeCommand(cmd));
+    const taken: KvCommand = { type: 'put', ks: 'app', key: 'k', value: { n: 1 } };
+    const asked: number[] = [];
+    const proposed = (seq: number): KvCommand | undefined => {
+      asked.push(seq);
+      return seq === 7 ? taken : undefined;
+    };
+    expect(decodeEnvelope(bytes, origin(1), limits, proposed).command).toBe(taken);
+    const other = decodeEnvelope(bytes, origin(2), limits, proposed);
+    expect(other.command).not.toBe(taken);
+    expect(other.command).toEqual(cmd);
+    expect(asked).toEqual([7]); // never asked for another process's sequence number
+    const forgotten = decodeEnvelope(encodeEnvelope(origin(1), 8, encodeCommand(cmd)), origin(1), limits, proposed);
+    expect([forgotten.seq, forgotten.command]).toEqual([8, cmd]);
+  });
+
   it('v1 entries (a request id string) from older logs decode as not mine', () => {
     const w = new Writer();
     w.u8(1);

@@ -18,6 +18,20 @@ describe('proposal table', () => {
     expect(t.size).toBe(0);
   });
 
+  it('keeps the command decoded at proposal only while the write is pending', async () => {
+    const t = new ProposalTable();
+    const command = { type: 'put', ks: 'app', key: 'k', value: 1 } as const;
+    const a = t.add(5_000, command);
+    const b = t.add(5_000);
+    expect(t.commandOf(a.seq)).toBe(command);
+    expect(t.commandOf(b.seq)).toBeUndefined();
+    t.resolve(a.seq, { status: 'ok', version: 1 });
+    await a.done;
+    expect(t.commandOf(a.seq)).toBeUndefined();
+    t.reject(b.seq, new Error('gone'));
+    await expect(b.done).rejects.toThrow('gone');
+  });
+
   it('times a write out after its deadline, not before, and drops its late answer', async () => {
     const t = new ProposalTable();
     const t0 = performance.now();
