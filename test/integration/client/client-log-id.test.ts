@@ -76,6 +76,7 @@ describe('a client that first synced an empty keyspace', () => {
     const second = receivingWebSocket();
     const again = await client(o, second.WS, storage);
     await waitFor(() => again.status === 'synced' && again.replica.get('k2') === 2, 'a back, with k2');
+    expect(o.sync.sync.welcomes.snapshot, 'no session of this test was sent a snapshot').toBe(0);
     const welcome = second.received.find((m) => m.type === 'welcome');
     expect(welcome).toMatchObject({ mode: 'log', logId: realLogId });
     expect(second.received.filter((m) => m.type === 'chunk')).toHaveLength(0);
