@@ -126,21 +126,26 @@ export class CrdtKeyspaces {
    */
   apply(cmd: CrdtCommand, index: number): void {
     let ks = this.get(cmd.ks);
+    // A new keyspace exists (and takes its log id) only once a delta is joined: one made for
+    // skipped deltas would live in this node's cache but not in storage, so a node restarted
+    // before the next delta would give the keyspace another log id than the others.
+    let fresh: CrdtKeyspace | undefined;
     const entries: CrdtLogEntry[] = [];
     for (let i = 0; i < cmd.deltas.length; i++) {
       const item = cmd.deltas[i]!;
-      if (ks === undefined) {
-        ks = { ks: cmd.ks, replica: new Replica({ replicaId: ORIGIN_REPLICA_ID, keyspace: cmd.ks }), logId: `${cmd.ks}@${index}`, position: 0 };
-        this.cache.set(cmd.ks, ks);
-      }
+      const target = ks ?? (fresh ??= { ks: cmd.ks, replica: new Replica({ replicaId: ORIGIN_REPLICA_ID, keyspace: cmd.ks }), logId: `${cmd.ks}@${index}`, position: 0 });
       let delta;
       try {
-        delta = ks.replica.decodeDelta(item.bytes);
+        delta = target.replica.decodeDelta(item.bytes);
       } catch (e) {
         if (e instanceof DecodeError) continue;
         throw e;
       }
-      if (ks.replica.contextOf().includes(delta.context)) continue;
+      if (target.replica.contextOf().includes(delta.context)) continue;
+      if (ks === undefined) {
+        ks = target;
+        this.cache.set(cmd.ks, ks);
+      }
       ks.replica.applyDelta(delta);
       const position = index * MAX_CRDT_DELTAS + i;
       ks.position = position;

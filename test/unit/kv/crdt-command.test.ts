@@ -92,4 +92,20 @@ describe('crdt keyspaces in the state machine', () => {
     expect(stateOf(sm2.crdtKeyspace('k1')!.replica)).toEqual(stateOf(a.replica));
     expect(sm2.crdtKeyspace('k1')!.logId).toBe('k1@4');
   });
+
+  it('a first command whose deltas are all skipped creates no keyspace: a node restarted before the next gets the same log id', () => {
+    const good = deltas(8, (r) => r.put('k', 1)).bytes[0]!;
+    const bad = { type: 'crdt', ks: 'late', deltas: [{ origin: 8, bytes: new Uint8Array([1, 2, 3]) }] } as const;
+    const next = { type: 'crdt', ks: 'late', deltas: [{ origin: 8, bytes: good }] } as const;
+    const steady = new KvStateMachine(new MemoryKvStorage());
+    steady.apply(bad, 2);
+    expect(steady.crdtKeyspace('late')).toBeUndefined();
+    steady.apply(next, 5);
+    const storage = new MemoryKvStorage();
+    new KvStateMachine(storage).apply(bad, 2);
+    const restarted = new KvStateMachine(storage);
+    restarted.apply(next, 5);
+    expect(steady.crdtKeyspace('late')!.logId).toBe('late@5');
+    expect(restarted.crdtKeyspace('late')!.logId).toBe('late@5');
+  });
 });
