@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { Replica } from '../../../core/src/doc/replica.ts';
 import { MAX_CRDT_DELTAS } from '../../../core/src/kv/command-codec.ts';
+import { newLogId } from '../../../core/src/kv/crdt-keyspaces.ts';
 import { KvStateMachine } from '../../../core/src/kv/state-machine.ts';
 import { SyncErrorCode } from '../../../core/src/sync/errors.ts';
 import type { SyncMessage, WelcomeMessage } from '../../../core/src/sync/messages.ts';
@@ -219,8 +220,9 @@ describe("the origin's CommittedKeyspaceSource: empty, then its real log", () =>
     commit(1, 5);
     commit(2, 6);
     settle([la], [server], [a]);
-    expect(source.logId).toBe('default@4');
-    expect(a.disk).toMatchObject({ logId: 'default@4', position: 6 * MAX_CRDT_DELTAS });
+    const realLogId = newLogId('default', 4, bytes[0]!);
+    expect(source.logId).toBe(realLogId);
+    expect(a.disk).toMatchObject({ logId: realLogId, position: 6 * MAX_CRDT_DELTAS });
     expect(a.replica.get('k2')).toBe(2);
     expectCursorsInOneLog(a, EMPTY_LOG_ID);
 
@@ -231,7 +233,7 @@ describe("the origin's CommittedKeyspaceSource: empty, then its real log", () =>
     a.restart();
     la = connect(a, server);
     settle([la], [server], [a]);
-    expect(welcomeOf(la)).toMatchObject({ mode: 'log', logId: 'default@4' });
+    expect(welcomeOf(la)).toMatchObject({ mode: 'log', logId: realLogId });
     expect(messagesOf(la.traffic, 'down', 'chunk')).toHaveLength(0);
     expect(messagesOf(la.traffic, 'down', 'delta')).toHaveLength(2);
     expect(stateOf(a.replica)).toEqual(stateOf(sm.crdtKeyspace('default')!.replica));
