@@ -3,6 +3,7 @@ export { SyncErrorCode, SYNC_ERROR_CODES, RefuseReason, REFUSE_REASONS, SyncProt
 export {
   SYNC_PROTOCOL_VERSION,
   MIN_SYNC_PROTOCOL_VERSION,
+  versionRefusal,
   type ChannelId,
   type Resume,
   type PartialTransfer,

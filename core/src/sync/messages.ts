@@ -14,7 +14,7 @@
 //   presence ──▶  ◀── presence       (ephemeral, never stored; see presence.ts)
 import type { CausalContext } from '../clock/causal-context.ts';
 import type { ReplicaId } from '../clock/replica-id.ts';
-import type { RefuseReason, SyncErrorCode } from './errors.ts';
+import { RefuseReason, type SyncErrorCode } from './errors.ts';
 
 /**
  * The protocol version this build speaks; also the first byte of every frame. 2 added the
@@ -23,6 +23,17 @@ import type { RefuseReason, SyncErrorCode } from './errors.ts';
 export const SYNC_PROTOCOL_VERSION = 2;
 /** The oldest version this build accepts; an older hello is refused (`version-too-old`). */
 export const MIN_SYNC_PROTOCOL_VERSION = 2;
+
+/** Why a server refuses a hello of `version`, or undefined when this build speaks it. */
+export function versionRefusal(version: number): { readonly reason: RefuseReason; readonly message: string } | undefined {
+  if (version > SYNC_PROTOCOL_VERSION) {
+    return { reason: RefuseReason.VersionTooNew, message: `protocol version ${version} is newer than this server's ${SYNC_PROTOCOL_VERSION}` };
+  }
+  if (version < MIN_SYNC_PROTOCOL_VERSION) {
+    return { reason: RefuseReason.VersionTooOld, message: `protocol version ${version} is older than this server's oldest, ${MIN_SYNC_PROTOCOL_VERSION}: upgrade the client` };
+  }
+  return undefined;
+}
 
 export type ChannelId = number;
 

@@ -24,11 +24,11 @@ import {
   type ChannelId,
   type DeltaMessage,
   type HelloMessage,
-  MIN_SYNC_PROTOCOL_VERSION,
   SYNC_PROTOCOL_VERSION,
   type SyncMessage,
   type SyncMode,
   type TransferKind,
+  versionRefusal,
 } from './messages.ts';
 import { DEFAULT_CHUNK_BYTES, decodeReplicaDelta, SessionRole, type SessionOptions, SyncSession } from './sync-session.ts';
 
@@ -394,15 +394,4 @@ export class ServerSyncSession extends SyncSession {
       }
     }
   }
-}
-
-/** Why a hello of `version` is refused, or undefined when this build speaks it. */
-function versionRefusal(version: number): { reason: RefuseReason; message: string } | undefined {
-  if (version > SYNC_PROTOCOL_VERSION) {
-    return { reason: RefuseReason.VersionTooNew, message: `protocol version ${version} is newer than this server's ${SYNC_PROTOCOL_VERSION}` };
-  }
-  if (version < MIN_SYNC_PROTOCOL_VERSION) {
-    return { reason: RefuseReason.VersionTooOld, message: `protocol version ${version} is older than this server's oldest, ${MIN_SYNC_PROTOCOL_VERSION}: upgrade the client` };
-  }
-  return undefined;
 }
