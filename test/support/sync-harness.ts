@@ -12,7 +12,7 @@ import { decodeMessage } from '../../core/src/sync/codec.ts';
 import type { SyncEffect, SyncStatus } from '../../core/src/sync/effects.ts';
 import { RefuseReason, type SyncProtocolError } from '../../core/src/sync/errors.ts';
 import type { KeyspaceSource } from '../../core/src/sync/keyspace-source.ts';
-import { MemoryKeyspaceLog } from '../../core/src/sync/memory-keyspace-log.ts';
+import { MemoryKeyspaceLog, type MemoryKeyspaceLogOptions } from '../../core/src/sync/memory-keyspace-log.ts';
 import type { HelloMessage, SyncMessage } from '../../core/src/sync/messages.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
 import { type Authorize, ServerSyncSession, type ServerSessionOptions } from '../../core/src/sync/server-session.ts';
@@ -40,9 +40,9 @@ export class ServerHost {
   readonly pending: PendingCommit[] = [];
   readonly errors: SyncProtocolError[] = [];
 
-  constructor(id: number, keyspace = 'default', logId = `log-${keyspace}`) {
+  constructor(id: number, keyspace = 'default', logId = `log-${keyspace}`, logOptions: MemoryKeyspaceLogOptions = {}) {
     this.replica = new Replica({ replicaId: id as ReplicaId, keyspace });
-    this.log = new MemoryKeyspaceLog(this.replica, logId);
+    this.log = new MemoryKeyspaceLog(this.replica, logId, logOptions);
     this.source = this.log;
     // The server's own writes go into its log like everyone else's.
     this.replica.onLocalDelta((delta) => {
@@ -123,6 +123,8 @@ export class ClientHost {
   replica: Replica;
   state: ClientSyncState;
   readonly disk: ClientDisk = { logId: '', position: 0, pending: [], transfer: undefined };
+  /** The persisted cursor after every effect that changed it, in order. */
+  readonly cursors: { readonly logId: string; readonly position: number }[] = [];
   session: ClientSyncSession | undefined = undefined;
   /** storedUpTo is held back while true (a slow client). */
   holdAcks = false;
@@ -191,6 +193,7 @@ export class ClientHost {
         case 'deliver':
           this.replica.applyDelta(e.delta);
           this.disk.position = e.position;
+          this.cursors.push({ logId: this.disk.logId, position: e.position });
           if (e.source !== 'log') this.disk.transfer = undefined;
           this.delivered.push(e);
           this.stored(s, e.seq);
@@ -212,6 +215,7 @@ export class ClientHost {
         case 'cursor':
           this.disk.logId = e.logId;
           this.disk.position = e.position;
+          this.cursors.push({ logId: e.logId, position: e.position });
           break;
       }
     }

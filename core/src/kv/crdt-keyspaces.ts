@@ -15,13 +15,18 @@
 // `position` numbers the keyspace's sync log: delta i of the command at Raft index n sits at
 // n * MAX_CRDT_DELTAS + i, so positions only grow, are the same on every node, and each
 // delta keeps its own origin (a client's own changes are not echoed back to it).
-// `logId` is fixed when the keyspace's record is created (`<ks>@<raft index>`): a cluster
-// rebuilt from scratch creates it at another index or not at all, so stale cursors fail over
-// to a snapshot instead of resuming at positions that mean other entries.
+// `logId` is fixed when the keyspace's record is created, by its first joined delta:
+// `<ks>@<raft index>.<fnv1a32 of that delta, 8 hex>`. The index alone would repeat across
+// clusters: two fresh clusters (or one rebuilt from scratch) commit their first delta at the
+// same index, and a client moving between them would resume at positions that mean other
+// entries there. The delta (it carries its author's random replica id and dots) tells them
+// apart, and every node derives the same id from the log, with no randomness in the state
+// machine. Stale cursors from another log fail over to a snapshot.
 import { Reader } from '../codec/reader.ts';
 import { Writer } from '../codec/writer.ts';
 import { DecodeError, ErrorCode } from '../errors.ts';
 import { replicaId, type ReplicaId } from '../clock/replica-id.ts';
+import { fnv1a32 } from '../sync/checksum.ts';
 import { Replica } from '../doc/replica.ts';
 import type { CrdtCommand } from './commands.ts';
 import { MAX_CRDT_DELTAS } from './command-codec.ts';
@@ -126,21 +131,26 @@ export class CrdtKeyspaces {
    */
   apply(cmd: CrdtCommand, index: number): void {
     let ks = this.get(cmd.ks);
+    // A new keyspace exists (and takes its log id) only once a delta is joined: one made for
+    // skipped deltas would live in this node's cache but not in storage, so a node restarted
+    // before the next delta would give the keyspace another log id than the others.
+    let fresh: Replica | undefined;
     const entries: CrdtLogEntry[] = [];
     for (let i = 0; i < cmd.deltas.length; i++) {
       const item = cmd.deltas[i]!;
-      if (ks === undefined) {
-        ks = { ks: cmd.ks, replica: new Replica({ replicaId: ORIGIN_REPLICA_ID, keyspace: cmd.ks }), logId: `${cmd.ks}@${index}`, position: 0 };
-        this.cache.set(cmd.ks, ks);
-      }
+      const replica = ks?.replica ?? (fresh ??= new Replica({ replicaId: ORIGIN_REPLICA_ID, keyspace: cmd.ks }));
       let delta;
       try {
-        delta = ks.replica.decodeDelta(item.bytes);
+        delta = replica.decodeDelta(item.bytes);
       } catch (e) {
         if (e instanceof DecodeError) continue;
         throw e;
       }
-      if (ks.replica.contextOf().includes(delta.context)) continue;
+      if (replica.contextOf().includes(delta.context)) continue;
+      if (ks === undefined) {
+        ks = { ks: cmd.ks, replica, logId: newLogId(cmd.ks, index, item.bytes), position: 0 };
+        this.cache.set(cmd.ks, ks);
+      }
       ks.replica.applyDelta(delta);
       const position = index * MAX_CRDT_DELTAS + i;
       ks.position = position;
@@ -197,6 +207,11 @@ export class CrdtKeyspaces {
     this.dirty.clear();
     this.applied = [];
   }
+}
+
+/** The log id of a keyspace created by `firstDelta` at Raft index `index` (see the header). */
+export function newLogId(ks: string, index: number, firstDelta: Uint8Array): string {
+  return `${ks}@${index}.${fnv1a32(firstDelta).toString(16).padStart(8, '0')}`;
 }
 
 export function encodeCrdtRecord(ks: CrdtKeyspace): Uint8Array {

@@ -3,21 +3,26 @@
 // changes through the in-flight budget, receives the server's log entries, snapshot or
 // context delta (validated before they are handed out), acknowledges what its shell
 // stored, and reports `synced` only once the local store is loaded AND the server said
-// the client has its state as of the handshake.
+// the client has its state as of the handshake. When the server's log changes identity
+// mid-session (`log`), the cursor moves to the new log at once (a `cursor` effect), before
+// any of its positions arrive.
 import type { CausalContext } from '../clock/causal-context.ts';
 import type { ReplicaId } from '../clock/replica-id.ts';
 import { DeltaEncoder } from '../codec/delta/encoder.ts';
 import type { Delta } from '../crdt/delta.ts';
 import type { MapStore } from '../crdt/map-store.ts';
-import { assert } from '../errors.ts';
+import { type DecodeError, ErrorCode, assert } from '../errors.ts';
 import { fnv1a32 } from './checksum.ts';
 import { ClientSyncState, type PendingDelta, TransferBuffer } from './client-state.ts';
 import { DeliverySource, SyncStatus } from './effects.ts';
-import { SyncErrorCode, SyncProtocolError } from './errors.ts';
+import { peekFrameHeader } from './codec.ts';
+import { RefuseReason, SyncErrorCode, SyncProtocolError } from './errors.ts';
 import {
   type AckMessage,
   type ChunkMessage,
   type DeltaMessage,
+  type LogMessage,
+  MIN_SYNC_PROTOCOL_VERSION,
   type ProgressMessage,
   type Resume,
   SYNC_PROTOCOL_VERSION,
@@ -172,6 +177,9 @@ export class ClientSyncSession extends SyncSession {
       case 'progress':
         if (!this.welcomed) this.unexpected(m);
         return this.onProgress(m);
+      case 'log':
+        if (!this.welcomed) this.unexpected(m);
+        return this.onLog(m);
       case 'ack':
         if (!this.welcomed) this.unexpected(m);
         return this.onAck(m);
@@ -257,6 +265,30 @@ export class ClientSyncSession extends SyncSession {
     const source = t.kind === 'snapshot' ? DeliverySource.Snapshot : DeliverySource.Context;
     this.emit({ kind: 'deliver', source, seq: m.seq, position: t.position, delta, bytes, from: this.serverReplica! });
     this.emit({ kind: 'cursor', logId: s.logId, position: s.position });
+  }
+
+  /** The server's log took another identity: positions from here on are of `m.logId`. */
+  private onLog(m: LogMessage): void {
+    const s = this.state;
+    if (s.transfer !== undefined && s.transfer.receivedBytes > 0) this.inTransfer(m);
+    if (m.logId === s.logId) throw new SyncProtocolError(SyncErrorCode.Unexpected, `log ${m.logId} is the one the cursor already names`);
+    s.logId = m.logId;
+    s.position = m.position;
+    s.transfer = undefined;
+    this.emit({ kind: 'cursor', logId: s.logId, position: s.position });
+  }
+
+  /**
+   * A frame of a version this build does not read. Before the welcome, a refusal from an
+   * older server (its prefix is readable in any version) is reported as the refusal it is.
+   */
+  protected override undecodable(bytes: Uint8Array, error: DecodeError): boolean {
+    if (this.welcomed || error.code !== ErrorCode.DecodeVersion) return false;
+    const header = peekFrameHeader(bytes);
+    if (header === undefined || header.type !== 'refuse' || header.version >= MIN_SYNC_PROTOCOL_VERSION) return false;
+    const message = `the server speaks sync protocol version ${header.version}; this client speaks ${MIN_SYNC_PROTOCOL_VERSION}..${SYNC_PROTOCOL_VERSION}`;
+    this.end(new SyncProtocolError(SyncErrorCode.Refused, `refused (${RefuseReason.VersionTooNew}): ${message}`, { reason: RefuseReason.VersionTooNew, remote: true }));
+    return true;
   }
 
   private onProgress(m: ProgressMessage): void {

@@ -18,13 +18,24 @@
 //   close   = string message
 //   presence= varuint peer | u8 present | (present = 1) bytes state   state: one JSON
 //             value in the codec/json-value.ts encoding, at most MAX_PRESENCE_BYTES
+//   log     = string logId (1..MAX_LOG_ID_BYTES bytes) | varuint position      (since v2)
 //
-// `version` is the protocol version (SYNC_PROTOCOL_VERSION). A frame of a newer version is
-// not decoded (DecodeError DECODE_VERSION); peekFrameHeader still reads its prefix, so a
-// server can answer a newer client's hello with a clear `refuse`. `presence` (type 10) came
-// later within version 1: a server sends it only to a client that sent one first, so a
-// client that predates it never receives one (see presence.ts). The decoder validates
-// every field, rejects trailing bytes, and throws only DecodeError.
+// `version` is the protocol version: every frame this build sends carries
+// SYNC_PROTOCOL_VERSION (a hello carries its own `version` field), and it decodes frames of
+// MIN_SYNC_PROTOCOL_VERSION..SYNC_PROTOCOL_VERSION only; any other version is DecodeError
+// DECODE_VERSION. peekFrameHeader still reads the prefix of any version, so a server
+// answers a newer client's hello with `refuse` version-too-new and an older one's with
+// `refuse` version-too-old, and a client reports a refusal from an older server as one.
+//
+// Version 2 added `log` (type 11): a session's log can change identity while it streams
+// (the origin's empty keyspace gets its real log at its first commit), and a client that
+// could not hear of it would pair the old log id with the new log's positions and be sent
+// a whole snapshot at every reconnect. A v1 peer cannot follow that, so v2 refuses v1
+// hellos instead of serving them (there were no deployed v1 peers). A v1 client cannot
+// decode a v2 frame at all: it ends its session with a DECODE_VERSION error that names
+// version 2. `presence` (type 10) came within version 1: a server sends it only to a
+// client that sent one first (see presence.ts). The decoder validates every field,
+// rejects trailing bytes, and throws only DecodeError.
 import type { ReplicaId } from '../clock/replica-id.ts';
 import { readCausalContext, writeCausalContext } from '../codec/causal-context.ts';
 import { readJson } from '../codec/json-value.ts';
@@ -35,6 +46,7 @@ import { REFUSE_REASONS, SYNC_ERROR_CODES } from './errors.ts';
 import {
   type AckLevel,
   type ChannelId,
+  MIN_SYNC_PROTOCOL_VERSION,
   type Resume,
   SYNC_MODES,
   SYNC_PROTOCOL_VERSION,
@@ -54,9 +66,10 @@ const TYPE_CODES: Record<SyncMessageType, number> = {
   error: 8,
   close: 9,
   presence: 10,
+  log: 11,
 };
 const TYPE_NAMES: readonly (SyncMessageType | undefined)[] = [
-  undefined, 'hello', 'welcome', 'refuse', 'delta', 'ack', 'progress', 'chunk', 'error', 'close', 'presence',
+  undefined, 'hello', 'welcome', 'refuse', 'delta', 'ack', 'progress', 'chunk', 'error', 'close', 'presence', 'log',
 ];
 const ACK_LEVELS: readonly AckLevel[] = ['stored', 'committed'];
 const TRANSFER_KINDS: readonly TransferKind[] = ['snapshot', 'delta'];
@@ -159,6 +172,11 @@ export class SyncEncoder {
           w.bytes(m.state);
         }
         break;
+      case 'log':
+        assert(m.logId.length > 0, 'a log message names a log');
+        w.string(m.logId);
+        w.varuint(m.position);
+        break;
     }
     return w.finish();
   }
@@ -186,9 +204,9 @@ export function peekFrameHeader(bytes: Uint8Array): FrameHeader | undefined {
 export function decodeMessage(bytes: Uint8Array, limits: SyncCodecLimits = DEFAULT_SYNC_CODEC_LIMITS): SyncMessage {
   const r = new Reader(bytes);
   const version = r.u8();
-  if (version === 0 || version > SYNC_PROTOCOL_VERSION) {
+  if (version < MIN_SYNC_PROTOCOL_VERSION || version > SYNC_PROTOCOL_VERSION) {
     r.pos--;
-    r.fail(ErrorCode.DecodeVersion, `sync protocol version ${version} is not supported (this build speaks 1..${SYNC_PROTOCOL_VERSION})`);
+    r.fail(ErrorCode.DecodeVersion, `sync protocol version ${version} is not supported (this build speaks ${MIN_SYNC_PROTOCOL_VERSION}..${SYNC_PROTOCOL_VERSION})`);
   }
   const typeCode = r.u8();
   const type = TYPE_NAMES[typeCode];
@@ -270,6 +288,12 @@ function readBody(r: Reader, type: SyncMessageType, channel: ChannelId, version:
       const present = readFlag(r, 'presence flag');
       const state = present ? readPresenceState(r) : undefined;
       return { type, channel, peer, state };
+    }
+    case 'log': {
+      const start = r.pos;
+      const logId = r.string(MAX_LOG_ID_BYTES);
+      if (logId === '') throw new DecodeError(ErrorCode.DecodeInvalid, 'a log message must name a log', start);
+      return { type, channel, logId, position: r.varuint() };
     }
   }
 }

@@ -41,6 +41,8 @@ export const RefuseReason = {
   UnknownKeyspace: 'unknown-keyspace',
   BadKeyspace: 'bad-keyspace',
   TooManyChannels: 'too-many-channels',
+  /** The peer speaks a protocol version this side no longer accepts. */
+  VersionTooOld: 'version-too-old',
 } as const;
 export type RefuseReason = (typeof RefuseReason)[keyof typeof RefuseReason];
 
@@ -51,6 +53,7 @@ export const REFUSE_REASONS: readonly RefuseReason[] = [
   RefuseReason.UnknownKeyspace,
   RefuseReason.BadKeyspace,
   RefuseReason.TooManyChannels,
+  RefuseReason.VersionTooOld,
 ];
 
 export class SyncProtocolError extends NeuroplexError {

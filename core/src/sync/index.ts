@@ -2,6 +2,8 @@
 export { SyncErrorCode, SYNC_ERROR_CODES, RefuseReason, REFUSE_REASONS, SyncProtocolError } from './errors.ts';
 export {
   SYNC_PROTOCOL_VERSION,
+  MIN_SYNC_PROTOCOL_VERSION,
+  versionRefusal,
   type ChannelId,
   type Resume,
   type PartialTransfer,
@@ -18,6 +20,7 @@ export {
   type ErrorMessage,
   type CloseMessage,
   type PresenceMessage,
+  type LogMessage,
   type SyncMessage,
   type SyncMessageType,
   isHello,
@@ -30,6 +33,7 @@ export {
   isError,
   isClose,
   isPresence,
+  isLog,
 } from './messages.ts';
 export {
   SyncEncoder,
@@ -56,7 +60,7 @@ export { FlowWindow } from './flow-control.ts';
 export { fnv1a32 } from './checksum.ts';
 export { ClientSyncState, TransferBuffer, type PendingDelta } from './client-state.ts';
 export { type KeyspaceSource, type LogEntry, type PositionedBytes } from './keyspace-source.ts';
-export { MemoryKeyspaceLog } from './memory-keyspace-log.ts';
+export { MemoryKeyspaceLog, type MemoryKeyspaceLogOptions } from './memory-keyspace-log.ts';
 export {
   SyncSession,
   SessionRole,

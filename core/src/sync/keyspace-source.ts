@@ -26,9 +26,13 @@ export interface KeyspaceSource {
   /** The server replica's id (sent in `welcome`). */
   readonly replicaId: ReplicaId;
   /**
-   * Identity of the log; cursors from another log are not resumed. Positions of one logId
-   * only ever grow: a log that restarts its positions (restored from a backup, rebuilt)
-   * must take a new logId, or clients would resume at positions that mean other entries.
+   * Identity of the log; cursors from another log are not resumed (except at position 0,
+   * which holds nothing of any log). Positions of one logId only ever grow: a log that
+   * restarts its positions (restored from a backup, rebuilt) must take a new logId, or
+   * clients would resume at positions that mean other entries. It may change while
+   * sessions stream (the origin's empty keyspace takes its real id at its first commit):
+   * each session then tells its client with a `log` message before sending any position
+   * of the new log, and goes on from that log's start.
    */
   readonly logId: string;
   /** Position of the newest entry, 0 when none. */

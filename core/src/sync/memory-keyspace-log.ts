@@ -9,22 +9,36 @@ import type { Replica } from '../doc/replica.ts';
 import { assert } from '../errors.ts';
 import type { KeyspaceSource, LogEntry, PositionedBytes } from './keyspace-source.ts';
 
+export interface MemoryKeyspaceLogOptions {
+  /**
+   * The log's id while it holds no entry yet; it takes `logId` with its first entry (as the
+   * origin's keyspaces do: their log id is fixed at the first commit). Default: `logId` throughout.
+   */
+  emptyLogId?: string;
+}
+
 export class MemoryKeyspaceLog implements KeyspaceSource {
   readonly replica: Replica;
-  readonly logId: string;
+  private readonly fullLogId: string;
+  private readonly emptyLogId: string;
   /** Entries at positions compacted+1 .. headPosition, in order. */
   private entries: LogEntry[];
   private headPosition: number;
   private compacted: number;
   private snap: PositionedBytes | undefined;
 
-  constructor(replica: Replica, logId: string) {
+  constructor(replica: Replica, logId: string, options: MemoryKeyspaceLogOptions = {}) {
     this.replica = replica;
-    this.logId = logId;
+    this.fullLogId = logId;
+    this.emptyLogId = options.emptyLogId ?? logId;
     this.entries = [];
     this.headPosition = 0;
     this.compacted = 0;
     this.snap = undefined;
+  }
+
+  get logId(): string {
+    return this.headPosition === 0 ? this.emptyLogId : this.fullLogId;
   }
 
   get keyspace(): string {

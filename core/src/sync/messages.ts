@@ -8,14 +8,32 @@
 //   delta(seq) ──▶  ◀── ack(stored | committed, seq, log position)
 //         ◀── delta(seq, position) | chunk(seq, transfer) | progress(position, caughtUp)
 //   ack(stored, seq) ──▶            (frees the server's in-flight budget)
+//         ◀── log(logId, position)  (the log the session streams took another identity:
+//                                    positions from here on are of that log)
 //   error | close  either way ends the channel.
 //   presence ──▶  ◀── presence       (ephemeral, never stored; see presence.ts)
 import type { CausalContext } from '../clock/causal-context.ts';
 import type { ReplicaId } from '../clock/replica-id.ts';
-import type { RefuseReason, SyncErrorCode } from './errors.ts';
+import { RefuseReason, type SyncErrorCode } from './errors.ts';
 
-/** The protocol version this build speaks; also the first byte of every frame. */
-export const SYNC_PROTOCOL_VERSION = 1;
+/**
+ * The protocol version this build speaks; also the first byte of every frame. 2 added the
+ * `log` message (a v1 client could not follow a log that changes identity).
+ */
+export const SYNC_PROTOCOL_VERSION = 2;
+/** The oldest version this build accepts; an older hello is refused (`version-too-old`). */
+export const MIN_SYNC_PROTOCOL_VERSION = 2;
+
+/** Why a server refuses a hello of `version`, or undefined when this build speaks it. */
+export function versionRefusal(version: number): { readonly reason: RefuseReason; readonly message: string } | undefined {
+  if (version > SYNC_PROTOCOL_VERSION) {
+    return { reason: RefuseReason.VersionTooNew, message: `protocol version ${version} is newer than this server's ${SYNC_PROTOCOL_VERSION}` };
+  }
+  if (version < MIN_SYNC_PROTOCOL_VERSION) {
+    return { reason: RefuseReason.VersionTooOld, message: `protocol version ${version} is older than this server's oldest, ${MIN_SYNC_PROTOCOL_VERSION}: upgrade the client` };
+  }
+  return undefined;
+}
 
 export type ChannelId = number;
 
@@ -110,7 +128,10 @@ export interface AckMessage {
   readonly level: AckLevel;
   /** Every delta or chunk with a sequence number up to this one. */
   readonly seq: number;
-  /** For committed: the log position at which the last of them is committed; else 0. */
+  /**
+   * For committed: the log position at which the last of them is committed, in the log the
+   * session streams (0 when that position lies in a log not yet announced by `log`); else 0.
+   */
   readonly position: number;
 }
 
@@ -135,6 +156,23 @@ export interface ChunkMessage {
   readonly checksum: number;
   readonly offset: number;
   readonly bytes: Uint8Array;
+}
+
+/**
+ * Server to client: the log this session streams changed identity (an origin keyspace's
+ * empty log became its real log at the first commit; a log rebuilt under a new id). From
+ * this message on, every position the server names is one of log `logId`, and the client
+ * now holds that log's state through `position` (0 when the server cannot map what the
+ * client holds onto the new log: it then streams the new log from its start, or sends a
+ * snapshot). Sent between transfers, never inside one, and only naming a log other than
+ * the one the session streamed so far. The client moves its cursor to (logId, position) at
+ * once, so a cursor never pairs one log's id with another log's position.
+ */
+export interface LogMessage {
+  readonly type: 'log';
+  readonly channel: ChannelId;
+  readonly logId: string;
+  readonly position: number;
 }
 
 export interface ErrorMessage {
@@ -174,7 +212,8 @@ export type SyncMessage =
   | ChunkMessage
   | ErrorMessage
   | CloseMessage
-  | PresenceMessage;
+  | PresenceMessage
+  | LogMessage;
 
 export type SyncMessageType = SyncMessage['type'];
 
@@ -188,3 +227,4 @@ export const isChunk = (m: SyncMessage): m is ChunkMessage => m.type === 'chunk'
 export const isError = (m: SyncMessage): m is ErrorMessage => m.type === 'error';
 export const isClose = (m: SyncMessage): m is CloseMessage => m.type === 'close';
 export const isPresence = (m: SyncMessage): m is PresenceMessage => m.type === 'presence';
+export const isLog = (m: SyncMessage): m is LogMessage => m.type === 'log';

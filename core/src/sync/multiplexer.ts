@@ -6,7 +6,7 @@
 import { DecodeError } from '../errors.ts';
 import { DEFAULT_SYNC_CODEC_LIMITS, decodeMessage, encodeMessage, peekFrameHeader, type SyncCodecLimits } from './codec.ts';
 import { RefuseReason, SyncErrorCode, SyncProtocolError } from './errors.ts';
-import { type ChannelId, type HelloMessage, SYNC_PROTOCOL_VERSION, type SyncMessage } from './messages.ts';
+import { type ChannelId, type HelloMessage, SYNC_PROTOCOL_VERSION, type SyncMessage, versionRefusal } from './messages.ts';
 import type { SyncSession } from './sync-session.ts';
 
 export interface MultiplexerOptions {
@@ -87,9 +87,8 @@ export class Multiplexer {
   private onHello(frame: Uint8Array, channel: ChannelId, version: number): void {
     const refuse = (reason: RefuseReason, message: string): void =>
       this.answer({ type: 'refuse', channel, reason, supportedVersion: SYNC_PROTOCOL_VERSION, message });
-    if (version > SYNC_PROTOCOL_VERSION) {
-      return refuse(RefuseReason.VersionTooNew, `protocol version ${version} is newer than this server's ${SYNC_PROTOCOL_VERSION}`);
-    }
+    const refusal = versionRefusal(version);
+    if (refusal !== undefined) return refuse(refusal.reason, refusal.message);
     let hello: SyncMessage;
     try {
       hello = decodeMessage(frame, this.limits);

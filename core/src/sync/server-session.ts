@@ -5,6 +5,13 @@
 // the in-flight budget, and acknowledges the client's changes as its shell stores and
 // commits them. It reads the log from the KeyspaceSource: a slow client costs a cursor,
 // not a queue.
+//
+// The source's log may change identity while the session streams it (the origin's empty
+// keyspace gets its real log id at its first commit). Between transfers, before anything
+// of the new log goes out, the session sends `log` (new id, position 0: a position of the
+// old log means nothing in the new one, and position 0 of any log is a lower bound of what
+// the client holds) and goes on from there: the new log's entries from its start, or a
+// snapshot when that start is compacted away.
 import type { ReplicaId } from '../clock/replica-id.ts';
 import { type DecodeError, ErrorCode, assert } from '../errors.ts';
 import { fnv1a32 } from './checksum.ts';
@@ -21,6 +28,7 @@ import {
   type SyncMessage,
   type SyncMode,
   type TransferKind,
+  versionRefusal,
 } from './messages.ts';
 import { DEFAULT_CHUNK_BYTES, decodeReplicaDelta, SessionRole, type SessionOptions, SyncSession } from './sync-session.ts';
 
@@ -56,6 +64,8 @@ export interface ServerSessionResumeState {
   readonly receivedSeq: number;
   /** The client has sent presence (so it is sent presence). */
   readonly presence?: boolean;
+  /** The log `cursor` counts in (absent in states saved before it existed: the source's). */
+  readonly logId?: string;
 }
 
 interface OutgoingTransfer {
@@ -78,8 +88,13 @@ export class ServerSyncSession extends SyncSession {
   private welcomed: boolean;
   /** A hello whose authorization the shell is still deciding. */
   private awaitingAuthorization: HelloMessage | undefined;
-  /** Invariant: once what is sent arrives, the client holds the log up to `cursor`. */
+  /** Invariant: once what is sent arrives, the client holds log `logId` up to `cursor`. */
   private cursor: number;
+  /**
+   * The log `cursor` and every position sent count in: the source's at the welcome, or
+   * the one the last `log` message named.
+   */
+  private logId: string;
   /** The head at the handshake: reaching it means the client has the server's state. */
   private targetHead: number;
   private transfer: OutgoingTransfer | undefined;
@@ -101,6 +116,7 @@ export class ServerSyncSession extends SyncSession {
     this.welcomed = false;
     this.awaitingAuthorization = undefined;
     this.cursor = 0;
+    this.logId = '';
     this.targetHead = 0;
     this.transfer = undefined;
     this.caughtUpSent = false;
@@ -132,7 +148,9 @@ export class ServerSyncSession extends SyncSession {
     if (seq <= this.committedSeq) return;
     this.committedSeq = seq;
     if (seq > this.storedSeq) this.storedSeq = seq;
-    this.send({ type: 'ack', channel: this.channel, level: 'committed', seq, position });
+    // A position of a log not announced to the client yet (see followLog) is not named.
+    const named = this.source.logId === this.logId ? position : 0;
+    this.send({ type: 'ack', channel: this.channel, level: 'committed', seq, position: named });
   }
 
   /** The shell's answer to an authorization it left 'pending'. */
@@ -158,7 +176,7 @@ export class ServerSyncSession extends SyncSession {
     if (!this.welcomed || this.closed || !this.caughtUpSent || this.transfer !== undefined) return undefined;
     if (this.flow.inflightBytes !== 0 || this.flow.ackedSeq !== this.flow.lastSeq) return undefined;
     if (this.unstored.inflightBytes !== 0 || this.committedSeq !== this.receivedSeq || this.lastPositionSent !== this.cursor) return undefined;
-    return { channel: this.channel, peer: this.peer!, cursor: this.cursor, sentSeq: this.flow.lastSeq, receivedSeq: this.receivedSeq, presence: this.presenceOpen };
+    return { channel: this.channel, peer: this.peer!, cursor: this.cursor, sentSeq: this.flow.lastSeq, receivedSeq: this.receivedSeq, presence: this.presenceOpen, logId: this.logId };
   }
 
   /** A session continuing from `resumeState()` of one that served the same source. */
@@ -168,6 +186,7 @@ export class ServerSyncSession extends SyncSession {
     s.peer = state.peer;
     s.mode = 'log';
     s.cursor = state.cursor;
+    s.logId = state.logId ?? s.source.logId;
     s.targetHead = state.cursor;
     s.caughtUpSent = true;
     s.lastPositionSent = state.cursor;
@@ -208,8 +227,10 @@ export class ServerSyncSession extends SyncSession {
   protected override undecodable(bytes: Uint8Array, error: DecodeError): boolean {
     if (this.welcomed || error.code !== ErrorCode.DecodeVersion) return false;
     const header = peekFrameHeader(bytes);
-    if (header === undefined || header.type !== 'hello' || header.version <= SYNC_PROTOCOL_VERSION) return false;
-    this.refuse(RefuseReason.VersionTooNew, `protocol version ${header.version} is newer than this server's ${SYNC_PROTOCOL_VERSION}`);
+    if (header === undefined || header.type !== 'hello') return false;
+    const refusal = versionRefusal(header.version);
+    if (refusal === undefined) return false;
+    this.refuse(refusal.reason, refusal.message);
     return true;
   }
 
@@ -220,9 +241,8 @@ export class ServerSyncSession extends SyncSession {
 
   private onHello(m: HelloMessage): void {
     const src = this.source;
-    if (m.version > SYNC_PROTOCOL_VERSION) {
-      return this.refuse(RefuseReason.VersionTooNew, `protocol version ${m.version} is newer than this server's ${SYNC_PROTOCOL_VERSION}`);
-    }
+    const refusal = versionRefusal(m.version);
+    if (refusal !== undefined) return this.refuse(refusal.reason, refusal.message);
     if (m.keyspace !== src.keyspace) return this.refuse(RefuseReason.BadKeyspace, `this session serves keyspace ${src.keyspace}, not ${m.keyspace}`);
     const allowed = this.authorize === undefined ? true : this.authorize(m.token, m.keyspace, m.replica);
     if (allowed === 'pending') {
@@ -247,7 +267,9 @@ export class ServerSyncSession extends SyncSession {
       this.startTransfer('delta', d.position, d.bytes, 0);
     } else {
       const r = m.resume;
-      const sameLog = r.logId === src.logId || (r.logId === '' && r.position === 0);
+      // Position 0 of any log holds nothing of it: resuming at 0 of this one is exact (a
+      // client that first synced the origin's empty log and left before its first commit).
+      const sameLog = r.logId === src.logId || r.position === 0;
       if (sameLog && r.position >= src.compactedThrough() && r.position <= head) {
         this.mode = 'log';
         this.cursor = r.position;
@@ -262,8 +284,9 @@ export class ServerSyncSession extends SyncSession {
       }
     }
     this.lastPositionSent = this.cursor;
+    this.logId = src.logId;
     this.targetHead = Math.max(head, this.transfer?.position ?? 0);
-    this.send({ type: 'welcome', channel: this.channel, replica: src.replicaId, logId: src.logId, head: this.targetHead, mode: this.mode, context });
+    this.send({ type: 'welcome', channel: this.channel, replica: src.replicaId, logId: this.logId, head: this.targetHead, mode: this.mode, context });
     this.setStatus(SyncStatus.Syncing);
     this.pump();
   }
@@ -289,13 +312,14 @@ export class ServerSyncSession extends SyncSession {
   /** Sends what the budget admits: the transfer's chunks first, then log entries. */
   private pump(): void {
     if (!this.welcomed || this.closed) return;
-    // At most two rounds: finish the transfer under way; if the log was compacted past
-    // where it leaves the client (or past a client that was streaming), send the snapshot.
-    for (let round = 0; round < 2; round++) {
-      if (this.transfer === undefined && this.cursor < this.source.compactedThrough()) {
-        const snap = this.source.snapshot();
-        this.startTransfer('snapshot', snap.position, snap.bytes, 0);
-      }
+    // Finish the transfer under way (its position is one of the log it started in); follow
+    // the log to a new identity; if it was compacted past where that leaves the client (or
+    // past a client that was streaming), send the snapshot.
+    if (!this.pumpTransfer()) return;
+    if (this.source.logId !== this.logId) this.followLog();
+    if (this.cursor < this.source.compactedThrough()) {
+      const snap = this.source.snapshot();
+      this.startTransfer('snapshot', snap.position, snap.bytes, 0);
       if (!this.pumpTransfer()) return;
     }
     assert(this.cursor >= this.source.compactedThrough(), 'a snapshot must reach the compaction point');
@@ -310,6 +334,19 @@ export class ServerSyncSession extends SyncSession {
         this.setStatus(SyncStatus.Synced);
       }
     }
+  }
+
+  /**
+   * The source's log is another one now: tell the client before any position of it goes
+   * out, and count from its start. Not yet caught up: the target becomes the new log's head.
+   */
+  private followLog(): void {
+    assert(this.transfer === undefined, 'the log changes identity only between transfers');
+    this.logId = this.source.logId;
+    this.cursor = 0;
+    this.lastPositionSent = 0;
+    if (!this.caughtUpSent) this.targetHead = this.source.head();
+    this.send({ type: 'log', channel: this.channel, logId: this.logId, position: 0 });
   }
 
   /** Returns true once no transfer is left. */

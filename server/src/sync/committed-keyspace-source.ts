@@ -10,7 +10,12 @@ import { type CrdtKeyspace, type CrdtLogEntry, ORIGIN_REPLICA_ID } from '../../.
 import type { KvStateMachine } from '../../../core/src/kv/state-machine.ts';
 import type { KeyspaceSource, LogEntry, PositionedBytes } from '../../../core/src/sync/keyspace-source.ts';
 
-/** logId of a keyspace no delta was committed to yet (its head is 0). */
+/**
+ * logId of a keyspace no delta was committed to yet (its head is 0). Every cluster's empty
+ * keyspace has this id, so it names no particular log: at the first commit the keyspace
+ * takes its real id (`<ks>@<raft index>`), and each session streaming it tells its client
+ * with a `log` message (server-session.ts) before any position of the real log.
+ */
 export const EMPTY_LOG_ID = 'empty';
 
 export class CommittedKeyspaceSource implements KeyspaceSource {

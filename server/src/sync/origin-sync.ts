@@ -11,7 +11,7 @@ import type { CrdtApplied } from '../../../core/src/kv/crdt-keyspaces.ts';
 import { isKeyspace } from '../../../core/src/kv/limits.ts';
 import type { KvStateMachine } from '../../../core/src/kv/state-machine.ts';
 import { RefuseReason } from '../../../core/src/sync/errors.ts';
-import type { HelloMessage } from '../../../core/src/sync/messages.ts';
+import type { HelloMessage, SyncMode } from '../../../core/src/sync/messages.ts';
 import { Multiplexer } from '../../../core/src/sync/multiplexer.ts';
 import { type Authorize, ServerSyncSession } from '../../../core/src/sync/server-session.ts';
 import { CommittedKeyspaceSource } from './committed-keyspace-source.ts';
@@ -80,6 +80,11 @@ export class OriginSync {
   /** Deltas committed and acknowledged (for metrics and tests). */
   committedDeltas = 0;
   committedBatches = 0;
+  /**
+   * Sessions welcomed, by how they were brought up to date. A reconnect that gets a
+   * snapshot instead of the log tail costs the whole state (metrics and tests).
+   */
+  readonly welcomes: Record<SyncMode, number> = { log: 0, snapshot: 0, context: 0 };
 
   constructor(options: OriginSyncOptions) {
     this.node = options.node;
@@ -302,6 +307,7 @@ export class OriginConnection {
         if (e.kind === 'deliver') this.sync.enqueue(this, s, e.seq, e.bytes, e.from);
         else if (e.kind === 'presence') this.sync.presence.fromSession(s, e.peer, e.state, e.first);
         else if (e.kind === 'closed') this.sync.sessionEnded(s);
+        else if (e.kind === 'status' && e.status === 'syncing' && s.mode !== undefined) this.sync.welcomes[s.mode]++;
       }
     }
     for (const f of this.mux.takeFrames()) this.sink.send(f);

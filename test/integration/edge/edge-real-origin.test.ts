@@ -114,8 +114,9 @@ describe('edge replicas syncing through a real 3-node origin cluster', () => {
     const ghostUrl = (region: string): string => `ws://127.0.0.1:${dev!.port}/v1/sync?ks=ghost&region=${region}`;
     const [a, b, c] = [new EdgeClient(451, 'ghost'), new EdgeClient(452, 'ghost'), new EdgeClient(453, 'ghost')];
     clients.push(a, b, c);
-    // The keyspace has a commit at the origin before eu links to it: eu's link then holds a
-    // cursor on the origin's log (not on its empty log, which a restart resumes by snapshot).
+    // The keyspace has a commit at the origin before eu links to it, so eu's link holds a
+    // cursor on the origin's real log from its first session (a link that first synced the
+    // empty log follows it there too, by the `log` message: edge-origin-log-id.test.ts).
     await c.connect(ghostUrl('us'));
     await waitFor(() => c.synced, 20_000, 'c synced');
     c.host.replica.put('pre', 0);

@@ -47,3 +47,17 @@ export function checkNoProtocolErrors(server: ServerHost, clients: readonly Clie
   for (const c of clients) for (const e of c.errors) out.push(`client ${c.replica.id} session error ${e.code}: ${e.message}`);
   return out;
 }
+
+/**
+ * Safety, for a log that is `emptyLogId` until its first entry: no cursor a client
+ * persisted ever paired that id with a position of the real log (a reconnect would then
+ * be sent a whole snapshot, or, with a log that reused positions, skip entries).
+ */
+export function checkCursorsInOneLog(clients: readonly ClientHost[], emptyLogId: string): string[] {
+  const out: string[] = [];
+  for (const c of clients) {
+    for (const cur of c.cursors) if (cur.logId === emptyLogId && cur.position !== 0) out.push(`client ${c.replica.id} persisted cursor (${cur.logId}, ${cur.position})`);
+    c.cursors.length = 0;
+  }
+  return out;
+}

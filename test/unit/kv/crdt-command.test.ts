@@ -5,7 +5,7 @@ import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { Replica } from '../../../core/src/doc/replica.ts';
 import { DecodeError } from '../../../core/src/errors.ts';
 import { decodeCommand, encodeCommand, MAX_CRDT_DELTAS } from '../../../core/src/kv/command-codec.ts';
-import type { CrdtApplied } from '../../../core/src/kv/crdt-keyspaces.ts';
+import { type CrdtApplied, newLogId } from '../../../core/src/kv/crdt-keyspaces.ts';
 import { KvLimitError } from '../../../core/src/kv/errors.ts';
 import { decodeSnapshot, encodeSnapshot, restoreSnapshot } from '../../../core/src/kv/snapshot.ts';
 import { KvStateMachine } from '../../../core/src/kv/state-machine.ts';
@@ -57,7 +57,7 @@ describe('crdt keyspaces in the state machine', () => {
     ]);
     expect(out.map((o) => o.result.status)).toEqual(['ok', 'ok', 'ok']);
     const ks = sm.crdtKeyspace('docs')!;
-    expect(ks.logId).toBe('docs@1');
+    expect(ks.logId).toBe(newLogId('docs', 1, a.bytes[0]!));
     expect(ks.position).toBe(3 * MAX_CRDT_DELTAS + 2);
     expect(seen.map((a) => a.ks)).toEqual(['docs', 'docs']); // one per command
     expect(seen.flatMap((a) => a.entries).map((e) => [e.position, e.origin])).toEqual([
@@ -90,6 +90,34 @@ describe('crdt keyspaces in the state machine', () => {
     sm2.apply({ type: 'crdt', ks: 'k1', deltas: [{ origin: 6, bytes: deltas(6, (r) => r.put('z', 1)).bytes[0]! }] }, 1);
     restoreSnapshot(sm2, other, snap);
     expect(stateOf(sm2.crdtKeyspace('k1')!.replica)).toEqual(stateOf(a.replica));
-    expect(sm2.crdtKeyspace('k1')!.logId).toBe('k1@4');
+    expect(sm2.crdtKeyspace('k1')!.logId).toMatch(/^k1@4\.[0-9a-f]{8}$/);
+  });
+
+  it('a first command whose deltas are all skipped creates no keyspace: a node restarted before the next gets the same log id', () => {
+    const good = deltas(8, (r) => r.put('k', 1)).bytes[0]!;
+    const bad = { type: 'crdt', ks: 'late', deltas: [{ origin: 8, bytes: new Uint8Array([1, 2, 3]) }] } as const;
+    const next = { type: 'crdt', ks: 'late', deltas: [{ origin: 8, bytes: good }] } as const;
+    const steady = new KvStateMachine(new MemoryKvStorage());
+    steady.apply(bad, 2);
+    expect(steady.crdtKeyspace('late')).toBeUndefined();
+    steady.apply(next, 5);
+    const storage = new MemoryKvStorage();
+    new KvStateMachine(storage).apply(bad, 2);
+    const restarted = new KvStateMachine(storage);
+    restarted.apply(next, 5);
+    expect(steady.crdtKeyspace('late')!.logId).toBe(newLogId('late', 5, good));
+    expect(restarted.crdtKeyspace('late')!.logId).toBe(newLogId('late', 5, good));
+  });
+
+  it('two fresh clusters whose first commits share a Raft index give the keyspace different log ids', () => {
+    const first = (id: number): KvStateMachine => {
+      const sm = new KvStateMachine(new MemoryKvStorage());
+      sm.apply({ type: 'crdt', ks: 'docs', deltas: [{ origin: id, bytes: deltas(id, (r) => r.put('k', 1)).bytes[0]! }] }, 3);
+      return sm;
+    };
+    const [a, b] = [first(21), first(22)];
+    expect(a.crdtKeyspace('docs')!.logId).toMatch(/^docs@3\./);
+    expect(b.crdtKeyspace('docs')!.logId).toMatch(/^docs@3\./);
+    expect(a.crdtKeyspace('docs')!.logId).not.toBe(b.crdtKeyspace('docs')!.logId);
   });
 });

@@ -5,9 +5,10 @@ import { CausalContext } from '../../../core/src/clock/causal-context.ts';
 import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { Replica } from '../../../core/src/doc/replica.ts';
 import { DecodeError, ErrorCode } from '../../../core/src/errors.ts';
-import { decodeMessage, encodeMessage, peekFrameHeader } from '../../../core/src/sync/codec.ts';
+import { decodeMessage, encodeMessage, MAX_LOG_ID_BYTES, peekFrameHeader } from '../../../core/src/sync/codec.ts';
+import { Writer } from '../../../core/src/codec/writer.ts';
 import { RefuseReason, SyncErrorCode } from '../../../core/src/sync/errors.ts';
-import { SYNC_PROTOCOL_VERSION, type SyncMessage } from '../../../core/src/sync/messages.ts';
+import { MIN_SYNC_PROTOCOL_VERSION, SYNC_PROTOCOL_VERSION, type SyncMessage } from '../../../core/src/sync/messages.ts';
 import { SeededRandom } from '../../support/sync-random.ts';
 
 const r1 = 1 as ReplicaId;
@@ -32,6 +33,8 @@ function sampleMessages(): SyncMessage[] {
     { type: 'chunk', channel: 2, seq: 3, kind: 'snapshot', position: 50, totalBytes: 10, checksum: 123456, offset: 4, bytes: new Uint8Array([1, 2, 3]) },
     { type: 'error', channel: 2, code: SyncErrorCode.OutOfOrder, message: 'seq 3, expected 2' },
     { type: 'close', channel: 2, message: 'bye' },
+    { type: 'log', channel: 2, logId: 'docs@17', position: 0 },
+    { type: 'log', channel: 5, logId: 'x'.repeat(MAX_LOG_ID_BYTES), position: 2 ** 53 - 1 },
   ];
 }
 
@@ -58,14 +61,42 @@ describe('sync codec', () => {
     })();
     expect(err).toBeInstanceOf(DecodeError);
     expect((err as DecodeError).code).toBe(ErrorCode.DecodeVersion);
-    expect((err as DecodeError).message).toMatch(/version 2 is not supported/);
-    expect(peekFrameHeader(bytes)).toEqual({ version: 2, type: 'hello', channel: 3 });
+    expect((err as DecodeError).message).toMatch(new RegExp(`version ${SYNC_PROTOCOL_VERSION + 1} is not supported`));
+    expect(peekFrameHeader(bytes)).toEqual({ version: SYNC_PROTOCOL_VERSION + 1, type: 'hello', channel: 3 });
+  });
+
+  it('rejects a log message without a log id, with a too long one, truncated or with trailing bytes; and frames older than its oldest version', () => {
+    const frame = (version: number, body: (w: Writer) => void): Uint8Array => {
+      const w = new Writer(64);
+      w.u8(version);
+      w.u8(11);
+      w.varuint(1);
+      body(w);
+      return w.finish();
+    };
+    const code = (bytes: Uint8Array): string => {
+      try {
+        decodeMessage(bytes);
+      } catch (e) {
+        expect(e).toBeInstanceOf(DecodeError);
+        return (e as DecodeError).code;
+      }
+      return 'decoded';
+    };
+    const v = SYNC_PROTOCOL_VERSION;
+    expect(code(frame(v, (w) => { w.string('ks@4'); w.varuint(0); }))).toBe('decoded');
+    expect(code(frame(v, (w) => { w.string(''); w.varuint(0); }))).toBe(ErrorCode.DecodeInvalid);
+    expect(code(frame(v, (w) => { w.string('x'.repeat(MAX_LOG_ID_BYTES + 1)); w.varuint(0); }))).toBe(ErrorCode.DecodeTooLarge);
+    expect(code(frame(v, (w) => w.string('ks@4')))).toBe(ErrorCode.DecodeTruncated);
+    expect(code(frame(v, (w) => { w.string('ks@4'); w.varuint(0); w.u8(0); }))).not.toBe('decoded');
+    expect(code(frame(MIN_SYNC_PROTOCOL_VERSION - 1, (w) => { w.string('ks@4'); w.varuint(0); }))).toBe(ErrorCode.DecodeVersion);
+    expect(() => encodeMessage({ type: 'log', channel: 1, logId: '', position: 0 })).toThrow();
   });
 
   it('rejects trailing bytes, unknown types and chunks that overflow their transfer', () => {
     const ack = encodeMessage({ type: 'ack', channel: 1, level: 'stored', seq: 1, position: 0 });
     expect(() => decodeMessage(new Uint8Array([...ack, 0]))).toThrow(DecodeError);
-    expect(() => decodeMessage(new Uint8Array([1, 99, 1]))).toThrow(/unknown sync message type/);
+    expect(() => decodeMessage(new Uint8Array([SYNC_PROTOCOL_VERSION, 99, 1]))).toThrow(/unknown sync message type/);
     const chunk = encodeMessage({ type: 'chunk', channel: 1, seq: 1, kind: 'snapshot', position: 1, totalBytes: 3, checksum: 0, offset: 2, bytes: new Uint8Array([1, 2]) });
     expect(() => decodeMessage(chunk)).toThrow(/does not fit/);
     const seq0 = encodeMessage({ type: 'delta', channel: 1, seq: 0, position: 0, bytes: new Uint8Array([1]) });

@@ -8,7 +8,7 @@ import { ClientSyncState } from '../../../core/src/sync/client-state.ts';
 import { decodeMessage, encodeMessage } from '../../../core/src/sync/codec.ts';
 import { RefuseReason, SyncErrorCode, SyncProtocolError } from '../../../core/src/sync/errors.ts';
 import { MemoryKeyspaceLog } from '../../../core/src/sync/memory-keyspace-log.ts';
-import { SYNC_PROTOCOL_VERSION, type HelloMessage, type SyncMessage } from '../../../core/src/sync/messages.ts';
+import { MIN_SYNC_PROTOCOL_VERSION, SYNC_PROTOCOL_VERSION, type HelloMessage, type SyncMessage } from '../../../core/src/sync/messages.ts';
 import { Multiplexer } from '../../../core/src/sync/multiplexer.ts';
 import { ServerSyncSession } from '../../../core/src/sync/server-session.ts';
 import { ClientHost, Link, ServerHost, messagesOf, settle } from '../../support/sync-harness.ts';
@@ -85,13 +85,40 @@ describe('sync handshake', () => {
     mux.receive(encodeMessage(hello({ version: SYNC_PROTOCOL_VERSION + 1 })));
     const m = refusal(mux.takeFrames().map((f) => decodeMessage(f)));
     expect(m).toMatchObject({ reason: RefuseReason.VersionTooNew, supportedVersion: SYNC_PROTOCOL_VERSION });
-    expect((m as { message: string }).message).toMatch(/version 2 is newer than this server's 1/);
+    expect((m as { message: string }).message).toMatch(new RegExp(`version ${SYNC_PROTOCOL_VERSION + 1} is newer than this server's ${SYNC_PROTOCOL_VERSION}`));
 
     const session = new ServerSyncSession({ channel: 1, source: server.log });
     session.receive(encodeMessage(hello({ version: SYNC_PROTOCOL_VERSION + 1 })));
     expect(refusal(session.takeMessages())).toMatchObject({ reason: RefuseReason.VersionTooNew });
     expect(session.error?.code).toBe(SyncErrorCode.Refused);
     expect(session.error?.reason).toBe(RefuseReason.VersionTooNew);
+  });
+
+  it('refuses a hello older than its oldest version (version-too-old); a client reports an old server refusing it clearly', () => {
+    const server = new ServerHost(100);
+    const old = hello({ version: MIN_SYNC_PROTOCOL_VERSION - 1 });
+    const mux = new Multiplexer({ accept: (h) => server.accept(h) });
+    mux.receive(encodeMessage(old));
+    const m = refusal(mux.takeFrames().map((f) => decodeMessage(f)));
+    expect(m).toMatchObject({ reason: RefuseReason.VersionTooOld, supportedVersion: SYNC_PROTOCOL_VERSION });
+    expect((m as { message: string }).message).toMatch(/older than this server's oldest.*upgrade the client/);
+
+    const session = new ServerSyncSession({ channel: 1, source: server.log });
+    session.receive(encodeMessage(old));
+    expect(refusal(session.takeMessages())).toMatchObject({ reason: RefuseReason.VersionTooOld });
+    expect(session.error?.reason).toBe(RefuseReason.VersionTooOld);
+
+    // A server of the previous version refuses our hello in a frame of its own version.
+    const client = new ClientHost(1);
+    const link = new Link([server]);
+    const cs = client.open(link.clientMux);
+    const oldRefusal = encodeMessage({ type: 'refuse', channel: cs.channel, reason: RefuseReason.VersionTooNew, supportedVersion: 1, message: 'protocol version 2 is newer than this server\'s 1' });
+    oldRefusal[0] = MIN_SYNC_PROTOCOL_VERSION - 1;
+    cs.receive(oldRefusal);
+    expect(cs.error?.code).toBe(SyncErrorCode.Refused);
+    expect(cs.error?.reason).toBe(RefuseReason.VersionTooNew);
+    expect(cs.error?.message).toMatch(/server speaks sync protocol version 1/);
+    expect(cs.takeMessages().filter((x) => x.type === 'error')).toHaveLength(0); // nothing sent back to an old server
   });
 
   it('refuses an unauthorized token, an unknown keyspace and a keyspace the session does not serve', () => {

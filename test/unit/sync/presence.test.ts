@@ -11,7 +11,7 @@ import { ClientSyncSession } from '../../../core/src/sync/client-session.ts';
 import { ClientSyncState } from '../../../core/src/sync/client-state.ts';
 import { decodeMessage, encodeMessage, MAX_PRESENCE_BYTES } from '../../../core/src/sync/codec.ts';
 import { MemoryKeyspaceLog } from '../../../core/src/sync/memory-keyspace-log.ts';
-import type { PresenceMessage, SyncMessage } from '../../../core/src/sync/messages.ts';
+import { SYNC_PROTOCOL_VERSION, type PresenceMessage, type SyncMessage } from '../../../core/src/sync/messages.ts';
 import {
   decodePresenceState,
   encodePresenceState,
@@ -64,7 +64,7 @@ describe('presence message codec', () => {
 
   const frame = (body: (w: Writer) => void): Uint8Array => {
     const w = new Writer(64);
-    w.u8(1);
+    w.u8(SYNC_PROTOCOL_VERSION);
     w.u8(10);
     w.varuint(1);
     body(w);
