@@ -97,3 +97,4 @@ export interface SetApi {
   values(key: string): Promise<JsonValue[]>;
   has(key: string, value: JsonValue): Promise<boolean>;
 }
+

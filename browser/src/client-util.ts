@@ -25,6 +25,20 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, message: string)
   }
 }
 
+/**
+ * Calls `offline` and `online` on the target's `offline`/`online` events (a browser's
+ * window); returns what stops following them. Without a target, nothing is followed.
+ */
+export function followNetworkEvents(target: EventTarget | null | undefined, offline: () => void, online: () => void): () => void {
+  if (target === null || target === undefined) return () => {};
+  target.addEventListener('offline', offline);
+  target.addEventListener('online', online);
+  return () => {
+    target.removeEventListener('offline', offline);
+    target.removeEventListener('online', online);
+  };
+}
+
 export function bytesToHex(b: Uint8Array): string {
   let s = '';
   for (const x of b) s += x.toString(16).padStart(2, '0');

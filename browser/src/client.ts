@@ -21,8 +21,9 @@ import { LocalStore } from './local-store.ts';
 import type { PresenceListener } from './presence.ts';
 import { TabPresence } from './tab-presence.ts';
 import { platformTabEnvironment, TabCoordinator, type TabHooks, TabRole } from './tab-coordinator.ts';
+import { counterApi, setApi } from './client-apis.ts';
 import type { ConnectOptions, CounterApi, DeleteOptions, OperationOptions, PresenceApi, SetApi, StatusEvent } from './client-options.ts';
-import { bytesToHex, callListener, levelOf, monotonicMs, withTimeout } from './client-util.ts';
+import { bytesToHex, callListener, followNetworkEvents, levelOf, monotonicMs, withTimeout } from './client-util.ts';
 import { type ClientMetrics, MetricsRecorder } from './metrics.ts';
 import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
 import { MemoryStorage } from './storage/memory-storage.ts';
@@ -123,20 +124,9 @@ export class NeuroplexClient {
       } else void this.storeLocal(replica.encodeDelta(delta));
       this.peers.forward(delta);
     });
-    this.counter = {
-      create: async (key) => this.timedWrite(() => this.replica.counter(key).increment(0)),
-      increment: async (key, by = 1) => this.timedWrite(() => this.replica.counter(key).increment(by)),
-      decrement: async (key, by = 1) => this.timedWrite(() => this.replica.counter(key).decrement(by)),
-      value: async (key) => this.replica.counter(key).value,
-      handle: (key) => this.replica.counter(key),
-    };
-    const setFn = (key: string, value: JsonValue, opts?: OperationOptions): Promise<void> => this.setRegister(key, value, opts);
-    this.set = Object.assign(setFn, {
-      add: async (key: string, value: JsonValue) => this.timedWrite(() => this.replica.set(key).add(value)),
-      remove: async (key: string, value: JsonValue) => this.timedWrite(() => this.replica.set(key).remove(value)),
-      values: async (key: string) => this.replica.set(key).values(),
-      has: async (key: string, value: JsonValue) => this.replica.set(key).has(value),
-    });
+    const timedWrite = (op: () => unknown): Promise<void> => this.recorder.time('causal', () => this.write(op));
+    this.counter = counterApi(replica, timedWrite);
+    this.set = setApi(replica, timedWrite, (key, value, opts) => this.setRegister(key, value, opts));
   }
 
   /**
@@ -168,7 +158,12 @@ export class NeuroplexClient {
     }
     if (tabs === undefined || tabs.role === TabRole.Owner) client.connection.start();
     tabs?.attach(client.tabHooks());
-    client.followNetwork(options.networkEvents === undefined ? (globalThis as { window?: EventTarget }).window : options.networkEvents);
+    const network = options.networkEvents === undefined ? (globalThis as { window?: EventTarget }).window : options.networkEvents;
+    client.unfollowNetwork = followNetworkEvents(
+      network,
+      () => client.connection.pause(),
+      () => client.connection.resume(),
+    );
     return client;
   }
 
@@ -367,10 +362,6 @@ export class NeuroplexClient {
     });
   }
 
-  private timedWrite(op: () => unknown): Promise<void> {
-    return this.recorder.time('causal', () => this.write(op));
-  }
-
   private remoteApplied(delta: Delta<MapStore>, changed: readonly ChangeEvent[]): void {
     this.recorder.remoteApplied(
       changed.map((e) => e.key),
@@ -454,18 +445,6 @@ export class NeuroplexClient {
     if (this.tabs?.role === TabRole.Owner) this.tabs.broadcastStatus({ status: e.status, unacknowledged: e.unacknowledged, url: this.connection.connectedUrl });
     for (const l of this.statusListeners) callListener(l, e, this.onError);
     if (e.unacknowledged === 0 && this.flushWaiters.length > 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
-  }
-
-  private followNetwork(target: EventTarget | null | undefined): void {
-    if (target === null || target === undefined) return;
-    const offline = (): void => this.connection.pause();
-    const online = (): void => this.connection.resume();
-    target.addEventListener('offline', offline);
-    target.addEventListener('online', online);
-    this.unfollowNetwork = () => {
-      target.removeEventListener('offline', offline);
-      target.removeEventListener('online', online);
-    };
   }
 
   private checkOpen(): void {
