@@ -121,7 +121,7 @@ describe('replica snapshots', () => {
         // And the copy's own snapshot loads back to the same again.
         expect(describe_(Replica.decode(copy.encode(), { replicaId: 2 as ReplicaId }))).toBe(describe_(copy));
       }),
-      { numRuns: 300 },
+      { numRuns: 300, seed: 11 },
     );
   });
 
@@ -141,7 +141,14 @@ describe('replica snapshots', () => {
         expect(visible(tab)).toBe(visible(b));
         expect(tab.contextOf().equals(b.contextOf())).toBe(true);
       }),
-      { numRuns: 200 },
+      {
+        numRuns: 200,
+        seed: 12,
+        // Found by a random seed: a list removed (at the map) before its insert arrived is,
+        // in the snapshot, a store holding only that removal, which was forwarded as an
+        // empty sequence delta the decoder refuses.
+        examples: [[[{ op: 3, key: 2, v: 0 }, { op: 0, key: 0, v: 0 }, { op: 6, key: 2, v: 111 }, { op: 0, key: 0, v: 0 }, { op: 7, key: 0, v: 693 }]]],
+      },
     );
   });
 
@@ -154,7 +161,7 @@ describe('replica snapshots', () => {
         expect(visible(copy)).toBe(visible(b));
         expect(copy.contextOf().equals(b.contextOf())).toBe(true);
       }),
-      { numRuns: 100 },
+      { numRuns: 100, seed: 13 },
     );
   });
 

@@ -135,7 +135,7 @@ export function writeStore(w: Writer, store: DotStore, table: ReplicaTable, stat
       return;
     }
     case CrdtType.Map: {
-      const fields = (store as MapStore).fields;
+      const fields = stateForm ? (store as MapStore).fields : deltaFields((store as MapStore).fields);
       w.varuint(fields.size);
       for (const [name, stores] of fields) {
         w.string(name);
@@ -160,14 +160,57 @@ export function writeStore(w: Writer, store: DotStore, table: ReplicaTable, stat
         writeSequenceDelta(w, seq.kind, { items: seq.seq.pending, deleteDots: NO_DOTS, deletedIds: NO_DOTS });
         return;
       }
-      // A state-mode store in a delta (a state snapshot a peer received and now forwards to
-      // other tabs or streams) travels as its delta since nothing: every item, deletion and
-      // waiting item it holds, in delta form.
-      const delta = seq.delta ?? seq.since(NO_DOTS)?.delta ?? { items: [], deleteDots: NO_DOTS, deletedIds: NO_DOTS };
-      writeSequenceDelta(w, seq.kind, delta);
+      writeSequenceDelta(w, seq.kind, sequenceDeltaOf(seq));
       return;
     }
     default:
       throw new AssertionError(`no codec for store type ${store.type}`);
   }
+}
+
+const NO_SEQUENCE_DELTA = { items: [], deleteDots: NO_DOTS, deletedIds: NO_DOTS };
+
+/**
+ * A sequence store in delta form. A state-mode store in a delta (a state snapshot a peer
+ * received and now forwards to other tabs or streams) travels as its delta since nothing:
+ * every item, deletion and waiting item it holds.
+ */
+function sequenceDeltaOf(seq: SequenceStore<unknown>): NonNullable<SequenceStore<unknown>['delta']> {
+  return seq.delta ?? seq.since(NO_DOTS)?.delta ?? NO_SEQUENCE_DELTA;
+}
+
+/**
+ * Whether a store is nothing in delta form. Only a state-mode text or list can be (alone or
+ * in nested maps): one that holds just ids removed before they arrived, which the delta's
+ * removal records carry. A delta never carries an empty store (the decoder refuses one).
+ */
+function emptyInDelta(store: DotStore): boolean {
+  if (store.type === CrdtType.Text || store.type === CrdtType.List) {
+    const seq = store as SequenceStore<unknown>;
+    if (seq.delta !== undefined) return false;
+    const d = sequenceDeltaOf(seq);
+    return d.items.length === 0 && d.deleteDots.isEmpty;
+  }
+  if (store.type === CrdtType.Map) {
+    for (const stores of (store as MapStore).fields.values()) if (!stores.every(emptyInDelta)) return false;
+    return true;
+  }
+  return false;
+}
+
+/** A map's fields as a delta carries them: stores that are nothing in delta form left out. */
+function deltaFields(fields: ReadonlyMap<string, readonly DotStore[]>): ReadonlyMap<string, readonly DotStore[]> {
+  let kept: Map<string, readonly DotStore[]> | undefined;
+  for (const [name, stores] of fields) {
+    const nonEmpty = stores.some(emptyInDelta) ? stores.filter((s) => !emptyInDelta(s)) : stores;
+    if (nonEmpty !== stores && kept === undefined) {
+      kept = new Map();
+      for (const [n, s] of fields) {
+        if (n === name) break;
+        kept.set(n, s);
+      }
+    }
+    if (kept !== undefined && nonEmpty.length > 0) kept.set(name, nonEmpty);
+  }
+  return kept ?? fields;
 }
