@@ -329,6 +329,11 @@ export class SimNode {
     if (rn === null) return false;
     const applied = rn.raft.raftLog.applied;
     if (applied <= this.storage.snapshot().metadata.index + 1 || applied > this.storage.lastIndex()) return false;
+    // Asynchronous writes: entries are applied while the hard state that commits them may
+    // still be in flight. A real shell's snapshot record follows that hard state in its
+    // write-ahead log, so a durable snapshot never outruns the durable commit index; here
+    // the snapshot is durable at once, so it waits until the commit index on disk covers it.
+    if (applied > this.storage.initialState().hardState.commit) return false;
     this.storage.createSnapshot(applied, rn.confStateAt(applied), this.kv.snapshot());
     const compactTo = applied - keepEntries;
     if (compactTo > this.storage.firstIndex() - 1) {
