@@ -134,6 +134,7 @@ export class RaftNode implements OriginNode {
       heartbeatTimeoutTicks: 1,
       checkQuorum: true,
       preVote: true,
+      asyncStorageWrites: true, // the driver takes Readys while earlier writes sync (raft-driver.ts)
     });
     let node: RaftNode | undefined;
     const transport = new PeerTransport({
