@@ -115,9 +115,8 @@ class Simulation {
       applying: (node, e) => this.checkDurable(node, e),
       trace: (line) => this.trace(line),
     };
-    const voters: number[] = [];
     const n = r.range(3, 7);
-    for (let id = 1; id <= n; id++) voters.push(id);
+    const voters = Array.from({ length: n }, (_, k) => k + 1);
     this.foundingVoters = n;
     // Drawn only in the asynchronous mode, so a seed's synchronous run stays as it was.
     this.maxWriteDelayTicks = o.asyncWrites === true ? r.pick([1, 3, 8, 20]) : null;
@@ -142,15 +141,6 @@ class Simulation {
     let holders = 0;
     for (const n of this.nodes.values()) if (n.holds(e.index, e.term)) holders++;
     this.checker.onApplyDurability(node, e, holders, Math.floor(this.foundingVoters / 2) + 1);
-  }
-
-  private overlapTotals(): { readies: number; crashes: number } {
-    const t = { readies: 0, crashes: 0 };
-    for (const n of this.nodes.values()) {
-      t.readies += n.overlap.readies;
-      t.crashes += n.overlap.crashes;
-    }
-    return t;
   }
 
   private newNode(id: number): SimNode {
@@ -213,7 +203,7 @@ class Simulation {
       ticks: this.now,
       messages: this.net.sent,
       asyncWrites: this.maxWriteDelayTicks !== null,
-      overlap: this.overlapTotals(),
+      overlap: [...this.nodes.values()].reduce((t, n) => ({ readies: t.readies + n.overlap.readies, crashes: t.crashes + n.overlap.crashes }), { readies: 0, crashes: 0 }),
     };
   }
 
