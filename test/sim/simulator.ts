@@ -3,7 +3,7 @@
 // state, membership changes, leader transfers, snapshots) and then a healed liveness phase
 // in which the cluster must elect a leader and finish every client request within a bound.
 // Safety is checked at every step (checkers/raft-safety.ts), linearizability at the end.
-import { ConfChangeType, InvalidConfChangeError, ProposalDroppedError, StateType, bootstrapMemoryStorage } from '../../core/src/raft/index.ts';
+import { type Entry, ConfChangeType, InvalidConfChangeError, ProposalDroppedError, StateType, bootstrapMemoryStorage } from '../../core/src/raft/index.ts';
 import { Prng } from '../../core/src/testing/prng.ts';
 import { checkHistory } from './checkers/linearizability.ts';
 import { RaftSafetyChecker, type Violation } from './checkers/raft-safety.ts';
@@ -17,6 +17,11 @@ export interface SimOptions {
   faultTicks?: number;
   /** Liveness bound after healing. */
   livenessTicks?: number;
+  /**
+   * Asynchronous storage writes: each node's writes become durable after a seeded random
+   * delay while it takes later Readys (sim-node.ts).
+   */
+  asyncWrites?: boolean;
 }
 
 export interface SimResult {
@@ -27,6 +32,9 @@ export interface SimResult {
   trace: string[];
   ticks: number;
   messages: number;
+  asyncWrites: boolean;
+  /** Asynchronous mode: Readys taken while the node had writes in flight, crashes that lost some. */
+  overlap: { readies: number; crashes: number };
 }
 
 type Payload = { raft: Uint8Array } | { req: ClientRequest } | { resp: ClientResponse };
@@ -61,8 +69,13 @@ class Simulation {
   private readonly raftOpts: RaftOptions;
   private readonly faultTicks: number;
   private readonly livenessTicks: number;
-  private readonly p: { crash: number; partition: number; conf: number; transfer: number; snapshot: number; slowDisk: number };
+  private p: { crash: number; partition: number; conf: number; transfer: number; snapshot: number; slowDisk: number };
   private readonly env: NodeEnv;
+  /** Set once a membership change is proposed: the durability check stops then. */
+  private membershipChanged = false;
+  private readonly foundingVoters: number;
+  /** Asynchronous storage writes: the longest write delay in ticks; null in the synchronous mode. */
+  private readonly maxWriteDelayTicks: number | null;
 
   constructor(o: SimOptions) {
     this.seed = o.seed;
@@ -99,18 +112,40 @@ class Simulation {
       sendRaft: (from, to, bytes) => this.net.send(this.now, from, to, { raft: bytes }),
       reply: (from, to, resp) => this.net.send(this.now, from, to, { resp }),
       checker: this.checker,
+      applying: (node, e) => this.checkDurable(node, e),
       trace: (line) => this.trace(line),
     };
-    const voters: number[] = [];
     const n = r.range(3, 7);
-    for (let id = 1; id <= n; id++) voters.push(id);
+    const voters = Array.from({ length: n }, (_, k) => k + 1);
+    this.foundingVoters = n;
+    // Drawn only in the asynchronous mode, so a seed's synchronous run stays as it was.
+    this.maxWriteDelayTicks = o.asyncWrites === true ? r.pick([1, 3, 8, 20]) : null;
+    // Crashes with writes in flight are what this mode must survive: more of them.
+    if (o.asyncWrites === true) this.p.crash = r.pick([0.006, 0.02, 0.04]);
     for (const id of voters) {
-      const node = new SimNode(id, this.env, this.raftOpts);
+      const node = this.newNode(id);
       bootstrapMemoryStorage(node.storage, voters);
       node.start(this.prng);
       this.nodes.set(id, node);
     }
-    this.trace(`seed ${o.seed}: ${n} voters, faults ${JSON.stringify(this.faults)}, raft ${JSON.stringify(this.raftOpts)}, p ${JSON.stringify(this.p)}`);
+    const writes = this.maxWriteDelayTicks === null ? '' : `, async writes (delay <= ${this.maxWriteDelayTicks} ticks)`;
+    this.trace(`seed ${o.seed}: ${n} voters, faults ${JSON.stringify(this.faults)}, raft ${JSON.stringify(this.raftOpts)}, p ${JSON.stringify(this.p)}${writes}`);
+  }
+
+  /**
+   * Durability while the membership has not changed: an applied entry is on a quorum of
+   * the founding voters' disks (the leader's own unpersisted copy must not count).
+   */
+  private checkDurable(node: number, e: Entry): void {
+    if (this.membershipChanged) return;
+    let holders = 0;
+    for (const n of this.nodes.values()) if (n.holds(e.index, e.term)) holders++;
+    this.checker.onApplyDurability(node, e, holders, Math.floor(this.foundingVoters / 2) + 1);
+  }
+
+  private newNode(id: number): SimNode {
+    const disk = this.maxWriteDelayTicks === null ? null : { prng: this.prng.fork(), maxDelayTicks: this.maxWriteDelayTicks };
+    return new SimNode(id, this.env, this.raftOpts, disk);
   }
 
   private trace(line: string): void {
@@ -167,6 +202,8 @@ class Simulation {
       trace: this.traceBuf.slice(),
       ticks: this.now,
       messages: this.net.sent,
+      asyncWrites: this.maxWriteDelayTicks !== null,
+      overlap: [...this.nodes.values()].reduce((t, n) => ({ readies: t.readies + n.overlap.readies, crashes: t.crashes + n.overlap.crashes }), { readies: 0, crashes: 0 }),
     };
   }
 
@@ -309,9 +346,10 @@ class Simulation {
       if (err instanceof ProposalDroppedError || err instanceof InvalidConfChangeError) return;
       throw err;
     }
+    this.membershipChanged = true;
     this.trace(`t=${this.now} n${leader.id} proposes ${['add-voter', 'add-learner', 'remove'][cc.type]} n${cc.nodeId}`);
     if (cc.type === ConfChangeType.AddLearner && !this.nodes.has(cc.nodeId)) {
-      const node = new SimNode(cc.nodeId, this.env, this.raftOpts);
+      const node = this.newNode(cc.nodeId);
       node.start(this.prng);
       this.nodes.set(cc.nodeId, node);
     }
@@ -358,7 +396,7 @@ class Simulation {
 }
 
 export function formatFailure(r: SimResult): string {
-  const lines = [`seed ${r.seed} FAILED (${r.violations.length} violation(s)); replay: npm run sim -- --seeds 1 --start ${r.seed}`];
+  const lines = [`seed ${r.seed} FAILED (${r.violations.length} violation(s)); replay: npm run sim -- --seeds 1 --start ${r.seed}${r.asyncWrites ? ' --async' : ''}`];
   for (const v of r.violations) lines.push(`  ${v.kind}: ${v.message}`);
   lines.push('  trace (last events):');
   for (const t of r.trace) lines.push(`    ${t}`);

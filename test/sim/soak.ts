@@ -1,5 +1,6 @@
-// `npm run soak:raft -- --minutes M [--start S] [--ticks T]`: runs consecutive seeds for M
-// minutes with a progress bar; prints every failing seed with its trace, exits 1 if any.
+// `npm run soak:raft -- --minutes M [--start S] [--ticks T] [--async]`: runs consecutive seeds
+// for M minutes with a progress bar; prints every failing seed with its trace, exits 1 if any.
+// --async: the nodes use asynchronous storage writes.
 import { formatFailure, runSimulation } from './simulator.ts';
 
 function arg(name: string, fallback: number): number {
@@ -14,6 +15,7 @@ const minutes = arg('minutes', 1);
 const start = arg('start', Math.floor(Date.now() / 1000) % 1_000_000_000);
 const faultTicks = arg('ticks', 1500);
 const budgetMs = minutes * 60_000;
+const asyncWrites = process.argv.includes('--async');
 const t0 = Date.now();
 const failed: number[] = [];
 let seeds = 0;
@@ -31,7 +33,7 @@ function bar(): string {
 let lastPrint = 0;
 while (Date.now() - t0 < budgetMs) {
   const seed = start + seeds;
-  const r = runSimulation({ seed, faultTicks });
+  const r = runSimulation({ seed, faultTicks, asyncWrites });
   seeds++;
   ops += r.ops;
   if (r.violations.length > 0) {

@@ -57,4 +57,13 @@ export interface RaftConfig {
   maxClockDriftTicks?: number;
   /** Followers drop proposals instead of forwarding them to the leader. Default false. */
   disableProposalForwarding?: boolean;
+  /**
+   * Asynchronous storage writes: the shell may take the next Ready while the previous ones'
+   * writes are still being made durable (RawNode.acceptReady, then appendDurable when each
+   * write is durable; the contract is at the top of raw-node.ts). A leader then counts its
+   * own entries toward commit only once they are durable, and committed entries are handed
+   * out only up to the locally durable index. Default false: every Ready is persisted
+   * before the next is taken (advance()).
+   */
+  asyncStorageWrites?: boolean;
 }

@@ -1,5 +1,8 @@
 // The not-yet-persisted tail of the log: entries (and possibly an incoming snapshot) that
-// Ready hands to the shell and advance() marks stable.
+// Ready hands to the shell and advance() (or, with asynchronous storage writes,
+// RawNode.appendDurable) marks stable. Entries [offset, offsetInProgress) were handed to
+// the shell and are being written (asynchronous mode only; otherwise the two offsets are
+// equal): the next Ready does not repeat them.
 import { assert } from '../errors.ts';
 import type { Entry, Snapshot } from './types.ts';
 
@@ -9,11 +12,33 @@ export class UnstableLog {
   /** Invariant: entries[i] has index offset + i. */
   entries: Entry[];
   offset: number;
+  /** Invariant: offset <= offsetInProgress <= offset + entries.length. */
+  offsetInProgress: number;
 
   constructor(offset: number) {
     this.snapshot = null;
     this.entries = [];
     this.offset = offset;
+    this.offsetInProgress = offset;
+  }
+
+  /** Entries not yet handed to the shell. */
+  nextEntries(): Entry[] {
+    const k = this.offsetInProgress - this.offset;
+    return k === 0 ? this.entries : this.entries.slice(k);
+  }
+
+  hasNextEntries(): boolean {
+    return this.offsetInProgress < this.offset + this.entries.length;
+  }
+
+  /**
+   * The shell took entries up to index i with term t and is writing them. Ignored if they
+   * were replaced since (a later Ready hands out the replacements).
+   */
+  acceptInProgress(i: number, t: number): void {
+    if (i < this.offsetInProgress || this.maybeTerm(i) !== t) return;
+    this.offsetInProgress = i + 1;
   }
 
   /** The index of the first entry, if known from the snapshot. */
@@ -44,6 +69,7 @@ export class UnstableLog {
     const n = i + 1 - this.offset;
     this.entries = n >= this.entries.length ? [] : this.entries.slice(n);
     this.offset = i + 1;
+    if (this.offsetInProgress < this.offset) this.offsetInProgress = this.offset;
   }
 
   stableSnapTo(i: number): void {
@@ -52,6 +78,7 @@ export class UnstableLog {
 
   restore(s: Snapshot): void {
     this.offset = s.metadata.index + 1;
+    this.offsetInProgress = this.offset;
     this.entries = [];
     this.snapshot = s;
   }
@@ -65,10 +92,14 @@ export class UnstableLog {
       // Replaces everything unstable (and the stable suffix from `from` on, which the shell
       // overwrites when it persists these entries).
       this.offset = from;
+      this.offsetInProgress = from;
       this.entries = ents.slice();
     } else {
       this.entries = this.entries.slice(0, from - this.offset);
       for (let k = 0; k < ents.length; k++) this.entries.push(ents[k]!);
+      // Entries being written from `from` on were replaced: their write no longer counts
+      // (appendDurable checks the term) and the replacements are handed out again.
+      if (this.offsetInProgress > from) this.offsetInProgress = from;
     }
   }
 

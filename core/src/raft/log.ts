@@ -17,8 +17,13 @@ export class RaftLog {
   readonly maxBatchBytes: number;
   /** Told about every append (first new index, entries), e.g. to track configurations. */
   onAppend: ((from: number, ents: Entry[]) => void) | null;
+  /**
+   * RaftConfig.asyncStorageWrites: the shell may take the next Ready before the last one's
+   * writes are durable, so only entries below unstable.offset count as durable here.
+   */
+  readonly asyncWrites: boolean;
 
-  constructor(storage: RaftStorage, maxBatchBytes: number) {
+  constructor(storage: RaftStorage, maxBatchBytes: number, asyncWrites = false) {
     this.storage = storage;
     const first = storage.firstIndex();
     const last = storage.lastIndex();
@@ -27,6 +32,24 @@ export class RaftLog {
     this.applied = first - 1;
     this.maxBatchBytes = maxBatchBytes;
     this.onAppend = null;
+    this.asyncWrites = asyncWrites;
+  }
+
+  /**
+   * The last index this node may count as holding (its own acknowledgement as a leader):
+   * every entry when each Ready is persisted before the next is taken, else the durable ones.
+   */
+  ackableIndex(): number {
+    return this.asyncWrites ? Math.min(this.lastIndex(), this.unstable.offset - 1) : this.lastIndex();
+  }
+
+  /**
+   * The last index that may be handed out for applying: committed, and (asynchronous mode)
+   * durable here, since a follower's commit index, or a commit two followers reached, may
+   * be ahead of this node's disk.
+   */
+  applicableIndex(): number {
+    return Math.min(this.committed, this.ackableIndex());
   }
 
   firstIndex(): number {
@@ -146,18 +169,20 @@ export class RaftLog {
 
   hasNextCommittedEntries(): boolean {
     const off = Math.max(this.applied + 1, this.firstIndex());
-    return this.committed + 1 > off;
+    return this.applicableIndex() + 1 > off;
   }
 
-  /** Committed entries not yet applied, up to maxBatchBytes. */
+  /** Committed (and applicable) entries not yet applied, up to maxBatchBytes. */
   nextCommittedEntries(): Entry[] {
     const off = Math.max(this.applied + 1, this.firstIndex());
-    if (this.committed + 1 <= off) return [];
-    return this.slice(off, this.committed + 1, this.maxBatchBytes);
+    const hi = this.applicableIndex() + 1;
+    if (hi <= off) return [];
+    return this.slice(off, hi, this.maxBatchBytes);
   }
 
+  /** Unstable entries not yet handed to the shell (in asynchronous mode, not in progress). */
   unstableEntries(): Entry[] {
-    return this.unstable.entries;
+    return this.unstable.nextEntries();
   }
 
   /** The snapshot to use: the unstable one if any, else the storage's. */

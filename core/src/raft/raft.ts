@@ -96,7 +96,7 @@ export class Raft {
     this.maxMsgSize = c.maxSizePerMessageBytes ?? 1 << 20;
     this.disableProposalForwarding = c.disableProposalForwarding ?? false;
     this.snapshotTimeoutTicks = SNAPSHOT_TIMEOUT_ELECTIONS * this.electionTimeout;
-    this.raftLog = new RaftLog(c.storage, c.maxCommittedSizePerReadyBytes ?? 64 << 20);
+    this.raftLog = new RaftLog(c.storage, c.maxCommittedSizePerReadyBytes ?? 64 << 20, c.asyncStorageWrites ?? false);
     this.prs = new ProgressTracker(c.maxInflightMessages ?? 256, c.maxInflightBytes ?? 0);
     this.readOnly = new ReadOnly();
     this.readStates = [];
@@ -158,7 +158,7 @@ export class Raft {
     this.randomizedElectionTimeout = this.electionTimeout + this.random.int(this.electionTimeout);
     this.leadTransferee = NONE;
     this.prs.resetVotes();
-    this.prs.resetProgress(this.raftLog.lastIndex(), this.id);
+    this.prs.resetProgress(this.raftLog.lastIndex(), this.id, this.raftLog.ackableIndex());
     this.readOnly.reset();
     this.pendingReadIndexMessages = [];
     this.leaseForfeited = false;

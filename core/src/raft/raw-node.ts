@@ -18,6 +18,20 @@
 //      rd.readStates once the applied index reaches each read's index.
 //   5. node.advance(). Call ready() again only after advance().
 //
+// Asynchronous storage writes (RaftConfig.asyncStorageWrites), where a shell takes the next
+// Ready before the last one's writes are durable:
+//   - A Ready with rd.barrier set (it changes term or vote, or carries a snapshot) is handled
+//     as above, after every write in flight is durable (and reported by appendDurable).
+//   - Any other Ready: start its writes (in order after the earlier ones), apply its
+//     committedEntries and answer its readStates at once (they are durable here by
+//     construction), then node.acceptReady(): its entries are in progress and its committed
+//     entries applied, so the next Ready repeats neither. Its messages may leave at once if
+//     this node was the leader when the Ready was taken (a leader counts its own entries
+//     only once durable); otherwise they wait until this Ready's writes are durable, and
+//     leave after those of earlier Readys.
+//   - Once a write is durable, node.appendDurable(index, term) with its last entry (ignored
+//     if those entries were replaced since), then check hasReady() again.
+//
 // Restart: build a RaftStorage over what was persisted (hard state, snapshot, log) and
 // create a new RawNode on it with the same id, passing `applied` if the state machine
 // survived the restart (otherwise committed entries after the snapshot are handed out again).
@@ -32,6 +46,7 @@ import { RaftUsageError } from './errors.ts';
 import { type RaftConfig, Raft, StateType } from './raft.ts';
 import type { ReadState } from './read-only.ts';
 import type { MemoryStorage } from './storage.ts';
+import { selfAppendDurable } from './roles/leader.ts';
 import { ProgressState } from './tracker/progress.ts';
 import {
   type ConfChange,
@@ -73,6 +88,11 @@ export interface Ready {
   readStates: ReadState[];
   /** Whether the persisted writes must be synced (term, vote or entries changed). */
   mustSync: boolean;
+  /**
+   * Changes term or vote, or carries a snapshot. With asynchronous storage writes such a
+   * Ready is handled synchronously: after every write in flight, then advance().
+   */
+  barrier: boolean;
 }
 
 export interface ProgressStatus {
@@ -183,7 +203,7 @@ export class RawNode {
     if (r.raftLog.unstable.snapshot !== null) return true;
     return (
       r.msgs.length > 0 ||
-      r.raftLog.unstableEntries().length > 0 ||
+      r.raftLog.unstable.hasNextEntries() ||
       r.raftLog.hasNextCommittedEntries() ||
       r.readStates.length > 0
     );
@@ -205,6 +225,7 @@ export class RawNode {
       messages: r.msgs,
       readStates: r.readStates,
       mustSync: entries.length > 0 || hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote,
+      barrier: hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote || r.raftLog.unstable.snapshot !== null,
     };
     r.msgs = [];
     r.readStates = [];
@@ -219,16 +240,49 @@ export class RawNode {
     if (rd === null) throw new RaftUsageError('advance() without a pending ready()');
     const log = this.raft.raftLog;
     if (rd.hardState !== null) this.prevHard = rd.hardState;
-    if (rd.entries.length > 0) {
-      const last = rd.entries[rd.entries.length - 1]!;
-      log.stableTo(last.index, last.term);
-    }
     if (rd.snapshot !== null) {
       log.stableSnapTo(rd.snapshot.metadata.index);
       if (log.applied < rd.snapshot.metadata.index) log.applied = rd.snapshot.metadata.index;
     }
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1]!;
+      if (log.asyncWrites) this.appendDurable(last.index, last.term);
+      else log.stableTo(last.index, last.term);
+    }
     if (rd.committedEntries.length > 0) log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1]!.index);
     this.pending = null;
+  }
+
+  /**
+   * Asynchronous storage writes: the shell started the last Ready's writes and applied its
+   * committed entries, and will call appendDurable when the writes are durable. ready() may
+   * be called again. A barrier Ready must be advance()d instead.
+   */
+  acceptReady(): void {
+    const rd = this.pending;
+    if (rd === null) throw new RaftUsageError('acceptReady() without a pending ready()');
+    const log = this.raft.raftLog;
+    if (!log.asyncWrites) throw new RaftUsageError('acceptReady() needs asyncStorageWrites');
+    if (rd.barrier) throw new RaftUsageError('a Ready that changes term or vote or carries a snapshot is persisted first, then advance()d');
+    if (rd.hardState !== null) this.prevHard = rd.hardState;
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1]!;
+      log.unstable.acceptInProgress(last.index, last.term);
+    }
+    if (rd.committedEntries.length > 0) log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1]!.index);
+    this.pending = null;
+  }
+
+  /**
+   * Asynchronous storage writes: the log is durable up to entry `index` of term `term` (the
+   * last entry of a write, and every write before it). Ignored if that entry was replaced
+   * since. A leader counts it toward commit.
+   */
+  appendDurable(index: number, term: number): void {
+    const r = this.raft;
+    if (r.raftLog.term(index) !== term) return;
+    r.raftLog.stableTo(index, term);
+    if (r.state === StateType.Leader) selfAppendDurable(r, index);
   }
 
   /** The configuration in force at log index i (e.g. to store with a snapshot taken at i). */

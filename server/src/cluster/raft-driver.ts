@@ -1,26 +1,33 @@
-// The one Ready loop of an origin node (the shell around the pure RawNode): persist, send,
-// apply, advance, in that order, never two at once. Time enters through a tick timer;
-// everything else (peer messages, proposals, reads) is stepped into the RawNode and kicks
-// the loop.
+// The one Ready loop of an origin node (the shell around the pure RawNode). Time enters
+// through a tick timer; everything else (peer messages, proposals, reads) is stepped into the
+// RawNode and kicks the loop.
 //
-// A leader sends before it persists (Raft thesis §10.2.1): its appends reach followers while
-// its own fdatasync runs, so a commit costs one disk flush in time instead of two. This is
-// safe because of the loop, not because of Raft's counting: Raft counts the leader's own
-// entries at once, but whatever a commit that counts them can cause (an applied entry, an
-// answer to a client, a message carrying the new commit index) comes out of a later Ready,
-// and no later Ready is taken before this one is durable. A Ready that changes term or vote,
-// or installs a snapshot, is persisted first as before (a vote must never leave unpersisted).
+// With asynchronous storage writes (RaftConfig.asyncStorageWrites, what RaftNode uses), the
+// loop never waits for a disk flush to take the next Ready. A plain Ready is buffered into the
+// WAL and the log mirror at once, its sync started (the WAL's group commit lets many Readys
+// share one fdatasync), its committed entries applied and reads answered at once (they are
+// durable here by construction: Raft hands out only entries up to the durable index), and
+// acceptReady() lets the loop go on. Its messages leave at once if this node was leader when
+// the Ready was taken (Raft thesis §10.2.1: the leader counts its own entries only once they
+// are durable, so its appends may overlap its own flush); anything else a node says promises
+// durability (an ack, a vote), so it waits for that Ready's sync and leaves after the
+// messages of every earlier Ready. When a sync finishes, appendDurable(last entry) tells Raft
+// (a leader may commit), the held messages leave, and the loop is kicked. A Ready that changes
+// term or vote, or installs a snapshot (rd.barrier), waits for every write in flight and is
+// then handled the synchronous way: persist, send, apply, advance().
 //
-// Likewise, committed entries that earlier Readys made durable are applied (and answered)
-// while this Ready's write runs: a commit then waits for one fdatasync on the leader and
-// one on a follower, in parallel, not for the leader's next one as well.
+// Without the mode (the original contract), each Ready is persisted before the next is taken.
+// A leader still sends before its own flush, which is safe only because of the loop: Raft
+// counts the leader's entries at once, but whatever a commit that counts them can cause comes
+// out of a later Ready, taken after this one is durable. Committed entries that earlier
+// Readys made durable are applied while this Ready's write runs.
 import type { MemoryStorage } from '../../../core/src/raft/storage.ts';
 import type { RawNode, Ready } from '../../../core/src/raft/raw-node.ts';
 import { StateType } from '../../../core/src/raft/config.ts';
 import type { Message } from '../../../core/src/raft/types.ts';
 import type { WriteAheadLog } from '../wal/wal.ts';
 import type { PeerTransport } from './peer-transport.ts';
-import { persist } from './raft-log.ts';
+import { bufferWrites, persist } from './raft-log.ts';
 
 export interface RaftDriverOptions {
   readonly node: RawNode;
@@ -41,8 +48,19 @@ export interface RaftDriverOptions {
   readonly onFatal: (cause: unknown) => void;
 }
 
+/** One plain Ready's writes in flight (asynchronous mode), oldest first. */
+interface InFlight {
+  /** The Ready's last entry, reported by appendDurable once durable; null if none. */
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+  /** Messages that leave once this write (and every earlier one) is durable. */
+  readonly held: readonly Message[];
+  done: boolean;
+}
+
 export class RaftDriver {
   private readonly o: RaftDriverOptions;
+  private readonly asyncWrites: boolean;
   private ticker: NodeJS.Timeout | null = null;
   private running = false;
   private scheduled = false;
@@ -52,11 +70,18 @@ export class RaftDriver {
   /** Term and vote as last persisted (a Ready that changes them persists before it sends). */
   private persistedTerm: number;
   private persistedVote: number;
-  /** Readys whose messages left before their persist finished (tests, metrics). */
-  readonly stats = { readies: 0, sentBeforePersist: 0, appliedBeforePersist: 0 };
+  private readonly inFlight: InFlight[] = [];
+  /** Waiting for every write in flight to be durable (a barrier Ready). */
+  private settledWaiters: (() => void)[] = [];
+  /**
+   * Readys whose messages left before their persist finished, whose committed entries were
+   * applied while an earlier write was in flight, and most writes in flight at once.
+   */
+  readonly stats = { readies: 0, sentBeforePersist: 0, appliedBeforePersist: 0, maxInFlight: 0 };
 
   constructor(options: RaftDriverOptions) {
     this.o = options;
+    this.asyncWrites = options.node.raft.raftLog.asyncWrites;
     const hs = options.storage.initialState().hardState;
     this.persistedTerm = hs.term;
     this.persistedVote = hs.vote;
@@ -97,54 +122,131 @@ export class RaftDriver {
         if (!node.hasReady()) break;
         const rd = node.ready();
         this.stats.readies++;
-        const hs = rd.hardState;
-        const sendFirst =
-          node.raft.state === StateType.Leader && rd.snapshot === null && (hs === null || (hs.term === this.persistedTerm && hs.vote === this.persistedVote));
-        if (sendFirst && rd.messages.length > 0) {
-          this.stats.sentBeforePersist++;
-          this.o.transport.send(rd.messages);
+        if (!this.asyncWrites) {
+          await this.handleInOrder(rd);
+          continue;
         }
-        // Entries this Ready commits that an earlier Ready already made durable here (and a
-        // quorum holds) may be applied and answered while this Ready's own write runs;
-        // entries it commits that it also appends wait for it (a single-voter group).
-        const lastCommitted = rd.committedEntries.length === 0 ? 0 : rd.committedEntries[rd.committedEntries.length - 1]!.index;
-        const applyFirst = rd.snapshot === null && (rd.entries.length === 0 || lastCommitted < rd.entries[0]!.index);
-        // 1. Durable before anything that depends on it: applying what this Ready appends,
-        // and (except for a leader's own appends, above) sending.
-        const t0 = performance.now();
-        // persist() buffers into the WAL and the log mirror synchronously, then waits for
-        // the fdatasync: the apply below sees the log as this Ready leaves it.
-        const persisting = persist(this.o.wal, this.o.storage, this.o.snapshotDir, rd);
-        if (applyFirst) {
-          persisting.catch(() => {}); // awaited below; this only keeps it from being "unhandled" if onReady throws
-          this.stats.appliedBeforePersist++;
-          this.o.onReady(rd);
+        if (rd.barrier) {
+          await this.writesSettled();
+          if (this.stopped) return;
+          await this.handleInOrder(rd);
+          continue;
         }
-        await persisting;
-        if (rd.mustSync) this.syncLatenciesMs.push(performance.now() - t0);
-        if (hs !== null) {
-          this.persistedTerm = hs.term;
-          this.persistedVote = hs.vote;
-        }
-        if (this.stopped) return;
-        // 2. Send.
-        if (!sendFirst) this.o.transport.send(rd.messages);
-        // 3. Apply and answer reads.
-        if (!applyFirst) this.o.onReady(rd);
-        // 4. Advance.
-        node.advance();
+        this.handleAsync(rd);
       }
     } catch (cause) {
-      this.stop();
-      this.o.onFatal(cause);
+      this.fail(cause);
     } finally {
       this.running = false;
     }
   }
 
+  /** Asynchronous mode, a plain Ready: write, send or hold, apply, accept; no waiting. */
+  private handleAsync(rd: Ready): void {
+    const node = this.o.node;
+    const leader = node.raft.state === StateType.Leader;
+    if (leader && rd.messages.length > 0) {
+      this.stats.sentBeforePersist++;
+      this.o.transport.send(rd.messages);
+    }
+    bufferWrites(this.o.wal, this.o.storage, rd);
+    if (this.inFlight.length > 0 && rd.committedEntries.length > 0) this.stats.appliedBeforePersist++;
+    this.o.onReady(rd);
+    node.acceptReady();
+    const held = leader ? [] : rd.messages;
+    const last = rd.entries.length > 0 ? rd.entries[rd.entries.length - 1]! : null;
+    if (last === null && held.length === 0) return;
+    const w: InFlight = { lastIndex: last?.index ?? 0, lastTerm: last?.term ?? 0, held, done: !rd.mustSync };
+    this.inFlight.push(w);
+    if (this.inFlight.length > this.stats.maxInFlight) this.stats.maxInFlight = this.inFlight.length;
+    if (w.done) {
+      this.release();
+      return;
+    }
+    const t0 = performance.now();
+    this.o.wal.sync().then(
+      () => {
+        this.syncLatenciesMs.push(performance.now() - t0);
+        w.done = true;
+        this.release();
+      },
+      (cause: unknown) => this.fail(cause),
+    );
+  }
+
+  /** Reports durable writes to Raft in order and sends what they held. */
+  private release(): void {
+    if (this.stopped) return;
+    const node = this.o.node;
+    let released = false;
+    while (this.inFlight.length > 0 && this.inFlight[0]!.done) {
+      const w = this.inFlight.shift()!;
+      if (w.lastIndex > 0) node.appendDurable(w.lastIndex, w.lastTerm);
+      if (w.held.length > 0) this.o.transport.send(w.held);
+      released = true;
+    }
+    if (this.inFlight.length === 0 && this.settledWaiters.length > 0) this.settle();
+    if (released) this.kick();
+  }
+
+  private writesSettled(): Promise<void> {
+    if (this.inFlight.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  private settle(): void {
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** The original contract: persist, send, apply, advance (a leader sends first, see above). */
+  private async handleInOrder(rd: Ready): Promise<void> {
+    const node = this.o.node;
+    const hs = rd.hardState;
+    const sendFirst =
+      node.raft.state === StateType.Leader && rd.snapshot === null && (hs === null || (hs.term === this.persistedTerm && hs.vote === this.persistedVote));
+    if (sendFirst && rd.messages.length > 0) {
+      this.stats.sentBeforePersist++;
+      this.o.transport.send(rd.messages);
+    }
+    // Entries this Ready commits that an earlier Ready already made durable here (and a
+    // quorum holds) may be applied and answered while this Ready's own write runs; entries
+    // it commits that it also appends wait for it (a single-voter group).
+    const lastCommitted = rd.committedEntries.length === 0 ? 0 : rd.committedEntries[rd.committedEntries.length - 1]!.index;
+    const applyFirst = rd.snapshot === null && (rd.entries.length === 0 || lastCommitted < rd.entries[0]!.index);
+    const t0 = performance.now();
+    // persist() buffers into the WAL and the log mirror synchronously, then waits for the
+    // fdatasync: the apply below sees the log as this Ready leaves it.
+    const persisting = persist(this.o.wal, this.o.storage, this.o.snapshotDir, rd);
+    if (applyFirst) {
+      persisting.catch(() => {}); // awaited below; this only keeps it from being "unhandled" if onReady throws
+      this.stats.appliedBeforePersist++;
+      this.o.onReady(rd);
+    }
+    await persisting;
+    if (rd.mustSync) this.syncLatenciesMs.push(performance.now() - t0);
+    if (hs !== null) {
+      this.persistedTerm = hs.term;
+      this.persistedVote = hs.vote;
+    }
+    if (this.stopped) return;
+    if (!sendFirst) this.o.transport.send(rd.messages);
+    if (!applyFirst) this.o.onReady(rd);
+    node.advance();
+  }
+
+  private fail(cause: unknown): void {
+    if (this.stopped) return;
+    this.stop();
+    this.o.onFatal(cause);
+  }
+
+  /** Stops the loop: writes still in flight finish in the WAL, but nothing more is sent or applied. */
   stop(): void {
     this.stopped = true;
     if (this.ticker !== null) clearInterval(this.ticker);
     this.ticker = null;
+    this.settle();
   }
 }

@@ -1,7 +1,8 @@
 // Raft's log storage for an origin node: the write-ahead log on disk, mirrored in a
 // MemoryStorage that Raft reads from. On open the WAL is loaded into the mirror; on each
 // Ready, `persist` writes hard state and entries to the WAL (fsync'd when Raft says so)
-// and to the mirror, before the driver sends any message of that Ready. A compacted WAL
+// and to the mirror, before the driver sends any message of that Ready (with asynchronous
+// storage writes, `bufferWrites` does the synchronous part and the driver syncs). A compacted WAL
 // starts from its snapshot: the configuration is in the WAL's snapshot record, the state in
 // the snapshot file of the same index.
 import { bootstrapMemoryStorage, MemoryStorage } from '../../../core/src/raft/index.ts';
@@ -60,7 +61,7 @@ export interface ReadyWrites {
 
 /** Persists what a Ready asks for; resolves once durable when `mustSync` is true. */
 export async function persist(wal: WriteAheadLog, storage: MemoryStorage, snapshotDir: string, rd: ReadyWrites): Promise<void> {
-  const { snapshot, hardState, entries } = rd;
+  const { snapshot } = rd;
   if (snapshot !== null) {
     // Installed from the leader: the file first, then the WAL record that points at it.
     const { index, term, confState } = snapshot.metadata;
@@ -68,6 +69,17 @@ export async function persist(wal: WriteAheadLog, storage: MemoryStorage, snapsh
     if (index > wal.snapshot.index) wal.setSnapshot({ index, term, data: encodeConfStateMeta(confState) });
     storage.applySnapshot(snapshot);
   }
+  bufferWrites(wal, storage, rd);
+  if (rd.mustSync || snapshot !== null) await wal.sync();
+  if (snapshot !== null) await wal.compact(snapshot.metadata.index);
+}
+
+/**
+ * The synchronous part of persisting a Ready without a snapshot: entries and hard state into
+ * the WAL's buffer and the log mirror. Durable after the WAL's next sync().
+ */
+export function bufferWrites(wal: WriteAheadLog, storage: MemoryStorage, rd: Omit<ReadyWrites, 'snapshot' | 'mustSync'>): void {
+  const { hardState, entries } = rd;
   if (entries.length > 0) {
     // A conflicting suffix is replaced: the WAL truncates from the first new index.
     if (entries[0]!.index <= wal.lastIndex) wal.truncateSuffix(entries[0]!.index);
@@ -79,8 +91,6 @@ export async function persist(wal: WriteAheadLog, storage: MemoryStorage, snapsh
     wal.setHardState({ term: hardState.term, vote: String(hardState.vote), commit: hardState.commit });
     storage.setHardState(hardState);
   }
-  if (rd.mustSync || snapshot !== null) await wal.sync();
-  if (snapshot !== null) await wal.compact(snapshot.metadata.index);
 }
 
 function toWal(e: Entry): { index: number; term: number; type: number; data: Uint8Array } {

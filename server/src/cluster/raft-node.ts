@@ -61,6 +61,8 @@ export interface RaftNodeOptions {
   readonly onWriteStages?: WriteStagesListener;
   /** Entries kept behind a snapshot for followers that lag a little; default 1,000. */
   readonly snapshotCatchUpEntries?: number;
+  /** Raft's asynchronous storage writes (raft-driver.ts); default true. False: one Ready at a time. */
+  readonly asyncStorageWrites?: boolean;
 }
 
 /** A committed command, and the proposal it answers here (-1: none). */
@@ -135,6 +137,7 @@ export class RaftNode implements OriginNode {
       heartbeatTimeoutTicks: 1,
       checkQuorum: true,
       preVote: true,
+      asyncStorageWrites: options.asyncStorageWrites ?? true,
     });
     let node: RaftNode | undefined;
     const transport = new PeerTransport({

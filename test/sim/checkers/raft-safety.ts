@@ -7,10 +7,12 @@
 //                         same prefix).
 //   Leader completeness:  a new leader's log holds every entry applied anywhere.
 //   State machine safety: no two nodes apply different entries at one index.
+//   Durability:           an entry applied anywhere is on the disks of a quorum (checked by
+//                         the simulator, which sees the disks, while membership is fixed).
 import type { Entry, Raft } from '../../../core/src/raft/index.ts';
 
 export interface Violation {
-  kind: 'election-safety' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'liveness' | 'linearizability' | 'crash';
+  kind: 'election-safety' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'durability' | 'liveness' | 'linearizability' | 'crash';
   message: string;
 }
 
@@ -99,6 +101,11 @@ export class RaftSafetyChecker {
     } else if (a.term !== e.term || a.fp !== fp) {
       this.fail('state-machine-safety', `node ${node} applied ${e.term}/${e.index}, another node applied ${a.term}/${e.index} there`);
     }
+  }
+
+  /** `node` applied `e` while only `holders` disks held it (or a snapshot past it), `needed` being a quorum. */
+  onApplyDurability(node: number, e: Entry, holders: number, needed: number): void {
+    if (holders < needed) this.fail('durability', `node ${node} applied ${e.term}/${e.index} held by ${holders} disks, a quorum is ${needed}`);
   }
 
   /** Snapshot installs count as applying everything up to their index. */

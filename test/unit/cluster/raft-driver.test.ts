@@ -11,49 +11,7 @@ import { Prng } from '../../../core/src/testing/prng.ts';
 import type { PeerTransport } from '../../../server/src/cluster/peer-transport.ts';
 import { RaftDriver } from '../../../server/src/cluster/raft-driver.ts';
 import type { WriteAheadLog } from '../../../server/src/wal/wal.ts';
-
-/** The part of WriteAheadLog that persist() uses; sync() waits until the test calls flush(). */
-class ManualWal {
-  lastIndex = 1;
-  readonly snapshot = { index: 0, term: 0, data: new Uint8Array(0) };
-  private bufferedLast = 1;
-  private bufferedHard = { term: 1, vote: '0', commit: 1 };
-  durableLast = 1;
-  durableHard = { term: 1, vote: '0', commit: 1 };
-  private waiting: (() => void)[] = [];
-
-  append(es: readonly { index: number }[]): void {
-    this.bufferedLast = es[es.length - 1]!.index;
-    this.lastIndex = this.bufferedLast;
-  }
-  truncateSuffix(): void {}
-  setHardState(hs: { term: number; vote: string; commit: number }): void {
-    this.bufferedHard = hs;
-  }
-  sync(): Promise<void> {
-    const last = this.bufferedLast;
-    const hard = this.bufferedHard;
-    return new Promise((resolve) =>
-      this.waiting.push(() => {
-        this.durableLast = last;
-        this.durableHard = hard;
-        resolve();
-      }),
-    );
-  }
-  get syncsWaiting(): number {
-    return this.waiting.length;
-  }
-  flush(): void {
-    const w = this.waiting;
-    this.waiting = [];
-    for (const f of w) f();
-  }
-}
-
-const turns = async (n = 5): Promise<void> => {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-};
+import { ManualWal, turns } from './manual-wal.ts';
 
 let driver: RaftDriver | undefined;
 afterEach(() => driver?.stop());

@@ -16,10 +16,27 @@ export function appendEntries(r: Raft, ents: Entry[]): void {
     e.index = ++li;
   }
   r.raftLog.append(ents);
+  // With asynchronous storage writes the leader's own entries count only once durable
+  // (selfAppendDurable): a follower's ack plus an unpersisted leader entry is no quorum.
+  if (r.raftLog.asyncWrites) return;
   const self = r.prs.progress.get(r.id);
   if (self !== undefined) self.maybeUpdate(li);
   // A single-voter group commits at once.
   r.maybeCommit();
+}
+
+/**
+ * Asynchronous storage writes: the leader's own log is durable up to `index`. It counts
+ * as the leader's acknowledgement, like a follower's AppendResponse; a commit it completes
+ * reaches the followers at once.
+ */
+export function selfAppendDurable(r: Raft, index: number): void {
+  const self = r.prs.progress.get(r.id);
+  if (self === undefined || !self.maybeUpdate(Math.min(index, r.raftLog.lastIndex()))) return;
+  const hadCommittedInTerm = r.committedEntryInCurrentTerm();
+  if (!r.maybeCommit() || r.state !== StateType.Leader) return;
+  if (!hadCommittedInTerm) releasePendingReadIndex(r);
+  bcastAppend(r);
 }
 
 export function tickHeartbeat(r: Raft): void {

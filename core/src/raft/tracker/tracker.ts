@@ -96,11 +96,11 @@ export class ProgressTracker implements AckedIndexer {
     return voters.length === 0 ? nowTick : ticks[Math.floor(voters.length / 2)]!;
   }
 
-  /** Resets every progress for a new leader term. */
-  resetProgress(lastIndex: number, self: NodeId): void {
+  /** Resets every progress for a new leader term; this node's own match is `selfMatch`. */
+  resetProgress(lastIndex: number, self: NodeId, selfMatch: number): void {
     for (const [id, pr] of this.progress) {
       const fresh = new Progress(lastIndex + 1, this.maxInflight, this.maxInflightBytes, pr.isLearner);
-      if (id === self) fresh.match = lastIndex;
+      if (id === self) fresh.match = selfMatch;
       this.progress.set(id, fresh);
     }
   }
