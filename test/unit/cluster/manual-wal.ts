@@ -1,6 +1,12 @@
 // The part of WriteAheadLog that the Ready loop uses (persist, bufferWrites, sync), with
 // fsyncs the test finishes by hand: sync() waits until flush() (or flushLast(), out of
 // order), or fails with fail(). It records what is durable, for ordering checks.
+import type { MemoryStorage, RawNode, Ready } from '../../../core/src/raft/index.ts';
+import type { Message } from '../../../core/src/raft/types.ts';
+import type { PeerTransport } from '../../../server/src/cluster/peer-transport.ts';
+import { RaftDriver } from '../../../server/src/cluster/raft-driver.ts';
+import type { WriteAheadLog } from '../../../server/src/wal/wal.ts';
+
 export class ManualWal {
   lastIndex = 1;
   readonly snapshot = { index: 0, term: 0, data: new Uint8Array(0) };
@@ -56,3 +62,36 @@ export class ManualWal {
 export const turns = async (n = 5): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
+
+/**
+ * A started RaftDriver over `wal` that only the test drives (no ticks, no snapshots): its
+ * messages go to `send`, each committed entry it applies to `applied`.
+ */
+export function manualDriver(o: {
+  node: RawNode;
+  storage: MemoryStorage;
+  wal: ManualWal;
+  send: (m: Message) => void;
+  applied: (index: number) => void;
+  onFatal: (cause: unknown) => void;
+}): RaftDriver {
+  const transport = {
+    send: (ms: readonly Message[]) => {
+      for (const m of ms) o.send(m);
+    },
+  } as unknown as PeerTransport;
+  const driver = new RaftDriver({
+    node: o.node,
+    wal: o.wal as unknown as WriteAheadLog,
+    storage: o.storage,
+    transport,
+    tickMs: 3_600_000, // no ticks: the test drives everything
+    snapshotDir: '/nonexistent',
+    onReady: (rd: Ready) => {
+      for (const e of rd.committedEntries) o.applied(e.index);
+    },
+    onFatal: o.onFatal,
+  });
+  driver.start();
+  return driver;
+}

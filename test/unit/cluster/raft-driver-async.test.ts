@@ -4,14 +4,12 @@
 // acks leave only after their write and in order, a vote waits for every write in flight,
 // a failed sync stops the node, and stop() with writes in flight sends nothing more.
 import { afterEach, describe, expect, it } from 'vitest';
-import { bootstrapMemoryStorage, MemoryStorage, RawNode, type Ready } from '../../../core/src/raft/index.ts';
+import { bootstrapMemoryStorage, MemoryStorage, RawNode } from '../../../core/src/raft/index.ts';
 import { type Entry, type Message, EntryType, MessageType, message } from '../../../core/src/raft/types.ts';
 import { Prng } from '../../../core/src/testing/prng.ts';
 import { CAMPAIGN_TRANSFER } from '../../../core/src/raft/config.ts';
-import type { PeerTransport } from '../../../server/src/cluster/peer-transport.ts';
-import { RaftDriver } from '../../../server/src/cluster/raft-driver.ts';
-import type { WriteAheadLog } from '../../../server/src/wal/wal.ts';
-import { ManualWal, turns } from './manual-wal.ts';
+import type { RaftDriver } from '../../../server/src/cluster/raft-driver.ts';
+import { ManualWal, manualDriver, turns } from './manual-wal.ts';
 
 interface Sent {
   m: Message;
@@ -26,25 +24,15 @@ function setup(id: number, voters: number[]) {
   const sent: Sent[] = [];
   const applied: { index: number; durableLast: number }[] = [];
   const fatal: unknown[] = [];
-  const transport = {
-    send: (ms: readonly Message[]) => {
-      for (const m of ms) sent.push({ m, durableLast: wal.durableLast });
-    },
-  } as unknown as PeerTransport;
-  const d = new RaftDriver({
+  const d = manualDriver({
     node,
-    wal: wal as unknown as WriteAheadLog,
     storage,
-    transport,
-    tickMs: 3_600_000, // no ticks: the test drives everything
-    snapshotDir: '/nonexistent',
-    onReady: (rd: Ready) => {
-      for (const e of rd.committedEntries) applied.push({ index: e.index, durableLast: wal.durableLast });
-    },
+    wal,
+    send: (m) => sent.push({ m, durableLast: wal.durableLast }),
+    applied: (index) => applied.push({ index, durableLast: wal.durableLast }),
     onFatal: (cause) => fatal.push(cause),
   });
   driver = d;
-  d.start();
   return { node, wal, sent, applied, fatal, driver: d };
 }
 

@@ -5,13 +5,11 @@
 // durable; committed entries already durable are applied without waiting for the next
 // write; and a vote never leaves before the term and vote that it promises are on disk.
 import { afterEach, describe, expect, it } from 'vitest';
-import { bootstrapMemoryStorage, MemoryStorage, RawNode, type Ready } from '../../../core/src/raft/index.ts';
+import { bootstrapMemoryStorage, MemoryStorage, RawNode } from '../../../core/src/raft/index.ts';
 import { type Message, MessageType, message } from '../../../core/src/raft/types.ts';
 import { Prng } from '../../../core/src/testing/prng.ts';
-import type { PeerTransport } from '../../../server/src/cluster/peer-transport.ts';
-import { RaftDriver } from '../../../server/src/cluster/raft-driver.ts';
-import type { WriteAheadLog } from '../../../server/src/wal/wal.ts';
-import { ManualWal, turns } from './manual-wal.ts';
+import type { RaftDriver } from '../../../server/src/cluster/raft-driver.ts';
+import { ManualWal, manualDriver, turns } from './manual-wal.ts';
 
 let driver: RaftDriver | undefined;
 afterEach(() => driver?.stop());
@@ -24,26 +22,16 @@ describe('RaftDriver ordering', () => {
     const wal = new ManualWal();
     const sent: { m: Message; durableLast: number; durableTerm: number; durableVote: string }[] = [];
     const applied: { index: number; durableLast: number }[] = [];
-    const transport = {
-      send: (ms: readonly Message[]) => {
-        for (const m of ms) sent.push({ m, durableLast: wal.durableLast, durableTerm: wal.durableHard.term, durableVote: wal.durableHard.vote });
-      },
-    } as unknown as PeerTransport;
-    driver = new RaftDriver({
+    driver = manualDriver({
       node,
-      wal: wal as unknown as WriteAheadLog,
       storage,
-      transport,
-      tickMs: 3_600_000, // no ticks: the test drives everything
-      snapshotDir: '/nonexistent',
-      onReady: (rd: Ready) => {
-        for (const e of rd.committedEntries) applied.push({ index: e.index, durableLast: wal.durableLast });
-      },
+      wal,
+      send: (m) => sent.push({ m, durableLast: wal.durableLast, durableTerm: wal.durableHard.term, durableVote: wal.durableHard.vote }),
+      applied: (index) => applied.push({ index, durableLast: wal.durableLast }),
       onFatal: (cause) => {
         throw cause;
       },
     });
-    driver.start();
 
     // Campaign: the vote requests must not leave before term 2 / vote 1 is durable.
     node.campaign();
