@@ -10,8 +10,6 @@
 // lines: {"relays":[port,...]} once ready; {"up":ms} per delta frame toward the origin;
 // {"k":value,"seenAt":ms} per committed value; times are wall-clock ms
 // (performance.timeOrigin + performance.now(), comparable across processes).
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import type { ReplicaId } from '../../core/src/clock/replica-id.ts';
 import { Replica } from '../../core/src/doc/replica.ts';
@@ -19,6 +17,7 @@ import { ClientSyncSession } from '../../core/src/sync/client-session.ts';
 import { ClientSyncState } from '../../core/src/sync/client-state.ts';
 import { peekFrameHeader } from '../../core/src/sync/codec.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
+import { TcpProxy } from '../../test/support/tcp-proxy.ts';
 
 const [keyspace = 'bench', leaderPortArg = '', nodesArg = ''] = process.argv.slice(2);
 const now = (): number => performance.timeOrigin + performance.now();
@@ -74,29 +73,15 @@ class UpstreamTap {
 }
 
 /** A relay 127.0.0.1:<ephemeral> -> 127.0.0.1:<target> tapping the upstream direction. */
-async function relay(target: number, sockets: Set<Socket>): Promise<Server> {
-  const server = createServer((client) => {
-    const upstream = connect(target, '127.0.0.1');
-    const tap = new UpstreamTap(() => print({ up: now() }));
-    sockets.add(client).add(upstream);
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
-    client.on('data', (d: Buffer) => {
-      tap.push(d);
-      upstream.write(d);
-    });
-    upstream.on('data', (d: Buffer) => client.write(d));
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
+async function relay(target: number): Promise<TcpProxy> {
+  const proxy = await TcpProxy.start({
+    tap: () => {
+      const tap = new UpstreamTap(() => print({ up: now() }));
+      return (d) => tap.push(d);
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
+  proxy.setTarget(target);
+  return proxy;
 }
 
 /** A sync client of the keyspace at the leader, printing each new value of `k` as it arrives. */
@@ -133,16 +118,14 @@ async function subscribe(port: number): Promise<WebSocket> {
   return ws;
 }
 
-const sockets = new Set<Socket>();
-const servers: Server[] = [];
-for (const p of nodesArg.split(',').filter((x) => x !== '')) servers.push(await relay(Number(p), sockets));
+const relays: TcpProxy[] = [];
+for (const p of nodesArg.split(',').filter((x) => x !== '')) relays.push(await relay(Number(p)));
 const subscriber = await subscribe(Number(leaderPortArg));
-print({ relays: servers.map((s) => (s.address() as AddressInfo).port) });
+print({ relays: relays.map((r) => r.port) });
 
 const stop = (): void => {
   subscriber.terminate();
-  for (const s of sockets) s.destroy();
-  for (const s of servers) s.close();
+  for (const r of relays) void r.close();
   process.exit(0);
 };
 process.on('SIGINT', stop);

@@ -5,10 +5,10 @@
 // refuses new ones until `unblock()`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TcpProxy } from '../../test/support/tcp-proxy.ts';
 
 const BIN = fileURLToPath(new URL('../../server/bin/neuroplex.js', import.meta.url));
 
@@ -48,47 +48,18 @@ export async function startE2eOrigin(): Promise<E2eOrigin> {
     });
   });
 
-  const open = new Set<Socket>();
-  let blocked = false;
-  let accepted = 0;
-  const proxy: Server = createServer((client) => {
-    if (blocked) return client.destroy();
-    accepted++;
-    const upstream = createConnection({ host: '127.0.0.1', port });
-    open.add(client);
-    open.add(upstream);
-    const done = (): void => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
-    };
-    client.on('error', done).on('close', done);
-    upstream.on('error', done).on('close', done);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  const proxyPort = (proxy.address() as { port: number }).port;
-  const cut = (): void => {
-    for (const s of [...open]) s.destroy();
-  };
+  const proxy = await TcpProxy.start();
+  proxy.setTarget(port);
   return {
-    syncUrl: `ws://127.0.0.1:${proxyPort}/v1/sync`,
-    cut,
-    block() {
-      blocked = true;
-      cut();
-    },
-    unblock() {
-      blocked = false;
-    },
+    syncUrl: `ws://127.0.0.1:${proxy.port}/v1/sync`,
+    cut: () => proxy.cut(),
+    block: () => proxy.block(),
+    unblock: () => proxy.unblock(),
     get accepted() {
-      return accepted;
+      return proxy.stats.accepted;
     },
     async stop() {
-      cut();
-      await new Promise<void>((r) => proxy.close(() => r()));
+      await proxy.close();
       if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise<void>((r) => proc.once('exit', () => r()));
         try {

@@ -16,6 +16,7 @@
 import { randomFillSync } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
+import { Writer } from '../../../core/src/codec/writer.ts';
 
 const OP_BINARY_FIN = 0x82;
 const MASK_POOL_BYTES = 8 * 1024;
@@ -37,8 +38,7 @@ export class FrameBatcher {
   private readonly ws: WebSocket;
   private readonly socket: Socket | undefined;
   private readonly masked: boolean;
-  private out = new Uint8Array(16 * 1024);
-  private pos = 0;
+  private out = new Writer(16 * 1024);
   private scheduled = false;
   /** Socket writes made, and messages in them (tests, metrics). */
   readonly stats = { writes: 0, messages: 0 };
@@ -58,37 +58,35 @@ export class FrameBatcher {
       return;
     }
     const n = payload.length;
-    const lengthBytes = n < 126 ? 0 : n < 65_536 ? 2 : 8;
-    this.ensure(2 + lengthBytes + (this.masked ? 4 : 0) + n);
     const out = this.out;
-    let p = this.pos;
-    out[p++] = OP_BINARY_FIN;
+    out.u8(OP_BINARY_FIN);
     const maskBit = this.masked ? 0x80 : 0;
-    if (lengthBytes === 0) out[p++] = maskBit | n;
-    else if (lengthBytes === 2) {
-      out[p++] = maskBit | 126;
-      out[p++] = n >>> 8;
-      out[p++] = n & 0xff;
+    if (n < 126) out.u8(maskBit | n);
+    else if (n < 65_536) {
+      out.u8(maskBit | 126);
+      out.u8(n >>> 8);
+      out.u8(n & 0xff);
     } else {
-      out[p++] = maskBit | 127;
+      out.u8(maskBit | 127);
       // Payloads stay far below 2^53; the high bytes of the 64-bit length are zero.
       const hi = Math.floor(n / 2 ** 32);
-      out[p++] = 0;
-      out[p++] = 0;
-      out[p++] = (hi >>> 8) & 0xff;
-      out[p++] = hi & 0xff;
-      out[p++] = (n >>> 24) & 0xff;
-      out[p++] = (n >>> 16) & 0xff;
-      out[p++] = (n >>> 8) & 0xff;
-      out[p++] = n & 0xff;
+      out.u8(0);
+      out.u8(0);
+      out.u8((hi >>> 8) & 0xff);
+      out.u8(hi & 0xff);
+      out.u8((n >>> 24) & 0xff);
+      out.u8((n >>> 16) & 0xff);
+      out.u8((n >>> 8) & 0xff);
+      out.u8(n & 0xff);
     }
     if (this.masked) {
       const key = maskKey();
-      out.set(key, p);
-      p += 4;
-      for (let i = 0; i < n; i++) out[p + i] = payload[i]! ^ key[i & 3]!;
-    } else out.set(payload, p);
-    this.pos = p + n;
+      out.raw(key);
+      const p = out.pos;
+      out.raw(payload);
+      const buf = out.buf;
+      for (let i = 0; i < n; i++) buf[p + i] ^= key[i & 3]!;
+    } else out.raw(payload);
     this.stats.messages++;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -100,23 +98,13 @@ export class FrameBatcher {
 
   private readonly flush = (): void => {
     this.scheduled = false;
-    if (this.pos === 0) return;
+    if (this.out.pos === 0) return;
     // A copy: the socket may hold the chunk until the kernel takes it, and `out` is reused.
-    const chunk = this.out.slice(0, this.pos);
-    this.pos = 0;
-    if (this.out.length > KEEP_BUFFER_BYTES) this.out = new Uint8Array(16 * 1024);
+    const chunk = this.out.finish();
+    this.out.reset();
+    if (this.out.buf.length > KEEP_BUFFER_BYTES) this.out = new Writer(16 * 1024);
     if (this.ws.readyState !== WebSocket.OPEN || this.socket === undefined) return;
     this.stats.writes++;
     this.socket.write(chunk);
   };
-
-  private ensure(extra: number): void {
-    const need = this.pos + extra;
-    if (need <= this.out.length) return;
-    let size = this.out.length * 2;
-    while (size < need) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.out.subarray(0, this.pos));
-    this.out = next;
-  }
 }
