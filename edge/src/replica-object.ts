@@ -283,7 +283,12 @@ export class KeyspaceReplicaObject {
           if (e.kind === 'deliver') {
             const position = log.stage(e.delta, e.bytes, e.from);
             if (position !== undefined) relayed.push({ ws, session: s, seq: e.seq, bytes: e.bytes, position });
-            else this.stored(s, e.seq, e.bytes, log.commit(e.delta, e.bytes, e.from), false);
+            else {
+              // Changes staged earlier in this run reach the origin link first: it numbers
+              // what it forwards in log order, and a committed ack covers every earlier seq.
+              if (relayed.length > 0) this.relay(relayed.splice(0));
+              this.stored(s, e.seq, e.bytes, log.commit(e.delta, e.bytes, e.from), false);
+            }
           } else if (e.kind === 'presence') {
             const change = this.presence.fromSession(log.keyspace, s, e.peer, e.state, e.first, Date.now());
             if (change !== undefined) this.link?.sendPresence(change.peer, change.state);
@@ -351,8 +356,15 @@ export class KeyspaceReplicaObject {
     this.writeTimer = undefined;
     if (this.log === undefined) return;
     if (this.crashBeforeWrite) return this.crash();
-    this.log.flush();
-    this.run(null);
+    try {
+      this.log.flush();
+      this.run(null);
+    } catch (cause) {
+      // Relayed changes whose rows were not written must never be acknowledged: drop this
+      // instance's memory as a crash would; clients reconnect and resend what is unacked.
+      console.error(`edge replica: writing relayed changes failed, restarting: ${(cause as Error).message}`);
+      this.crash();
+    }
   }
 
   /** Acknowledges relayed changes whose rows are written; returns their sockets. */
@@ -394,7 +406,7 @@ export class KeyspaceReplicaObject {
   }
 
   /**
-   * The test hook's crash: this instance's memory (the relayed changes' rows were never
+   * The test hook's crash, and what a failed write of relayed rows does: this instance's memory (the relayed changes' rows were never
    * written) is gone and every socket must reconnect, as after workerd died; the next
    * request reopens the log from SQLite.
    */

@@ -9,11 +9,17 @@ export class Delta<S extends DotStore = DotStore> {
   readonly context: CausalContext;
   readonly store: S | undefined;
   readonly removals: readonly RemovalEntry[];
+  /**
+   * Decoded from a state snapshot: its texts and lists are in state form, so encoding it as
+   * a delta converts them (codec/delta/encoder.ts). Every other delta skips that work.
+   */
+  readonly fromStateSnapshot: boolean;
 
-  constructor(context: CausalContext, store: S | undefined, removals: readonly RemovalEntry[]) {
+  constructor(context: CausalContext, store: S | undefined, removals: readonly RemovalEntry[], fromStateSnapshot = false) {
     this.context = context;
     this.store = store;
     this.removals = removals;
+    this.fromStateSnapshot = fromStateSnapshot;
   }
 
   get isEmpty(): boolean {

@@ -164,14 +164,15 @@ export class RaftDriver {
       return;
     }
     const t0 = performance.now();
-    this.o.wal.sync().then(
-      () => {
+    // A failure in release() (Raft, the transport) stops the node too, like a failed sync.
+    this.o.wal
+      .sync()
+      .then(() => {
         this.syncLatenciesMs.push(performance.now() - t0);
         w.done = true;
         this.release();
-      },
-      (cause: unknown) => this.fail(cause),
-    );
+      })
+      .catch((cause: unknown) => this.fail(cause));
   }
 
   /** Reports durable writes to Raft in order and sends what they held. */

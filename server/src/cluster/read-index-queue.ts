@@ -95,9 +95,11 @@ export class ReadIndexQueue {
 
   rejectAll(err: unknown): void {
     for (const b of this.reads.values()) for (const w of b.waiters) w.reject(err);
+    for (const r of this.readsAt) for (const w of r.batch.waiters) w.reject(err);
     for (const w of this.queue) w.reject(err);
     this.queue = [];
     this.reads.clear();
+    this.readsAt.length = 0;
   }
 
   private context(): Buffer {

@@ -13,7 +13,7 @@ import type { KeyspaceSource, LogEntry, PositionedBytes } from '../../../core/sr
 /**
  * logId of a keyspace no delta was committed to yet (its head is 0). Every cluster's empty
  * keyspace has this id, so it names no particular log: at the first commit the keyspace
- * takes its real id (`<ks>@<raft index>`), and each session streaming it tells its client
+ * takes its real id (`<ks>@<index>.<hash of the first delta>`), and each session streaming it tells its client
  * with a `log` message (server-session.ts) before any position of the real log.
  */
 export const EMPTY_LOG_ID = 'empty';

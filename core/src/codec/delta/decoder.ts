@@ -46,7 +46,7 @@ export function decodeDelta(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DE
   const removals = readRemovals(r, ids, context, limits);
   const store = rootType === 0 ? undefined : readStore(r, rootType, ids, context, limits, 0, kind === DeltaKind.StateSnapshot);
   r.end();
-  return { kind: kind as DeltaKind, delta: new Delta(context, store, removals) };
+  return { kind: kind as DeltaKind, delta: new Delta(context, store, removals, kind === DeltaKind.StateSnapshot) };
 }
 
 function isStoreType(t: number): boolean {

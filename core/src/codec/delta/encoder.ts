@@ -45,7 +45,7 @@ export class DeltaEncoder {
         body.u8(slot.type);
       }
     }
-    if (delta.store !== undefined) writeStore(body, delta.store, table, kind === DeltaKind.StateSnapshot);
+    if (delta.store !== undefined) writeStore(body, delta.store, table, kind === DeltaKind.StateSnapshot, kind !== DeltaKind.StateSnapshot && delta.fromStateSnapshot);
 
     const out = this.out;
     out.reset();
@@ -98,8 +98,12 @@ function writeContributions(w: Writer, entries: ReadonlyMap<number, CounterContr
   }
 }
 
-/** `stateForm`: sequences go in their state form (a state snapshot; see layout.ts). */
-export function writeStore(w: Writer, store: DotStore, table: ReplicaTable, stateForm = false): void {
+/**
+ * `stateForm`: sequences go in their state form (a state snapshot; see layout.ts).
+ * `fromState`: a delta of a decoded state snapshot, whose state-form stores that are
+ * nothing in delta form are left out (deltaFields).
+ */
+export function writeStore(w: Writer, store: DotStore, table: ReplicaTable, stateForm = false, fromState = false): void {
   switch (store.type) {
     case CrdtType.Register: {
       const values = (store as RegisterStore).values;
@@ -135,7 +139,7 @@ export function writeStore(w: Writer, store: DotStore, table: ReplicaTable, stat
       return;
     }
     case CrdtType.Map: {
-      const fields = stateForm ? (store as MapStore).fields : deltaFields((store as MapStore).fields);
+      const fields = fromState ? deltaFields((store as MapStore).fields) : (store as MapStore).fields;
       w.varuint(fields.size);
       for (const [name, stores] of fields) {
         w.string(name);
@@ -146,7 +150,7 @@ export function writeStore(w: Writer, store: DotStore, table: ReplicaTable, stat
         }
         for (const s of stores) {
           w.u8(s.type);
-          writeStore(w, s, table, stateForm);
+          writeStore(w, s, table, stateForm, fromState);
         }
       }
       return;
@@ -202,7 +206,8 @@ function emptyInDelta(store: DotStore): boolean {
 function deltaFields(fields: ReadonlyMap<string, readonly DotStore[]>): ReadonlyMap<string, readonly DotStore[]> {
   let kept: Map<string, readonly DotStore[]> | undefined;
   for (const [name, stores] of fields) {
-    const nonEmpty = stores.some(emptyInDelta) ? stores.filter((s) => !emptyInDelta(s)) : stores;
+    const keptStores = stores.filter((s) => !emptyInDelta(s));
+    const nonEmpty = keptStores.length === stores.length ? stores : keptStores;
     if (nonEmpty !== stores && kept === undefined) {
       kept = new Map();
       for (const [n, s] of fields) {

@@ -32,11 +32,22 @@ export function appendEntries(r: Raft, ents: Entry[]): void {
  */
 export function selfAppendDurable(r: Raft, index: number): void {
   const self = r.prs.progress.get(r.id);
-  if (self === undefined || !self.maybeUpdate(Math.min(index, r.raftLog.lastIndex()))) return;
+  if (self === undefined || !self.maybeUpdate(index)) return;
+  commitAndBroadcast(r);
+}
+
+/**
+ * An acknowledgement (a follower's, or the leader's own durable append) moved a match
+ * index: commits what a quorum now holds and tells the followers. False if nothing new
+ * committed.
+ */
+function commitAndBroadcast(r: Raft): boolean {
   const hadCommittedInTerm = r.committedEntryInCurrentTerm();
-  if (!r.maybeCommit() || r.state !== StateType.Leader) return;
+  if (!r.maybeCommit()) return false;
+  if (r.state !== StateType.Leader) return true;
   if (!hadCommittedInTerm) releasePendingReadIndex(r);
   bcastAppend(r);
+  return true;
 }
 
 export function tickHeartbeat(r: Raft): void {
@@ -193,11 +204,8 @@ function handleAppendResponse(r: Raft, m: Message): void {
   } else {
     pr.inflights.freeLE(m.index);
   }
-  const hadCommittedInTerm = r.committedEntryInCurrentTerm();
-  if (r.maybeCommit()) {
+  if (commitAndBroadcast(r)) {
     if (r.state !== StateType.Leader) return;
-    if (!hadCommittedInTerm) releasePendingReadIndex(r);
-    bcastAppend(r);
   } else if (wasPaused) {
     maybeSendAppend(r, m.from, false);
   }
