@@ -51,7 +51,7 @@ export const DEBUG_HEADER = 'x-neuroplex-debug';
 /** The debug header's value that makes the next relayed change be lost as in a crash (EDGE_DEBUG=1 only). */
 export const DEBUG_CRASH_BEFORE_WRITE = 'crash-before-write';
 /** How long after a change the sockets' attachments are rewritten (far below workerd's ~10 s eviction). */
-export const ATTACHMENT_SAVE_DELAY_MS = 250;
+const ATTACHMENT_SAVE_DELAY_MS = 250;
 
 /** What GET /v1/debug/replica reports (EDGE_DEBUG=1 only). */
 export interface ReplicaDebugInfo {

@@ -178,11 +178,6 @@ export class SqlKeyspaceLog implements KeyspaceSource {
     return this.written;
   }
 
-  /** Entries staged and not yet written (0 after every flush). */
-  get stagedCount(): number {
-    return this.staged.length;
-  }
-
   private nextPosition(): number {
     return Math.max(this.headPosition, this.numberAfter) + 1;
   }

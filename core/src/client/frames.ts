@@ -36,7 +36,14 @@ const CONSISTENCIES = ['strong', 'causal', 'eventual'] as const;
 export type ClientConsistency = (typeof CONSISTENCIES)[number];
 
 export type ClientRequest =
-  | { readonly op: typeof ClientOp.Propose; readonly id: number; readonly timeoutMs: number; readonly command: KvCommand }
+  | {
+      readonly op: typeof ClientOp.Propose;
+      readonly id: number;
+      readonly timeoutMs: number;
+      readonly command: KvCommand;
+      /** Set by decodeRequest: the bytes `command` was decoded from (a node logs them as they are). */
+      readonly commandBytes?: Uint8Array;
+    }
   | {
       readonly op: typeof ClientOp.Read;
       readonly id: number;
@@ -113,7 +120,7 @@ export function decodeRequest(bytes: Uint8Array, limits: CommandLimits = {}): Cl
         if (e instanceof DecodeError) throw new DecodeError(e.code, `command: ${e.message}`, at);
         throw e;
       }
-      req = { op: ClientOp.Propose, id, timeoutMs, command };
+      req = { op: ClientOp.Propose, id, timeoutMs, command, commandBytes: raw };
       break;
     }
     case ClientOp.Read: {

@@ -22,10 +22,9 @@ export class UnstableLog {
     this.offsetInProgress = offset;
   }
 
-  /** Entries not yet handed to the shell. */
+  /** Entries not yet handed to the shell (a new array: the shell may keep it). */
   nextEntries(): Entry[] {
-    const k = this.offsetInProgress - this.offset;
-    return k === 0 ? this.entries : this.entries.slice(k);
+    return this.entries.slice(this.offsetInProgress - this.offset);
   }
 
   hasNextEntries(): boolean {

@@ -215,7 +215,7 @@ export class RawNode {
     const r = this.raft;
     const soft = this.softState();
     const hard = r.hardState();
-    const entries = r.raftLog.unstableEntries().slice();
+    const entries = r.raftLog.unstableEntries();
     const rd: Ready = {
       softState: soft.lead !== this.prevSoft.lead || soft.state !== this.prevSoft.state ? soft : null,
       hardState: hardStateEquals(hard, this.prevHard) ? null : hard,

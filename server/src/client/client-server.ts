@@ -6,7 +6,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Reader } from '../../../core/src/codec/reader.ts';
 import { Writer } from '../../../core/src/codec/writer.ts';
 import { ClientOp, type ClientRequest, type ClientResponse, decodeRequest, encodeResponse, peekRequestId, ResponseKind } from '../../../core/src/client/frames.ts';
 import { NeuroplexError } from '../../../core/src/errors.ts';
@@ -84,7 +83,7 @@ export class ClientProtocolServer {
       }
       inFlight++;
       const id = req.id;
-      this.serve(req, bytes).then(
+      this.serve(req).then(
         (res) => {
           inFlight--;
           reply(res);
@@ -98,11 +97,11 @@ export class ClientProtocolServer {
   }
 
   /** Not async: a write costs one promise from the node and one `then`, not an async frame and a `finally` as well. */
-  private serve(req: ClientRequest, frame: Uint8Array): Promise<ClientResponse> {
+  private serve(req: ClientRequest): Promise<ClientResponse> {
     if (req.op !== ClientOp.Propose) return this.serveOther(req);
     const id = req.id;
     try {
-      return this.o.node.propose(req.command, { timeoutMs: req.timeoutMs, encoded: commandBytesOf(frame) }).then((result) => ({ kind: ResponseKind.Result, id, result }));
+      return this.o.node.propose(req.command, { timeoutMs: req.timeoutMs, ...(req.commandBytes === undefined ? {} : { encoded: req.commandBytes }) }).then((result) => ({ kind: ResponseKind.Result, id, result }));
     } catch (e) {
       return Promise.reject(e); // a node that throws instead of rejecting
     }
@@ -132,20 +131,6 @@ export class ClientProtocolServer {
     this.sockets.clear();
     this.wss.close();
   }
-}
-
-/**
- * The command bytes inside a propose frame that decodeRequest accepted (so they are a valid
- * command): version, op, id, timeout, then the length-prefixed command. A view, not a copy.
- */
-function commandBytesOf(frame: Uint8Array): Uint8Array {
-  const r = new Reader(frame);
-  r.u8();
-  r.u8();
-  r.varuint();
-  r.varuint();
-  const n = r.varuint();
-  return frame.subarray(r.pos, r.pos + n);
 }
 
 function errorResponse(id: number, e: unknown): ClientResponse {

@@ -10,6 +10,7 @@
 // decode and hash a string per write. A v1 entry is never answered after a restart (its
 // process is gone), so v1 decodes as "not mine".
 import { Reader } from '../../../core/src/codec/reader.ts';
+import { varuintSize } from '../../../core/src/codec/writer.ts';
 import { DecodeError, ErrorCode } from '../../../core/src/errors.ts';
 import { decodeCommand, type CommandLimits } from '../../../core/src/kv/command-codec.ts';
 import type { KvCommand } from '../../../core/src/kv/commands.ts';
@@ -30,9 +31,7 @@ export interface OpenedEnvelope {
  * and the first Reader over it (on apply) would pay ~1.5 µs to move it out.
  */
 export function encodeEnvelope(origin: Uint8Array, seq: number, command: Uint8Array): Uint8Array {
-  let seqBytes = 1;
-  for (let v = seq; v >= 0x80; v = Math.floor(v / 0x80)) seqBytes++;
-  const size = 1 + ORIGIN_BYTES + seqBytes + command.length;
+  const size = 1 + ORIGIN_BYTES + varuintSize(seq) + command.length;
   const pooled = Buffer.allocUnsafe(size);
   // A plain Uint8Array view (Buffer#slice would alias where callers expect a copy).
   const out = new Uint8Array(pooled.buffer, pooled.byteOffset, size);

@@ -26,7 +26,7 @@ export async function openRaftLog(wal: WriteAheadLog, voters: readonly NodeId[],
   if (wal.lastIndex === 0 && wal.hardState.term === 0) {
     bootstrapMemoryStorage(storage, [...voters]);
     const hs = storage.initialState().hardState;
-    wal.append(storage.entries(1, storage.lastIndex() + 1, Number.MAX_SAFE_INTEGER).map(toWal));
+    wal.append(storage.entries(1, storage.lastIndex() + 1, Number.MAX_SAFE_INTEGER));
     wal.setHardState({ term: hs.term, vote: String(hs.vote), commit: hs.commit });
     await wal.sync();
     return { storage, bootstrapped: true, snapshot: null };
@@ -91,10 +91,6 @@ export function bufferWrites(wal: WriteAheadLog, storage: MemoryStorage, rd: Omi
     wal.setHardState({ term: hardState.term, vote: String(hardState.vote), commit: hardState.commit });
     storage.setHardState(hardState);
   }
-}
-
-function toWal(e: Entry): { index: number; term: number; type: number; data: Uint8Array } {
-  return { index: e.index, term: e.term, type: e.type, data: e.data };
 }
 
 function fromWal(e: { index: number; term: number; type: number; data: Uint8Array }): Entry {
