@@ -68,7 +68,7 @@ export class OriginLink {
   private unwritten: { lsn: number; bytes: Uint8Array }[];
   /** The highest lsn the origin acknowledged as committed. */
   private committedLsn: number;
-  /** Until a session of this instance was welcomed: resume by causal context (see the header). */
+  /** Until a session of this instance caught up: resume by causal context (see the header). */
   private resumeByContext: boolean;
   private attempts: number;
   status: OriginLinkStatus;
@@ -189,8 +189,10 @@ export class OriginLink {
           if (e.level === 'committed') this.committed(e.lsn);
           break;
         case 'status':
+          // Resume by cursor only once the catch-up by context is whole (and written, by the
+          // deliveries before this effect): a session cut during it asks by context again.
+          if (e.status === 'synced') this.resumeByContext = false;
           if (e.status === 'syncing') {
-            this.resumeByContext = false;
             this.status = 'open';
             this.attempts = 0;
             this.presence?.opened();
