@@ -1,6 +1,7 @@
 // The cluster benchmark of issue 6: a 3-node cluster of real `neuroplex start` processes on
 // loopback, driven by a separate process (cluster-driver.ts) over the binary client protocol.
-// Sequential: 64 clients each waiting for its ack. Pipelined: up to 1,000 writes in flight.
+// After 4 s of unmeasured warm-up (the nodes compile their hot code in their first seconds):
+// sequential: 64 clients each waiting for its ack. Pipelined: up to 1,000 writes in flight.
 // Strong reads: pipelined ReadIndex reads. p99 at half of the pipelined peak, open loop.
 // The same run measures this disk's own fdatasync of 4 KiB writes: no commit beats it, and
 // the floor of this machine: the same driver against one echo process (echo-node.ts) that
@@ -121,6 +122,8 @@ async function runOnce(): Promise<Figures> {
       seqWritesPerSec: load.seqWritesPerSec!,
       seqP50Ms: load.seqP50Ms!,
       seqP99Ms: load.seqP99Ms!,
+      // CPU the 3 nodes spent per write in the sequential phase (small batches cost more).
+      seqNodeCpuUsPerWrite: load.seqNodeCpuUsPerWrite!,
       pipelinedWritesPerSec: load.pipelinedWritesPerSec!,
       strongReadsPerSec: load.strongReadsPerSec!,
       p99AtHalfLoadMs: load.p99AtHalfLoadMs!,

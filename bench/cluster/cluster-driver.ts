@@ -68,6 +68,7 @@ const SEQ_CLIENTS = 64;
 const PIPE_CONNECTIONS = 8;
 const MAX_IN_FLIGHT = 1_000;
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 4_000);
+const WARM_UP_MS = Number(process.env.BENCH_WARM_UP_MS ?? 2_000);
 const VALUE = { n: 1, s: 'some payload' };
 
 function pct(sorted: number[], p: number): number {
@@ -75,9 +76,9 @@ function pct(sorted: number[], p: number): number {
   return +sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!.toFixed(2);
 }
 
-async function sequential(clients: BinaryClient[]): Promise<{ perSec: number; p50: number; p99: number }> {
+async function sequential(clients: BinaryClient[], ms = PHASE_MS): Promise<{ perSec: number; p50: number; p99: number }> {
   const lat: number[] = [];
-  const end = performance.now() + PHASE_MS;
+  const end = performance.now() + ms;
   await Promise.all(
     clients.map(async (c, i) => {
       for (let n = 0; performance.now() < end; n++) {
@@ -88,13 +89,13 @@ async function sequential(clients: BinaryClient[]): Promise<{ perSec: number; p5
     }),
   );
   lat.sort((a, b) => a - b);
-  return { perSec: Math.round(lat.length / (PHASE_MS / 1000)), p50: pct(lat, 50), p99: pct(lat, 99) };
+  return { perSec: Math.round(lat.length / (ms / 1000)), p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
-/** Keeps MAX_IN_FLIGHT requests in flight (split over the connections) for PHASE_MS. */
-async function pipelined(clients: BinaryClient[], op: (c: BinaryClient, n: number) => Promise<unknown>): Promise<number> {
+/** Keeps MAX_IN_FLIGHT requests in flight (split over the connections) for `ms`. */
+async function pipelined(clients: BinaryClient[], op: (c: BinaryClient, n: number) => Promise<unknown>, ms = PHASE_MS): Promise<number> {
   let done = 0;
-  const end = performance.now() + PHASE_MS;
+  const end = performance.now() + ms;
   const perConn = Math.floor(MAX_IN_FLIGHT / clients.length);
   await Promise.all(
     clients.flatMap((c, i) =>
@@ -106,7 +107,7 @@ async function pipelined(clients: BinaryClient[], op: (c: BinaryClient, n: numbe
       }),
     ),
   );
-  return Math.round(done / (PHASE_MS / 1000));
+  return Math.round(done / (ms / 1000));
 }
 
 /** Open loop at `rate` writes/s (paced every 5 ms); the p99 latency. */
@@ -148,8 +149,16 @@ try {
   await Promise.all([...seqClients, ...pipeClients].map((c) => c.connectedUrl()));
   const leader = await seqClients[0]!.connectedUrl();
   const others = urls.filter((u) => u !== leader);
+  // Warm-up, not measured: a node that has just started runs unoptimized code and compiles
+  // it (on the same 2 cores) for its first seconds; the phases measure the steady state.
+  await phase('warm-up', async () => {
+    await sequential(seqClients, WARM_UP_MS);
+    await pipelined(pipeClients, (c, n) => c.put('bench', `p${n % 100_000}`, VALUE), WARM_UP_MS);
+  });
   let seq!: Awaited<ReturnType<typeof sequential>>;
+  const seqCpu0 = cpuMsOf(nodePids);
   const seqStages = await leaderStages(leader, others, async () => (seq = await phase('sequential', () => sequential(seqClients))));
+  const seqNodeCpuUsPerWrite = +(((cpuMsOf(nodePids) - seqCpu0) * 1000) / ((seq.perSec * PHASE_MS) / 1000)).toFixed(1);
   const cpu0 = cpuMsOf(nodePids);
   const self0 = process.cpuUsage();
   const pipelinedWritesPerSec = await phase('pipelined', () => pipelined(pipeClients, (c, n) => c.put('bench', `p${n % 100_000}`, VALUE)));
@@ -162,7 +171,7 @@ try {
   let p99AtHalfLoadMs = 0;
   const pacedStages = await leaderStages(leader, others, async () => (p99AtHalfLoadMs = await phase('paced', () => paced(pipeClients, pacedRate))));
   console.log(
-    JSON.stringify({ seqWritesPerSec: seq.perSec, seqP50Ms: seq.p50, seqP99Ms: seq.p99, pipelinedWritesPerSec, strongReadsPerSec, pacedRate: Math.round(pacedRate), p99AtHalfLoadMs, nodeCpuUsPerWrite, driverCpuUsPerWrite, seqStages, pacedStages }),
+    JSON.stringify({ seqWritesPerSec: seq.perSec, seqP50Ms: seq.p50, seqP99Ms: seq.p99, seqNodeCpuUsPerWrite, pipelinedWritesPerSec, strongReadsPerSec, pacedRate: Math.round(pacedRate), p99AtHalfLoadMs, nodeCpuUsPerWrite, driverCpuUsPerWrite, seqStages, pacedStages }),
   );
 } finally {
   for (const c of [...seqClients, ...pipeClients]) c.close();
