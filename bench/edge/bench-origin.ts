@@ -4,62 +4,15 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePortRun } from '../../test/support/free-port.ts';
+import { type LocalCluster, startLocalCluster } from '../../test/support/local-cluster.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
 /** The origin: a real 3-node Raft cluster (`neuroplex cluster`) in its own process group. */
-export interface Origin {
-  readonly ports: readonly number[];
-  readonly leaderPort: number;
-  /** SIGSTOP / SIGCONT to the cluster's process group. */
-  pause(): void;
-  resume(): void;
-  stop(): Promise<void>;
-}
+export type Origin = LocalCluster;
 
 export async function startCluster(dataDir: string): Promise<Origin> {
-  const base = await freePortRun(3);
-  const ports = [base, base + 1, base + 2];
-  const child = spawn(process.execPath, [join(ROOT, 'server', 'bin', 'neuroplex.js'), 'cluster', '--nodes', '3', '--base-port', String(base), '--data', dataDir], { cwd: ROOT, stdio: 'ignore', detached: true });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const signal = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(-child.pid!, sig);
-    } catch {
-      // the group is gone
-    }
-  };
-  const pause = (): void => signal('SIGSTOP');
-  const resume = (): void => signal('SIGCONT');
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    resume(); // a stopped process would not act on SIGINT
-    try {
-      process.kill(-child.pid!, 'SIGINT');
-    } catch {
-      return;
-    }
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // the group is gone
-    }
-  };
-  // Ready once a node reports itself leader.
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    for (const port of ports) {
-      const res = await fetch(`http://127.0.0.1:${port}/v1/cluster`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
-      const info = res?.ok === true ? ((await res.json()) as { id: string; leader: string | null }) : undefined;
-      if (info !== undefined && info.leader === info.id) return { ports, leaderPort: port, pause, resume, stop };
-    }
-    if (Date.now() > deadline || child.exitCode !== null) {
-      await stop();
-      throw new Error('the origin cluster elected no leader within 30 s');
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return startLocalCluster({ basePort: await freePortRun(3), dataDir });
 }
 
 /** origin-observer.ts: the edge's relays to the nodes, and the leader's subscriber. */

@@ -3,7 +3,8 @@
 // shows the node down and a new leader, and everything converges.
 import { expect, test } from '@playwright/test';
 import { expectConverged, expectNoPageErrors, openDemo, sideBySide } from '../support/demo-page.ts';
-import { agreedLeader, pidOfNode, useDemoStack } from '../support/demo-stack.ts';
+import { agreedLeader, pidOfNode } from '../../test/support/local-cluster.ts';
+import { useDemoStack } from '../support/demo-stack.ts';
 
 const stack = useDemoStack();
 

@@ -15,17 +15,12 @@
 // encodeCommand validates limits (typed KvLimitError); decodeCommand validates everything and
 // throws DecodeError, so a command from the log or the wire is either whole or rejected.
 import { Reader } from '../codec/reader.ts';
-import { Writer } from '../codec/writer.ts';
+import type { Writer } from '../codec/writer.ts';
+import { scratchWriter } from '../codec/scratch-writer.ts';
 import { isJsonValue, readJson, writeJson, type JsonValue } from '../codec/json-value.ts';
 import { ErrorCode } from '../errors.ts';
 import type { BatchOp, CrdtDeltaItem, KvCommand, KvSession } from './commands.ts';
 import { KvErrorCode, KvLimitError } from './errors.ts';
-
-/**
- * The writer encoders use when the caller passes none: they return a copy (finish()) and
- * never call themselves, so one per module serves every call without an allocation each.
- */
-const sharedWriter = new Writer(256);
 import {
   DEFAULT_MAX_VALUE_BYTES,
   MAX_BATCH_OPS,
@@ -89,7 +84,7 @@ function writeSession(w: Writer, s: KvSession | undefined): void {
 }
 
 /** Validates and encodes a command. Throws KvLimitError for bad keys, values or sizes. */
-export function encodeCommand(cmd: KvCommand, limits: CommandLimits = {}, w = sharedWriter): Uint8Array {
+export function encodeCommand(cmd: KvCommand, limits: CommandLimits = {}, w = scratchWriter): Uint8Array {
   const maxValueBytes = limits.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   w.reset();
   w.u8(COMMAND_FORMAT_VERSION);

@@ -11,16 +11,11 @@
 //          not_found: string key · conflict: string key, varuint version ·
 //          type_mismatch: string key, u8 type
 import { Reader } from '../codec/reader.ts';
-import { Writer } from '../codec/writer.ts';
+import type { Writer } from '../codec/writer.ts';
+import { scratchWriter } from '../codec/scratch-writer.ts';
 import { readJson, writeJson, type JsonValue } from '../codec/json-value.ts';
 import { ErrorCode } from '../errors.ts';
 import type { BatchOpResult, KvEntry, KvResult, KvValueType } from './commands.ts';
-
-/**
- * The writer encoders use when the caller passes none: they return a copy (finish()) and
- * never call themselves, so one per module serves every call without an allocation each.
- */
-const sharedWriter = new Writer(256);
 import { MAX_KEY_BYTES } from './limits.ts';
 
 const FORMAT = 1;
@@ -36,17 +31,17 @@ function readType(r: Reader): KvValueType {
   return t;
 }
 
-function writeEntryBody(w: Writer, e: KvEntry): void {
-  w.u8(TYPE_CODES[e.type]);
-  switch (e.type) {
+/** The value of an entry after its type byte (the counterpart of readEntryBody). */
+function writeEntryBody(w: Writer, type: KvValueType, value: JsonValue): void {
+  switch (type) {
     case 'register':
-      writeJson(w, e.value);
+      writeJson(w, value);
       return;
     case 'counter':
-      w.f64(e.value as number);
+      w.f64(value as number);
       return;
     case 'set': {
-      const values = e.value as JsonValue[];
+      const values = value as JsonValue[];
       w.varuint(values.length);
       for (const v of values) writeJson(w, v);
       return;
@@ -72,25 +67,12 @@ function readEntryBody(r: Reader, type: KvValueType): JsonValue {
   }
 }
 
-export function encodeEntry(e: KvEntry, w = sharedWriter): Uint8Array {
+export function encodeEntry(e: KvEntry, w = scratchWriter): Uint8Array {
   w.reset();
   w.u8(FORMAT);
   w.u8(TYPE_CODES[e.type]);
   w.varuint(e.version);
-  switch (e.type) {
-    case 'register':
-      writeJson(w, e.value);
-      break;
-    case 'counter':
-      w.f64(e.value as number);
-      break;
-    case 'set': {
-      const values = e.value as JsonValue[];
-      w.varuint(values.length);
-      for (const v of values) writeJson(w, v);
-      break;
-    }
-  }
+  writeEntryBody(w, e.type, e.value);
   return w.finish();
 }
 
@@ -105,7 +87,7 @@ export function decodeEntry(bytes: Uint8Array): KvEntry {
   return { type, value, version };
 }
 
-export function encodeResult(result: KvResult, w = sharedWriter): Uint8Array {
+export function encodeResult(result: KvResult, w = scratchWriter): Uint8Array {
   w.reset();
   w.u8(FORMAT);
   switch (result.status) {
@@ -161,7 +143,8 @@ function writeOpResult(w: Writer, op: BatchOpResult): void {
       w.string(op.key);
       if (!op.found) return w.u8(0);
       w.u8(1);
-      writeEntryBody(w, { type: op.type!, value: op.value!, version: op.version! });
+      w.u8(TYPE_CODES[op.type!]);
+      writeEntryBody(w, op.type!, op.value!);
       w.varuint(op.version!);
       return;
   }

@@ -36,41 +36,75 @@ export interface ApplyOutcome {
 }
 
 /**
- * Pending writes of one command, over the writes of earlier commands in the same apply
- * batch (`parent`), over storage. Nothing is written until the batch commits; a command that
- * fails is simply not merged into `parent`.
+ * The writes of one command, made straight into the pending writes of its apply batch
+ * (`pending`, which nothing reads but this batch until it commits). A command that can fail
+ * after it wrote (a batch whose later op conflicts) asks for an undo log first (keepUndo) and
+ * is rolled back; the others check before they write. One per apply batch, re-aimed at each
+ * command with begin(): a plain put costs a map set and its change record, as before the
+ * general path and the blind-put shortcut were one.
  */
 class Overlay {
-  readonly pending = new Map<string, KvEntry | null>();
-  readonly changes: KvChange[] = [];
+  /** The keys the current command wrote and what `pending` held for each before (undefined: absent). */
+  private readonly undoKeys: string[] = [];
+  private readonly undoEntries: (KvEntry | null | undefined)[] = [];
+  private ks = '';
+  private undoable = false;
+  /** The current command's changes, in op order (a fresh list per command: outcomes keep it). */
+  changes: KvChange[] = [];
+
   constructor(
     private readonly storage: KvStorage,
-    private readonly parent: Map<string, KvEntry | null>,
-    private readonly ks: string,
+    private readonly pending: Map<string, KvEntry | null>,
   ) {}
+
+  begin(ks: string): void {
+    this.ks = ks;
+    this.changes = [];
+    this.undoable = false;
+    this.undoKeys.length = 0;
+    this.undoEntries.length = 0;
+  }
+
+  /** The current command may fail after writing: record what each write replaces. */
+  keepUndo(): void {
+    this.undoable = true;
+  }
 
   get(key: string): KvEntry | undefined {
     const k = dataKey(this.ks, key);
-    const own = this.pending.get(k);
-    if (own !== undefined) return own ?? undefined;
-    const earlier = this.parent.get(k);
+    const earlier = this.pending.get(k);
     if (earlier !== undefined) return earlier ?? undefined;
     const bytes = this.storage.get(k);
     return bytes === undefined ? undefined : decodeEntry(bytes);
   }
 
   put(key: string, entry: KvEntry): void {
-    this.pending.set(dataKey(this.ks, key), entry);
+    this.write(dataKey(this.ks, key), entry);
     this.changes.push({ ks: this.ks, key, version: entry.version, deleted: false, type: entry.type, value: entry.value });
   }
 
   delete(key: string, version: number): void {
-    this.pending.set(dataKey(this.ks, key), null);
+    this.write(dataKey(this.ks, key), null);
     this.changes.push({ ks: this.ks, key, version, deleted: true });
   }
 
-  mergeIntoParent(): void {
-    for (const [k, v] of this.pending) this.parent.set(k, v);
+  /** Undoes the current command's writes, newest first (a key written twice ends as before both). */
+  rollback(): void {
+    assert(this.undoable || this.changes.length === 0, 'a command without an undo log failed after writing');
+    for (let i = this.undoKeys.length - 1; i >= 0; i--) {
+      const before = this.undoEntries[i];
+      if (before === undefined) this.pending.delete(this.undoKeys[i]!);
+      else this.pending.set(this.undoKeys[i]!, before);
+    }
+    this.changes = [];
+  }
+
+  private write(k: string, entry: KvEntry | null): void {
+    if (this.undoable) {
+      this.undoKeys.push(k);
+      this.undoEntries.push(this.pending.get(k));
+    }
+    this.pending.set(k, entry);
   }
 }
 
@@ -151,6 +185,7 @@ export class KvStateMachine {
     const sessionOps: StorageOp[] = [];
     const sessionAnswers = new Map<string, KvResult>();
     const outcomes: ApplyOutcome[] = [];
+    const tx = new Overlay(this.storage, pending);
     let last = this.applied;
     for (const { command, index } of items) {
       assert(index > last, `log index ${index} not after applied ${last}`);
@@ -168,22 +203,10 @@ export class KvStateMachine {
         outcomes.push({ result: { status: 'ok', version: index }, changes: [], duplicate: false });
         continue;
       }
-      let result: KvResult;
-      let changes: readonly KvChange[];
-      if (command.type === 'put' && command.ifVersion === undefined) {
-        // A blind put reads nothing and cannot fail: no overlay (a Map and a list per
-        // command) to build and merge; it is most of a write-heavy load.
-        const value = command.value;
-        pending.set(dataKey(command.ks, command.key), { type: 'register', value, version: index });
-        result = { status: 'ok', version: index };
-        changes = [{ ks: command.ks, key: command.key, version: index, deleted: false, type: 'register', value }];
-      } else {
-        const tx = new Overlay(this.storage, pending, command.ks);
-        result = execute(command, index, tx);
-        const ok = result.status === 'ok';
-        if (ok) tx.mergeIntoParent();
-        changes = ok ? tx.changes : [];
-      }
+      tx.begin(command.ks);
+      const result = execute(command, index, tx);
+      if (result.status !== 'ok') tx.rollback();
+      const changes = tx.changes;
       if (session !== undefined) {
         this.sessions.record(session, index, result, sessionOps);
         sessionAnswers.set(sessionKey(session), result);
@@ -282,6 +305,7 @@ function execute(cmd: KvCommand, index: number, tx: Overlay): KvResult {
 }
 
 function executeBatch(cmd: BatchCommand, index: number, tx: Overlay): KvResult {
+  tx.keepUndo(); // a later op's conflict fails the ops before it
   const results: BatchOpResult[] = [];
   for (const op of cmd.ops) {
     const cur = op.op === 'put' && op.ifVersion === undefined ? undefined : tx.get(op.key);

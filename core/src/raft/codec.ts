@@ -25,6 +25,7 @@
 // Hard state, version 1: | ver u8 | term vu | vote vu | commit vu |
 import { Reader } from '../codec/reader.ts';
 import { Writer } from '../codec/writer.ts';
+import { scratchWriter } from '../codec/scratch-writer.ts';
 import { DecodeError, ErrorCode } from '../errors.ts';
 import {
   type ConfChange,
@@ -50,8 +51,6 @@ export const MAX_MEMBERS = 1024;
 const FLAG_REJECT = 1;
 const FLAG_SNAPSHOT = 2;
 
-const shared = new Writer(1024);
-
 function writeConfState(w: Writer, cs: ConfState): void {
   w.varuint(cs.voters.length);
   for (const id of cs.voters) w.varuint(id);
@@ -68,7 +67,7 @@ function writeEntry(w: Writer, e: Entry): void {
 
 /** Encodes a message; the result is a fresh copy. */
 export function encodeMessage(m: Message): Uint8Array {
-  const w = shared;
+  const w = scratchWriter;
   w.reset();
   w.u8(RAFT_CODEC_VERSION);
   w.u8(m.type);
@@ -221,7 +220,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
 
 /** One entry on its own (the WAL's record format). */
 export function encodeEntry(e: Entry): Uint8Array {
-  const w = shared;
+  const w = scratchWriter;
   w.reset();
   w.u8(RAFT_CODEC_VERSION);
   writeEntry(w, e);
@@ -237,7 +236,7 @@ export function decodeEntry(bytes: Uint8Array): Entry {
 }
 
 export function encodeHardState(hs: HardState): Uint8Array {
-  const w = shared;
+  const w = scratchWriter;
   w.reset();
   w.u8(RAFT_CODEC_VERSION);
   w.varuint(hs.term);

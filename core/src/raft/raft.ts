@@ -1,6 +1,7 @@
 // The Raft state machine: persistent state (term, vote, log), the role (follower,
 // pre-candidate, candidate, leader) and step(), which applies one message. Role-specific
-// handling lives in roles/ and is swapped in by becomeFollower/becomeCandidate/becomeLeader.
+// handling lives in roles/ and is swapped in by becomeFollower/becomeCandidate/becomeLeader;
+// campaigning and answering vote requests are in roles/election.ts.
 // No I/O, timers or randomness: time enters through tick(), randomness through `random`.
 export { type RaftConfig, type RandomSource, CAMPAIGN_TRANSFER, STATE_NAMES, StateType } from './config.ts';
 import { assert } from '../errors.ts';
@@ -9,10 +10,10 @@ import { decodeConfChangeData } from './codec.ts';
 import { ProposalDroppedError, RaftUsageError } from './errors.ts';
 import { RaftLog } from './log.ts';
 import { type ReadState, ReadOnly } from './read-only.ts';
+import { campaign, handleVoteRequest } from './roles/election.ts';
 import { stepCandidate, stepFollower, tickElection } from './roles/follower.ts';
 import { type RaftConfig, type RandomSource, CAMPAIGN_TRANSFER, StateType } from './config.ts';
 import { appendEntries, bcastAppend, bcastHeartbeat, maybeSendAppend, proposeAsLeader, stepLeader, tickHeartbeat } from './roles/leader.ts';
-import { VoteResult } from './quorum/majority.ts';
 import { ProgressState } from './tracker/progress.ts';
 import { ProgressTracker } from './tracker/tracker.ts';
 import {
@@ -71,7 +72,6 @@ export class Raft {
    * serve lease reads again in this term.
    */
   leaseForfeited: boolean;
-  /** Set when this node's own configuration entry removing it commits. */
   private readonly random: RandomSource;
   stepFn: (r: Raft, m: Message) => void;
   tickFn: (r: Raft) => void;
@@ -214,47 +214,8 @@ export class Raft {
   /** Starts an election (pre-vote first unless `transfer` or pre-vote is off). */
   hup(transfer: boolean): void {
     if (this.state === StateType.Leader || !this.promotable()) return;
-    if (this.preVote && !transfer) this.campaign(MessageType.PreVote, false);
-    else this.campaign(MessageType.Vote, transfer);
-  }
-
-  campaign(voteType: typeof MessageType.Vote | typeof MessageType.PreVote, transfer: boolean): void {
-    let term: number;
-    if (voteType === MessageType.PreVote) {
-      this.becomePreCandidate();
-      term = this.term + 1;
-    } else {
-      this.becomeCandidate();
-      term = this.term;
-    }
-    if (this.poll(this.id, true) === VoteResult.Won) {
-      // Single voter: won already.
-      if (voteType === MessageType.PreVote) this.campaign(MessageType.Vote, transfer);
-      else this.becomeLeader();
-      return;
-    }
-    const lastIndex = this.raftLog.lastIndex();
-    const lastTerm = this.raftLog.lastTerm();
-    for (const id of this.prs.config.voters) {
-      if (id === this.id) continue;
-      this.send(
-        message({
-          type: voteType,
-          to: id,
-          from: NONE,
-          term,
-          index: lastIndex,
-          logTerm: lastTerm,
-          context: transfer ? CAMPAIGN_TRANSFER : EMPTY_BYTES,
-        }),
-      );
-    }
-  }
-
-  /** Records a vote and returns the election result. */
-  poll(id: NodeId, granted: boolean): VoteResult {
-    this.prs.recordVote(id, granted);
-    return this.prs.tallyVotes().result;
+    if (this.preVote && !transfer) campaign(this, MessageType.PreVote, false);
+    else campaign(this, MessageType.Vote, transfer);
   }
 
   /** Whether a voter is inside a leader lease and must not vote for another candidate. */
@@ -294,27 +255,10 @@ export class Raft {
     }
 
     if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
-      this.handleVoteRequest(m);
+      handleVoteRequest(this, m);
       return;
     }
     this.stepFn(this, m);
-  }
-
-  private handleVoteRequest(m: Message): void {
-    const canVote =
-      this.vote === m.from ||
-      (this.vote === NONE && this.lead === NONE) ||
-      (m.type === MessageType.PreVote && m.term > this.term);
-    const respType = m.type === MessageType.Vote ? MessageType.VoteResponse : MessageType.PreVoteResponse;
-    if (canVote && this.raftLog.isUpToDate(m.index, m.logTerm)) {
-      this.send(message({ type: respType, to: m.from, from: NONE, term: m.term }));
-      if (m.type === MessageType.Vote) {
-        this.electionElapsed = 0;
-        this.vote = m.from;
-      }
-    } else {
-      this.send(message({ type: respType, to: m.from, from: NONE, term: this.term, reject: true }));
-    }
   }
 
   tick(): void {

@@ -3,7 +3,12 @@
 // and a promise race per write (withTimeout): at tens of thousands of writes per second
 // those were a visible share of the leader's CPU. A write past its deadline fails with
 // NodeTimeoutError at the next sweep (so up to SWEEP_MS late); it may still commit, and
-// its answer is then dropped.
+// its answer is then dropped. A sweep costs what it removes, not what is pending: writes
+// wait in one FIFO per timeout, and since performance.now() only grows, each FIFO is in
+// deadline order; a sweep pops the FIFOs' heads that are answered already, fails the due
+// heads earliest deadline first, and stops at each FIFO's first write not yet due. Writes mostly share one timeout
+// and are answered in about the order they came, so the FIFOs hold little besides what
+// is still waiting.
 import type { KvCommand, KvResult } from '../../../core/src/kv/commands.ts';
 import { NodeTimeoutError } from '../node/errors.ts';
 
@@ -27,8 +32,33 @@ interface Pending {
  */
 export type WriteStagesListener = (queuedMs: number, commitMs: number) => void;
 
+/** Sequence numbers of writes with one timeout, oldest (so earliest deadline) first. */
+class SeqQueue {
+  private seqs: number[] = [];
+  private head = 0;
+
+  push(seq: number): void {
+    this.seqs.push(seq);
+  }
+
+  peek(): number | undefined {
+    return this.head < this.seqs.length ? this.seqs[this.head] : undefined;
+  }
+
+  shift(): void {
+    this.head++;
+    // Drop the consumed front once it is half the array: amortised O(1) per write.
+    if (this.head >= 1024 && this.head * 2 >= this.seqs.length) {
+      this.seqs = this.seqs.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
 export class ProposalTable {
   private readonly pending = new Map<number, Pending>();
+  /** Per timeoutMs, the writes added with it, in deadline order (answered ones popped lazily). */
+  private readonly byTimeout = new Map<number, SeqQueue>();
   private seq = 0;
   private sweeper: NodeJS.Timeout | null = null;
   private readonly onStages: WriteStagesListener | undefined;
@@ -49,6 +79,9 @@ export class ProposalTable {
     const seq = ++this.seq;
     const deadline = performance.now() + timeoutMs;
     const done = new Promise<KvResult>((resolve, reject) => this.pending.set(seq, { resolve, reject, deadline, timeoutMs, proposedAt: 0, command }));
+    let queue = this.byTimeout.get(timeoutMs);
+    if (queue === undefined) this.byTimeout.set(timeoutMs, (queue = new SeqQueue()));
+    queue.push(seq);
     if (this.sweeper === null) {
       this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
       this.sweeper.unref();
@@ -93,17 +126,44 @@ export class ProposalTable {
   rejectAll(err: unknown): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    this.byTimeout.clear();
     this.stopSweeper();
   }
 
   private sweep(): void {
-    if (this.pending.size === 0) return this.stopSweeper();
-    const now = performance.now();
-    for (const [seq, p] of this.pending) {
-      if (p.deadline > now) continue;
-      this.pending.delete(seq);
-      p.reject(new NodeTimeoutError(`write did not finish within ${p.timeoutMs} ms`));
+    if (this.pending.size === 0) {
+      this.byTimeout.clear(); // only answered writes left in the FIFOs
+      return this.stopSweeper();
     }
+    const now = performance.now();
+    // Fail what is due in deadline order across the FIFOs: each round takes the earliest
+    // due head (a handful of distinct timeouts, so a scan of the heads is cheap).
+    for (;;) {
+      let due: SeqQueue | undefined;
+      let dueWrite: Pending | undefined;
+      for (const [timeoutMs, queue] of this.byTimeout) {
+        const p = this.firstWaiting(queue);
+        if (p === undefined) this.byTimeout.delete(timeoutMs);
+        else if (p.deadline <= now && (dueWrite === undefined || p.deadline < dueWrite.deadline)) {
+          due = queue;
+          dueWrite = p;
+        }
+      }
+      if (due === undefined || dueWrite === undefined) return;
+      this.pending.delete(due.peek()!);
+      due.shift();
+      dueWrite.reject(new NodeTimeoutError(`write did not finish within ${dueWrite.timeoutMs} ms`));
+    }
+  }
+
+  /** The oldest write of `queue` still waiting, after popping the answered ones before it. */
+  private firstWaiting(queue: SeqQueue): Pending | undefined {
+    for (let seq = queue.peek(); seq !== undefined; seq = queue.peek()) {
+      const p = this.pending.get(seq);
+      if (p !== undefined) return p;
+      queue.shift();
+    }
+    return undefined;
   }
 
   private stopSweeper(): void {

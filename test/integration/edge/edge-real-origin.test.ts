@@ -5,7 +5,6 @@
 // directories, everything converges and nothing acknowledged is lost; a change the edge
 // sent to the origin and then lost (the crash hook: before its write) comes back to the
 // edge from the origin after its restart, although its author never returns.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,47 +13,30 @@ import type { ReplicaDebugInfo } from '../../../edge/src/replica-object.ts';
 import { EdgeClient, startWranglerDev, waitFor, type WranglerDev } from '../../support/edge-harness.ts';
 import { stateOf } from '../../support/sync-harness.ts';
 import { freePort, freePortRun } from '../../support/free-port.ts';
-
-const BIN = join(import.meta.dirname, '..', '..', '..', 'server', 'bin', 'neuroplex.js');
-
+import { type LocalCluster, pidOfNode, startLocalCluster } from '../../support/local-cluster.ts';
 
 describe('edge replicas syncing through a real 3-node origin cluster', () => {
   const dir = mkdtempSync(join(tmpdir(), 'np-edge-real-'));
   let originPort = 0;
-  let origin: ChildProcess | undefined;
+  let origin: LocalCluster | undefined;
   let dev: WranglerDev | undefined;
   const clients: EdgeClient[] = [];
 
   async function startOrigin(): Promise<void> {
-    const p = spawn(process.execPath, [BIN, 'cluster', '--nodes', '3', '--base-port', String(originPort), '--data', join(dir, 'origin')], { stdio: 'ignore', detached: true });
-    origin = p;
-    // Ready: the node the edges talk to knows a leader.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const res = await fetch(`http://127.0.0.1:${originPort}/v1/cluster`).catch(() => undefined);
-      const info = res?.ok === true ? ((await res.json()) as { leader: string | null }) : undefined;
-      if (info?.leader) break;
-      if (Date.now() > deadline) throw new Error('timed out waiting for the origin cluster to elect a leader');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    origin = await startLocalCluster({ basePort: originPort, dataDir: join(dir, 'origin') });
   }
 
   async function stopOrigin(): Promise<void> {
-    const p = origin;
+    const o = origin;
     origin = undefined;
-    if (p?.pid === undefined || p.exitCode !== null) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    process.kill(-p.pid, 'SIGINT');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-    if (p.exitCode === null) process.kill(-p.pid, 'SIGKILL');
+    await o?.stop();
   }
 
   beforeAll(async () => {
     originPort = await freePortRun(3);
     await startOrigin();
     // Every node, comma-separated: the edge goes on through the others when one is down.
-    const nodes = [0, 1, 2].map((i) => `http://127.0.0.1:${originPort + i}`).join(',');
-    dev = await startWranglerDev({ port: await freePort(), persistTo: join(dir, 'edge'), vars: { ORIGIN_URL: nodes, EDGE_DEBUG: '1' } });
+    dev = await startWranglerDev({ port: await freePort(), persistTo: join(dir, 'edge'), vars: { ORIGIN_URL: origin!.urls.join(','), EDGE_DEBUG: '1' } });
   }, 90_000);
 
   afterAll(async () => {
@@ -81,8 +63,7 @@ describe('edge replicas syncing through a real 3-node origin cluster', () => {
 
   it('with the first listed origin node killed, changes still commit and strong operations still answer', async () => {
     const [a, b] = clients as [EdgeClient, EdgeClient];
-    const pid = Number(execFileSync('pgrep', ['-f', '--', `--data ${join(dir, 'origin', 'n1')}`]).toString().trim().split('\n')[0]);
-    process.kill(pid, 'SIGKILL');
+    process.kill(pidOfNode(join(dir, 'origin'), 'n1'), 'SIGKILL');
     const before = a.host.committedLsn;
     a.host.replica.put('after-n1', 2);
     a.pump();

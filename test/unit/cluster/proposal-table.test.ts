@@ -47,6 +47,40 @@ describe('proposal table', () => {
   });
 });
 
+describe('proposal table expiry order', () => {
+  it('times writes with different timeouts out in deadline order, none before its deadline', async () => {
+    const t = new ProposalTable();
+    // Interleaved timeouts (ms), so neither insertion order nor one FIFO gives deadline order.
+    const timeouts = [120, 40, 80, 40, 160, 80, 120, 40];
+    const added = timeouts.map((ms) => ({ ms, at: performance.now(), w: t.add(ms) }));
+    const answered = t.add(40); // answered before its deadline: never times out
+    t.resolve(answered.seq, { status: 'ok', version: 1 });
+    const kept = t.add(60_000);
+    const failedAt = new Map<number, number>();
+    const order: number[] = [];
+    await Promise.all(
+      added.map(({ w }) =>
+        w.done.then(
+          () => expect.unreachable('a write without an answer resolved'),
+          (e: unknown) => {
+            expect(e).toBeInstanceOf(NodeTimeoutError);
+            failedAt.set(w.seq, performance.now());
+            order.push(w.seq);
+          },
+        ),
+      ),
+    );
+    await expect(answered.done).resolves.toEqual({ status: 'ok', version: 1 });
+    for (const { ms, at, w } of added) expect(failedAt.get(w.seq)! - at).toBeGreaterThanOrEqual(ms);
+    // Deadline order: by timeout, then by when added (each FIFO's order).
+    const byDeadline = added.map((a, i) => ({ ...a, i })).sort((x, y) => x.ms - y.ms || x.i - y.i);
+    expect(order).toEqual(byDeadline.map((a) => a.w.seq));
+    expect(t.size).toBe(1); // only `kept`
+    t.rejectAll(new Error('stopped'));
+    await expect(kept.done).rejects.toThrow('stopped');
+  });
+});
+
 describe('proposal table stages', () => {
   it('reports the wait before proposal and the time from proposal to answer', async () => {
     const seen: [number, number][] = [];

@@ -108,6 +108,34 @@ describe('KvStateMachine', () => {
     expect(sm.get(ks, 'a')?.value).toBe('new');
   });
 
+  it('a failed batch inside an apply batch leaves the earlier commands\' writes as they were', () => {
+    const { sm } = fresh();
+    const out = sm.applyBatch([
+      { index: 1, command: { type: 'put', ks, key: 'a', value: 'first' } },
+      { index: 2, command: { type: 'put', ks, key: 'b', value: 'first' } },
+      {
+        index: 3,
+        command: {
+          type: 'batch',
+          ks,
+          ops: [
+            { op: 'put', key: 'a', value: 'lost' },
+            { op: 'put', key: 'a', value: 'lost again' },
+            { op: 'delete', key: 'b' },
+            { op: 'put', key: 'c', value: 'lost' },
+            { op: 'put', key: 'd', value: 'x', ifVersion: 9 },
+          ],
+        },
+      },
+      { index: 4, command: { type: 'put', ks, key: 'a', value: 'second', ifVersion: 1 } },
+    ]);
+    expect(out.map((o) => o.result.status)).toEqual(['ok', 'ok', 'conflict', 'ok']);
+    expect(out[2]!.changes).toEqual([]);
+    expect(sm.get(ks, 'a')).toEqual({ type: 'register', value: 'second', version: 4 });
+    expect(sm.get(ks, 'b')).toEqual({ type: 'register', value: 'first', version: 2 });
+    expect(sm.get(ks, 'c')).toBeUndefined();
+  });
+
   it('a retried session request returns its first answer and applies once', () => {
     const { sm } = fresh();
     const session = { clientId: 'cli-1', seq: 7 };

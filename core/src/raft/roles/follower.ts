@@ -4,6 +4,7 @@ import { StateType } from '../config.ts';
 import { VoteResult } from '../quorum/majority.ts';
 import type { Raft } from '../raft.ts';
 import { type Message, MessageType, NONE, message } from '../types.ts';
+import { campaign, poll } from './election.ts';
 import { bcastAppend } from './leader.ts';
 
 export function tickElection(r: Raft): void {
@@ -76,10 +77,10 @@ export function stepCandidate(r: Raft, m: Message): void {
     case MessageType.PreVoteResponse:
     case MessageType.VoteResponse: {
       if (m.type !== myResp) return;
-      const result = r.poll(m.from, !m.reject);
+      const result = poll(r, m.from, !m.reject);
       if (result === VoteResult.Won) {
         if (r.state === StateType.PreCandidate) {
-          r.campaign(MessageType.Vote, false);
+          campaign(r, MessageType.Vote, false);
         } else {
           r.becomeLeader();
           bcastAppend(r);
