@@ -5,10 +5,10 @@
 // NodeTimeoutError at the next sweep (so up to SWEEP_MS late); it may still commit, and
 // its answer is then dropped. A sweep costs what it removes, not what is pending: writes
 // wait in one FIFO per timeout, and since performance.now() only grows, each FIFO is in
-// deadline order; a sweep pops the FIFOs' heads that are answered already, fails the due
-// heads earliest deadline first, and stops at each FIFO's first write not yet due. Writes mostly share one timeout
-// and are answered in about the order they came, so the FIFOs hold little besides what
-// is still waiting.
+// deadline order; a sweep pops the FIFOs' heads that are answered already, takes the due
+// ones up to each FIFO's first write not yet due, and fails them earliest deadline first.
+// Writes mostly share one timeout and are answered in about the order they came, so the
+// FIFOs hold little besides what is still waiting.
 import type { KvCommand, KvResult } from '../../../core/src/kv/commands.ts';
 import { NodeTimeoutError } from '../node/errors.ts';
 
@@ -136,24 +136,19 @@ export class ProposalTable {
       return this.stopSweeper();
     }
     const now = performance.now();
-    // Fail what is due in deadline order across the FIFOs: each round takes the earliest
-    // due head (a handful of distinct timeouts, so a scan of the heads is cheap).
-    for (;;) {
-      let due: SeqQueue | undefined;
-      let dueWrite: Pending | undefined;
-      for (const [timeoutMs, queue] of this.byTimeout) {
-        const p = this.firstWaiting(queue);
-        if (p === undefined) this.byTimeout.delete(timeoutMs);
-        else if (p.deadline <= now && (dueWrite === undefined || p.deadline < dueWrite.deadline)) {
-          due = queue;
-          dueWrite = p;
-        }
+    // Take every due write from each FIFO's front, then fail them earliest deadline first
+    // across the FIFOs: O(due log due + FIFOs), however many distinct timeouts clients use.
+    const due: Pending[] = [];
+    for (const [timeoutMs, queue] of this.byTimeout) {
+      for (let p = this.firstWaiting(queue); p !== undefined && p.deadline <= now; p = this.firstWaiting(queue)) {
+        this.pending.delete(queue.peek()!);
+        queue.shift();
+        due.push(p);
       }
-      if (due === undefined || dueWrite === undefined) return;
-      this.pending.delete(due.peek()!);
-      due.shift();
-      dueWrite.reject(new NodeTimeoutError(`write did not finish within ${dueWrite.timeoutMs} ms`));
+      if (queue.peek() === undefined) this.byTimeout.delete(timeoutMs);
     }
+    if (due.length > 1) due.sort((a, b) => a.deadline - b.deadline);
+    for (const p of due) p.reject(new NodeTimeoutError(`write did not finish within ${p.timeoutMs} ms`));
   }
 
   /** The oldest write of `queue` still waiting, after popping the answered ones before it. */
