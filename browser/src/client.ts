@@ -23,7 +23,7 @@ import { TabPresence } from './tab-presence.ts';
 import { platformTabEnvironment, TabCoordinator, type TabHooks, TabRole } from './tab-coordinator.ts';
 import { counterApi, setApi } from './client-apis.ts';
 import type { ConnectOptions, CounterApi, DeleteOptions, OperationOptions, PresenceApi, SetApi, StatusEvent } from './client-options.ts';
-import { bytesToHex, callListener, followNetworkEvents, levelOf, monotonicMs, withTimeout } from './client-util.ts';
+import { bytesToHex, callListener, followNetworkEvents, levelOf, monotonicMs, reportError, withTimeout } from './client-util.ts';
 import { type ClientMetrics, MetricsRecorder } from './metrics.ts';
 import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
 import { MemoryStorage } from './storage/memory-storage.ts';
@@ -117,6 +117,9 @@ export class NeuroplexClient {
       this.remoteApplied(delta, changed);
       this.peers.forward(delta);
     });
+    // An app's throwing change listener is reported, never thrown into the client's own work
+    // (a write, a delivery, a change from another tab or peer).
+    replica.onListenerError((e) => reportError(e, this.onError));
     replica.onLocalDelta((delta) => {
       if (this.isFollower) {
         this.lastWrite = this.tabs!.sendDelta(replica.encodeDelta(delta));
