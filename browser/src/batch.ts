@@ -14,6 +14,8 @@
 // N larger than the voting members is a NotEnoughReplicasError before anything is changed.
 import type { JsonValue } from '../../core/src/codec/json-value.ts';
 import { InvalidArgumentError } from '../../core/src/errors.ts';
+import type { DeleteOptions } from './client-options.ts';
+import { withTimeout } from './client-util.ts';
 import { ConsistencyUnavailableError, NotEnoughReplicasError } from './errors.ts';
 import type { BatchOpJson, StrongApi } from './strong-api.ts';
 
@@ -108,4 +110,24 @@ function version(o: BatchOpOptions): { ifVersion?: number } {
   if (o.ifVersion === undefined) return {};
   if (!Number.isSafeInteger(o.ifVersion) || o.ifVersion < 0) throw new InvalidArgumentError('ifVersion must be a non-negative integer');
   return { ifVersion: o.ifVersion };
+}
+
+/**
+ * `client.delete(key, options)`: strong (the origin's DELETE) or local (`deleteLocally`,
+ * resolving once stored); with `replicas`, waits for the delete's commit (`committed`) and
+ * then for that many members to apply it.
+ */
+export async function deleteKey(strong: StrongApi, key: string, options: DeleteOptions, timeoutMs: number, deleteLocally: () => Promise<void>, committed: () => Promise<void>): Promise<void> {
+  const members = options.replicas === undefined ? undefined : await checkReplicas(strong, options.replicas, timeoutMs);
+  let index: number | undefined;
+  if (options.consistency === 'strong') {
+    index = await strong.delete(key, timeoutMs);
+  } else {
+    await deleteLocally();
+    if (members !== undefined) {
+      await withTimeout(committed(), timeoutMs, `delete of ${JSON.stringify(key)} was not committed within ${timeoutMs} ms`);
+      index = (await strong.cluster(timeoutMs)).commitIndex;
+    }
+  }
+  if (members !== undefined && index !== undefined) await waitForReplicas(strong, members, options.replicas!, index, timeoutMs);
 }

@@ -8,25 +8,24 @@ import type { MapHandle, RegisterHandle } from '../../core/src/doc/handles.ts';
 import type { Delta } from '../../core/src/crdt/delta.ts';
 import type { MapStore } from '../../core/src/crdt/map-store.ts';
 import type { ChangeEvent, Replica } from '../../core/src/doc/replica.ts';
-import { type ReplicaId, replicaIdFromBytes } from '../../core/src/clock/replica-id.ts';
 import type { ListHandle, TextHandle } from '../../core/src/doc/sequence-handles.ts';
-import { assert, InvalidArgumentError } from '../../core/src/errors.ts';
+import { InvalidArgumentError } from '../../core/src/errors.ts';
 import type { ClientSyncState } from '../../core/src/sync/client-state.ts';
 import { Backoff } from './backoff.ts';
-import { Batch, type BatchResult, checkReplicas, executeBatch, waitForReplicas } from './batch.ts';
+import { Batch, type BatchResult, deleteKey, executeBatch } from './batch.ts';
 import { type Change, ChangeStream } from './change-stream.ts';
 import { ClientClosedError, NotSupportedError } from './errors.ts';
 import { DeltaPeers, type DeltaStream, type DeltaStreamOptions } from './delta-stream.ts';
-import { LocalStore } from './local-store.ts';
+import type { LocalStore } from './local-store.ts';
+import { LocalWrites } from './local-writes.ts';
 import type { PresenceListener } from './presence.ts';
 import { TabPresence } from './tab-presence.ts';
-import { platformTabEnvironment, TabCoordinator, type TabHooks, TabRole } from './tab-coordinator.ts';
+import { type TabCoordinator, type TabHooks, TabRole } from './tab-coordinator.ts';
 import { counterApi, setApi } from './client-apis.ts';
+import { type ClientParts, openClient } from './client-open.ts';
 import type { ConnectOptions, CounterApi, DeleteOptions, OperationOptions, PresenceApi, SetApi, StatusEvent } from './client-options.ts';
-import { bytesToHex, callListener, followNetworkEvents, levelOf, monotonicMs, withTimeout } from './client-util.ts';
+import { callListener, followNetworkEvents, levelOf, monotonicMs, reportError } from './client-util.ts';
 import { type ClientMetrics, MetricsRecorder } from './metrics.ts';
-import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
-import { MemoryStorage } from './storage/memory-storage.ts';
 import { httpBaseOf, StrongApi } from './strong-api.ts';
 import { ClientStatus, SyncConnection } from './sync-connection.ts';
 import { defaultWebSocket } from './transport.ts';
@@ -49,10 +48,7 @@ export class NeuroplexClient {
   private readonly statusListeners = new Set<(e: StatusEvent) => void>();
   private readonly streams = new Set<ChangeStream>();
   private flushWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  /** Local changes being stored, not yet handed to the sync state. */
-  private storing = 0;
-  private nextLsn: number;
-  private lastWrite: Promise<void> = Promise.resolve();
+  private readonly writes: LocalWrites;
   private closed = false;
   private readonly ownsStorage: boolean;
   private unfollowNetwork: () => void = () => {};
@@ -61,7 +57,8 @@ export class NeuroplexClient {
   private readonly tabs: TabCoordinator | undefined;
   private readonly onError: ((error: Error) => void) | undefined;
 
-  private constructor(keyspace: string, replica: Replica, state: ClientSyncState, store: LocalStore, options: ConnectOptions, urls: readonly string[], tabs: TabCoordinator | undefined, presenceId: ReplicaId) {
+  private constructor(parts: ClientParts, options: ConnectOptions) {
+    const { keyspace, replica, state, store, urls, tabs, presenceId } = parts;
     this.keyspace = keyspace;
     this.tabs = tabs;
     this.onError = options.onError;
@@ -69,7 +66,11 @@ export class NeuroplexClient {
     this.replica = replica;
     this.state = state;
     this.store = store;
-    this.nextLsn = state.nextLsn;
+    this.writes = new LocalWrites(store, state, this.recorder, (bytes) => {
+      this.connection.localChange(bytes);
+      this.tabs?.broadcastChange(bytes);
+      this.changed();
+    }, () => this.changed());
     const WebSocket = options.WebSocket ?? defaultWebSocket();
     if (WebSocket === undefined) throw new InvalidArgumentError('no WebSocket on this platform: pass ConnectOptions.WebSocket (e.g. the `ws` package)');
     this.connection = new SyncConnection({
@@ -99,29 +100,25 @@ export class NeuroplexClient {
       onPresenceLost: () => this.presenceImpl.sessionLost(),
     });
     this.presenceImpl = new TabPresence(presenceId, this.connection, tabs, options.presence);
-    this.presence = {
-      peerId: String(presenceId),
-      set: (state) => {
-        this.checkOpen();
-        this.presenceImpl.presence.set(state);
-      },
-      peers: () => this.presenceImpl.presence.peers(),
-    };
+    this.presence = this.presenceImpl.api(() => this.checkOpen());
     const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.strong = new StrongApi(keyspace, () => {
       const url = this.isFollower ? this.tabs!.ownerStatus.url : this.connection.connectedUrl;
       return url === undefined ? undefined : httpBaseOf(url);
     }, fetchFn);
-    const keep = (bytes: Uint8Array): Promise<void> => (this.isFollower ? this.tabs!.sendDelta(bytes) : this.storeLocal(bytes));
+    const keep = (bytes: Uint8Array): Promise<void> => (this.isFollower ? this.tabs!.sendDelta(bytes) : this.writes.append(bytes));
     this.peers = new DeltaPeers(replica, keyspace, keep, (delta, changed) => {
       this.remoteApplied(delta, changed);
       this.peers.forward(delta);
     });
+    // An app's throwing change listener is reported, never thrown into the client's own work
+    // (a write, a delivery, a change from another tab or peer).
+    replica.onListenerError((e) => reportError(e, this.onError));
     replica.onLocalDelta((delta) => {
       if (this.isFollower) {
-        this.lastWrite = this.tabs!.sendDelta(replica.encodeDelta(delta));
+        this.writes.last = this.tabs!.sendDelta(replica.encodeDelta(delta));
         this.changed();
-      } else void this.storeLocal(replica.encodeDelta(delta));
+      } else void this.writes.append(replica.encodeDelta(delta));
       this.peers.forward(delta);
     });
     const timedWrite = (op: () => unknown): Promise<void> => this.recorder.time('causal', () => this.write(op));
@@ -134,28 +131,8 @@ export class NeuroplexClient {
    * loaded (offline-first: it does not wait for the origin; see `status` and `flushed`).
    */
   static async connect(options: ConnectOptions): Promise<NeuroplexClient> {
-    const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
-    if (urls.length === 0) throw new InvalidArgumentError('connect needs at least one url');
-    const keyspace = options.keyspace ?? 'default';
-    const adapter =
-      options.storage === undefined || options.storage === 'memory'
-        ? new MemoryStorage()
-        : options.storage === 'indexeddb'
-          ? await IndexedDbStorage.open()
-          : options.storage;
-    const random = (n: number): Uint8Array => globalThis.crypto.getRandomValues(new Uint8Array(n));
-    const env = options.tabs === false ? undefined : options.tabs === true || options.tabs === undefined ? (options.storage === 'indexeddb' || options.tabs === true ? platformTabEnvironment() : undefined) : options.tabs;
-    const tabs = env === undefined ? undefined : await TabCoordinator.start(env, `neuroplex:${keyspace}`, bytesToHex(random(8)));
-    let client: NeuroplexClient;
-    try {
-      const { store, replica, state } = await LocalStore.open(adapter, keyspace, random, () => Date.now(), tabs?.role !== TabRole.Follower);
-      // Presence is per client instance, not per replica: a client reopened on the same
-      // storage must not be confused with its predecessor, whose leave may still be in flight.
-      client = new NeuroplexClient(keyspace, replica, state, store, options, urls, tabs, replicaIdFromBytes(random(7)));
-    } catch (e) {
-      void tabs?.close(); // another tab may own the keyspace
-      throw e;
-    }
+    const client = await openClient(options, (parts) => new NeuroplexClient(parts, options));
+    const tabs = client.tabs;
     if (tabs === undefined || tabs.role === TabRole.Owner) client.connection.start();
     tabs?.attach(client.tabHooks());
     const network = options.networkEvents === undefined ? (globalThis as { window?: EventTarget }).window : options.networkEvents;
@@ -174,7 +151,7 @@ export class NeuroplexClient {
   /** Local changes not yet acknowledged as committed (a follower tab: its own unconfirmed ones plus the owner tab's). */
   get unacknowledged(): number {
     if (this.isFollower) return this.tabs!.pending + this.tabs!.ownerStatus.unacknowledged;
-    return this.state.pending.length + this.storing;
+    return this.state.pending.length + this.writes.storing;
   }
 
   /** The URL of the origin the client is connected to, if any (a follower tab: the owner tab's). */
@@ -215,21 +192,9 @@ export class NeuroplexClient {
    */
   async delete(key: string, options: DeleteOptions = {}): Promise<void> {
     this.checkOpen();
-    await this.recorder.time(levelOf(options), async () => {
-      const timeoutMs = options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS;
-      const members = options.replicas === undefined ? undefined : await checkReplicas(this.strong, options.replicas, timeoutMs);
-      let index: number | undefined;
-      if (options.consistency === 'strong') {
-        index = await this.strong.delete(key, timeoutMs);
-      } else {
-        await this.write(() => this.replica.delete(key));
-        if (members !== undefined) {
-          await withTimeout(this.flushed(), timeoutMs, `delete of ${JSON.stringify(key)} was not committed within ${timeoutMs} ms`);
-          index = (await this.strong.cluster(timeoutMs)).commitIndex;
-        }
-      }
-      if (members !== undefined && index !== undefined) await waitForReplicas(this.strong, members, options.replicas!, index, timeoutMs);
-    });
+    const timeoutMs = options.timeout ?? DEFAULT_STRONG_TIMEOUT_MS;
+    const deleteLocally = (): Promise<void> => this.write(() => this.replica.delete(key));
+    await this.recorder.time(levelOf(options), () => deleteKey(this.strong, key, options, timeoutMs, deleteLocally, () => this.flushed()));
   }
 
   /**
@@ -300,13 +265,13 @@ export class NeuroplexClient {
    * transaction completed), e.g. after edits through a text, list or map handle.
    */
   stored(): Promise<void> {
-    return this.lastWrite;
+    return this.writes.last;
   }
 
   /** Resolves when every local change made so far is acknowledged as committed. */
   flushed(): Promise<void> {
     if (this.closed) return Promise.reject(new ClientClosedError());
-    if (this.unacknowledged === 0) return this.lastWrite;
+    if (this.unacknowledged === 0) return this.writes.last;
     return new Promise((resolve, reject) => this.flushWaiters.push({ resolve, reject }));
   }
 
@@ -375,23 +340,7 @@ export class NeuroplexClient {
   private write(op: () => unknown): Promise<void> {
     this.checkOpen();
     op();
-    return this.lastWrite;
-  }
-
-  /** Every local op's delta: stored first, then handed to the sync state (same lsn). */
-  private storeLocal(bytes: Uint8Array): Promise<void> {
-    const p = { lsn: this.nextLsn++, bytes };
-    this.recorder.localChange(p.lsn);
-    this.storing++;
-    this.lastWrite = this.store.appendPending(p).then(() => {
-      this.storing--;
-      assert(this.state.nextLsn === p.lsn, `stored change ${p.lsn} is not the sync state's next ${this.state.nextLsn}`);
-      this.connection.localChange(bytes);
-      this.tabs?.broadcastChange(bytes);
-      this.changed();
-    });
-    this.changed();
-    return this.lastWrite;
+    return this.writes.last;
   }
 
   private get isFollower(): boolean {
@@ -406,21 +355,17 @@ export class NeuroplexClient {
         const stored = await this.store.adapter.load(this.keyspace);
         if (stored.replica !== undefined) this.applyRemote(stored.replica);
         for (const p of stored.pending) this.applyRemote(p.bytes);
-        this.state.logId = stored.cursor.logId;
-        this.state.position = stored.cursor.position;
-        this.state.pending.splice(0, this.state.pending.length, ...stored.pending);
-        this.state.nextLsn = stored.pending.length === 0 ? 1 : stored.pending[stored.pending.length - 1]!.lsn + 1;
-        this.nextLsn = this.state.nextLsn;
+        this.writes.adopt(stored);
         this.tabs!.role = TabRole.Owner;
         this.presenceImpl.becameOwner();
-        for (const bytes of takeUnconfirmed()) void this.storeLocal(bytes);
-        await this.lastWrite;
+        for (const bytes of takeUnconfirmed()) void this.writes.append(bytes);
+        await this.writes.last;
         if (!this.closed) this.connection.start();
         this.changed();
       },
       storeFromFollower: async (bytes) => {
         this.applyRemote(bytes);
-        await this.storeLocal(bytes);
+        await this.writes.append(bytes);
       },
       applyFromOwner: (bytes) => this.applyRemote(bytes),
       followerChanged: () => this.changed(),

@@ -2,7 +2,8 @@
 // multiplexes keyspaces over one connection, each on its own channel with its own
 // handshake and authorization (core/src/sync/multiplexer.ts), so an app with many
 // keyspaces opens one socket, not one per keyspace. Each client keeps its own session and
-// Multiplexer; this routes frames to the client whose channel they name.
+// Multiplexer; this routes frames to the client whose channel they name, handing over the
+// header it read so the client's Multiplexer does not read it again.
 //
 // - A client joins with `joinSocket` and is told when the socket is open (at once if it
 //   already is), gets a channel, and leaves when its session ends; the socket closes when
@@ -11,15 +12,15 @@
 //   names no channel, `fail()`) reaches every client, which reconnects on its own backoff.
 // - The edge serves one keyspace per socket (each keyspace is its own Durable Object, chosen
 //   by the URL's `ks`), so there URLs differ and nothing is shared.
-import { peekFrameHeader } from '../../core/src/sync/codec.ts';
+import { type FrameHeader, peekFrameHeader } from '../../core/src/sync/codec.ts';
 import { frameBytes, WS_CONNECTING, WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './transport.ts';
 
 /** What a client hears from the socket it joined. */
 export interface SocketMember {
   /** The socket is open: start a session on a channel from `allocateChannel`. */
   opened(): void;
-  /** A frame on this member's channel. */
-  frame(bytes: Uint8Array): void;
+  /** A frame on this member's channel, with the header the socket read to route it. */
+  frame(bytes: Uint8Array, header: FrameHeader): void;
   /** The connection failed or closed: the member has left it. */
   lost(): void;
   /** A socket error, for diagnostics. */
@@ -79,7 +80,7 @@ class SharedSocket {
       const header = bytes === undefined ? undefined : peekFrameHeader(bytes);
       if (bytes === undefined || header === undefined) return this.end(4002, 'a frame that names no channel');
       // Frames for a channel already left (late answers) are dropped.
-      this.byChannel.get(header.channel)?.frame(bytes);
+      this.byChannel.get(header.channel)?.frame(bytes, header);
     };
     ws.onclose = () => this.end(1000, 'closed');
     ws.onerror = (ev) => {

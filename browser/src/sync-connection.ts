@@ -164,8 +164,8 @@ export class SyncConnection {
   /** How the shared socket reaches this client. */
   private readonly member: SocketMember = {
     opened: () => this.socketOpened(),
-    frame: (bytes) => {
-      this.mux?.receive(bytes);
+    frame: (bytes, header) => {
+      this.mux?.receive(bytes, header);
       this.drain();
     },
     lost: () => this.lost(),

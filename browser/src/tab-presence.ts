@@ -9,6 +9,7 @@
 // Without tabs this is a pass-through between Presence and the sync connection.
 import type { ReplicaId } from '../../core/src/clock/replica-id.ts';
 import { DEFAULT_PRESENCE_HEARTBEAT_MS, DEFAULT_PRESENCE_TIMEOUT_MS } from '../../core/src/sync/presence.ts';
+import type { PresenceApi } from './client-options.ts';
 import { Presence, type PresenceLink, type PresenceOptions } from './presence.ts';
 import { type PresentPeer, type TabCoordinator, type TabPresenceHooks, TabRole } from './tab-coordinator.ts';
 
@@ -36,6 +37,18 @@ export class TabPresence implements PresenceLink, TabPresenceHooks {
       const heartbeatMs = options.heartbeatMs ?? DEFAULT_PRESENCE_HEARTBEAT_MS;
       this.timer = setInterval(() => this.expireTabs(), Math.max(10, Math.min(heartbeatMs, this.timeoutMs / 2)));
     }
+  }
+
+  /** `client.presence`: `checkOpen` throws once the client is closed. */
+  api(checkOpen: () => void): PresenceApi {
+    return {
+      peerId: String(this.me),
+      set: (state) => {
+        checkOpen();
+        this.presence.set(state);
+      },
+      peers: () => this.presence.peers(),
+    };
   }
 
   // ---- PresenceLink: where this tab's own presence goes ---------------------------------

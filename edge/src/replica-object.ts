@@ -7,10 +7,11 @@
 // Relay first, write next turn: workerd's output gate holds every message sent after a
 // storage write until that write is durable, and a turn that writes also pays for the
 // commit before its frames reach the sockets (measured: bench:edge's bare floors). So a
-// client's change is applied in memory (SqlKeyspaceLog.stage) and sent to the origin link
-// and to every session at once; its rows are written in a later turn (a 0 ms timer, so the
-// changes of several turns share one commit), and its author's ack is queued only after
-// that write, so it still leaves only once the change is durable. A crash in between loses
+// client's change is applied in memory (SqlKeyspaceLog.stage) and sent to every session at
+// once, then to the origin (the link is pumped after the fan-out's sends); its rows are
+// written in a later turn (a 0 ms timer, so the changes of several turns share one commit),
+// and its author's ack is queued only after that write, so it still leaves only once the
+// change is durable. A crash in between loses
 // nothing acknowledged (the author resends what was not acked), reuses no relayed log
 // position (reservations, sql-keyspace-log.ts), and loses nothing the origin got: the
 // link's first session after a start resumes by causal context (origin-link.ts).
@@ -310,6 +311,8 @@ export class KeyspaceReplicaObject {
     // only if the log moves again (a change from the origin).
     const head = relayed.length > 0 ? log.head() : start;
     const acked = this.ackWritten(log);
+    // After the fan-out of what was relayed (relay sent it): the origin link's frames, its
+    // forwarded changes included, and its effects.
     const linkActed = this.link?.pump() ?? false;
     this.confirmReservation(log);
     this.presence.expire(Date.now());
@@ -335,16 +338,19 @@ export class KeyspaceReplicaObject {
   }
 
   /**
-   * Sends relayed (staged, unwritten) changes to the origin and to every session now; they
-   * are written next turn. The origin may get a change the edge then loses in a crash: the
-   * link's context resume after a restart brings it back (origin-link.ts).
+   * Sends relayed (staged, unwritten) changes to every session now and queues them for the
+   * origin; they are written next turn. The origin may get a change the edge then loses in a
+   * crash: the link's context resume after a restart brings it back (origin-link.ts).
+   *
+   * The link is not pumped here: a pump sends on the origin socket and carries out the
+   * origin's effects (a delivery from the origin is a log write, which workerd's output gate
+   * would make the fan-out below wait for). `run` pumps it once this fan-out is sent. Queuing
+   * them here (`forward`), before any change `run` commits after, keeps the origin's order
+   * the log's: the link numbers what it forwards in order and sends it in that order.
    */
   private relay(relayed: readonly Relayed[]): void {
     this.relayedFirst += relayed.length;
-    if (this.link !== undefined) {
-      for (const r of relayed) this.link.forward(r.bytes, r.session, r.seq, r.position);
-      this.link.pump();
-    }
+    if (this.link !== undefined) for (const r of relayed) this.link.forward(r.bytes, r.session, r.seq, r.position);
     for (const conn of this.conns.values()) for (const s of conn.sessions) s.logAdvanced();
     for (const [ws, conn] of [...this.conns]) this.send(ws, conn);
     this.pendingAcks.push(...relayed);

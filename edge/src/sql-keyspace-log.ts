@@ -27,7 +27,11 @@ import { Replica } from '../../core/src/doc/replica.ts';
 import type { KeyspaceSource, LogEntry, PositionedBytes } from '../../core/src/sync/keyspace-source.ts';
 import type { SqlStorage, SqlValue } from './cf-types.ts';
 
-/** Compact when this many entries sit in the log after the snapshot. */
+/**
+ * Compact when this many rows sit in the log after the snapshot. Counted in rows, not
+ * positions: positions skip up to RESERVED_POSITIONS at every restart, so a quiet keyspace
+ * whose object wakes often would otherwise snapshot after a handful of changes.
+ */
 export const DEFAULT_COMPACT_AFTER_ENTRIES = 4096;
 /** Newest entries kept in memory too: fan-out to many sessions reads them, not SQLite. */
 export const RECENT_ENTRIES = 256;
@@ -46,6 +50,8 @@ export class SqlKeyspaceLog implements KeyspaceSource {
   private readonly sql: SqlStorage;
   private headPosition: number;
   private compacted: number;
+  /** Rows in np_log after the snapshot (written and not yet compacted away). */
+  private rowsSinceSnapshot: number;
   private snap: PositionedBytes | undefined;
   private readonly compactAfterEntries: number;
   /** The newest log entries, in order, ending at the head (at most RECENT_ENTRIES). */
@@ -63,12 +69,13 @@ export class SqlKeyspaceLog implements KeyspaceSource {
   /** A reservation written and not yet handed out by takeReservation. */
   private unconfirmed: number | undefined;
 
-  private constructor(sql: SqlStorage, replica: Replica, logId: string, head: number, compacted: number, compactAfterEntries: number, reserved: number) {
+  private constructor(sql: SqlStorage, replica: Replica, logId: string, head: number, compacted: number, rows: number, compactAfterEntries: number, reserved: number) {
     this.sql = sql;
     this.replica = replica;
     this.logId = logId;
     this.headPosition = head;
     this.compacted = compacted;
+    this.rowsSinceSnapshot = rows;
     this.snap = undefined;
     this.compactAfterEntries = compactAfterEntries;
     this.recent = [];
@@ -104,12 +111,14 @@ export class SqlKeyspaceLog implements KeyspaceSource {
     const compacted = (meta.get('snapshotPosition') as number | undefined) ?? 0;
     const replica = snapBlob === undefined || snapBlob === null ? new Replica(options) : Replica.decode(bytesOf(snapBlob), options);
     let head = compacted;
+    let rows = 0;
     for (const row of sql.exec<{ position: number; bytes: ArrayBuffer }>('SELECT position, bytes FROM np_log WHERE position > ? ORDER BY position', compacted)) {
       replica.applyDelta(bytesOf(row.bytes));
       head = row.position;
+      rows++;
     }
     const reserved = (meta.get('reservedThrough') as number | undefined) ?? 0;
-    return new SqlKeyspaceLog(sql, replica, logId, head, compacted, compactAfterEntries, reserved);
+    return new SqlKeyspaceLog(sql, replica, logId, head, compacted, rows, compactAfterEntries, reserved);
   }
 
   get keyspace(): string {
@@ -194,6 +203,7 @@ export class SqlKeyspaceLog implements KeyspaceSource {
   private write(e: LogEntry): void {
     this.sql.exec('INSERT INTO np_log (position, bytes, origin) VALUES (?, ?, ?)', e.position, e.bytes, e.origin ?? null);
     this.written = e.position;
+    this.rowsSinceSnapshot++;
   }
 
   /** After rows were written in this turn: extend the reservation early, compact when due. */
@@ -204,7 +214,7 @@ export class SqlKeyspaceLog implements KeyspaceSource {
       writeMeta(this.sql, 'reservedThrough', this.reserved);
       this.unconfirmed = this.reserved;
     }
-    if (this.headPosition - this.compacted >= this.compactAfterEntries) this.compact();
+    if (this.rowsSinceSnapshot >= this.compactAfterEntries) this.compact();
   }
 
   /** Writes a snapshot at the head and drops the log rows it covers. */
@@ -216,6 +226,7 @@ export class SqlKeyspaceLog implements KeyspaceSource {
     writeMeta(this.sql, 'snapshotPosition', this.headPosition);
     this.sql.exec('DELETE FROM np_log WHERE position <= ?', this.headPosition);
     this.compacted = this.headPosition;
+    this.rowsSinceSnapshot = 0;
     this.snap = { position: this.headPosition, bytes };
   }
 

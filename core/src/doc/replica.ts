@@ -22,6 +22,7 @@ import { DecodeError, ErrorCode, InvalidArgumentError } from '../errors.ts';
 import { CounterHandle, type HandleHost, MapHandle, RegisterHandle, SetHandle } from './handles.ts';
 import { ListHandle, TextHandle } from './sequence-handles.ts';
 import { KeyPattern } from './key-pattern.ts';
+import { ListenersFailedError } from './errors.ts';
 
 export const MAX_KEY_BYTES = 1024;
 const utf8 = new TextEncoder();
@@ -88,6 +89,8 @@ export class ChangeEvent {
 export type ChangeListener = (event: ChangeEvent) => void;
 /** Receives every local op's delta: shells persist it and send it on. */
 export type DeltaListener = (delta: Delta<MapStore>) => void;
+/** Receives what a change or delta listener threw (see Replica.onListenerError). */
+export type ListenerErrorHandler = (error: unknown) => void;
 
 interface Subscription {
   readonly pattern: KeyPattern;
@@ -101,6 +104,7 @@ export class Replica implements HandleHost {
   private readonly state: CausalCrdt<MapStore>;
   private readonly subscriptions = new Set<Subscription>();
   private readonly deltaListeners = new Set<DeltaListener>();
+  private listenerErrorHandler: ListenerErrorHandler | undefined;
   private readonly encoder = new DeltaEncoder();
   private readonly limits: DecodeLimits;
   private readonly nowMs: () => number;
@@ -202,6 +206,21 @@ export class Replica implements HandleHost {
     return () => this.deltaListeners.delete(listener);
   }
 
+  /**
+   * A throwing listener never keeps the others from hearing a change, nor the rest of the
+   * changes of an applied delta from being announced. What it threw goes to `handler` when
+   * one is set (as a browser reports a throwing event listener; the op then returns as
+   * usual). Without a handler, the op or applyDelta throws once every listener ran: the
+   * listener's own error, or a ListenersFailedError when several threw. Either way the
+   * change itself is already in the replica. Returns what removes the handler.
+   */
+  onListenerError(handler: ListenerErrorHandler): () => void {
+    this.listenerErrorHandler = handler;
+    return () => {
+      if (this.listenerErrorHandler === handler) this.listenerErrorHandler = undefined;
+    };
+  }
+
   // ---- sync ----------------------------------------------------------------------
 
   /** A copy of every dot this replica has seen. */
@@ -225,7 +244,9 @@ export class Replica implements HandleHost {
     const changed = new Set<string>();
     this.state.applyDelta(d, changed);
     const events: ChangeEvent[] = [];
-    for (const key of changed) events.push(this.emit(key, ChangeOrigin.Remote));
+    const failures: unknown[] = [];
+    for (const key of changed) events.push(this.emit(key, ChangeOrigin.Remote, failures));
+    this.settle(failures);
     return events;
   }
 
@@ -286,8 +307,17 @@ export class Replica implements HandleHost {
   /** Runs a local op on `path`, emits its change and its delta. */
   commit(path: readonly string[], op: () => Delta<MapStore>): Delta<MapStore> {
     const delta = op();
-    this.emit(path[0]!, ChangeOrigin.Local);
-    for (const listener of this.deltaListeners) listener(delta);
+    const failures: unknown[] = [];
+    this.emit(path[0]!, ChangeOrigin.Local, failures);
+    // Delta listeners persist and send the op: an app's throwing change listener must not stop them.
+    for (const listener of this.deltaListeners) {
+      try {
+        listener(delta);
+      } catch (e) {
+        failures.push(e);
+      }
+    }
+    this.settle(failures);
     return delta;
   }
 
@@ -304,10 +334,29 @@ export class Replica implements HandleHost {
     return name;
   }
 
-  private emit(key: string, origin: ChangeOrigin): ChangeEvent {
+  /** Announces `key`'s change to every matching subscription; what they throw goes to `failures`. */
+  private emit(key: string, origin: ChangeOrigin, failures: unknown[]): ChangeEvent {
     const event = new ChangeEvent(key, this.state.store.visible(key), origin);
-    for (const sub of this.subscriptions) if (sub.pattern.matches(key)) sub.listener(event);
+    for (const sub of this.subscriptions) {
+      if (!sub.pattern.matches(key)) continue;
+      try {
+        sub.listener(event);
+      } catch (e) {
+        failures.push(e);
+      }
+    }
     return event;
+  }
+
+  /** Hands listener failures to the handler, or throws them once everyone was called. */
+  private settle(failures: unknown[]): void {
+    if (failures.length === 0) return;
+    const handler = this.listenerErrorHandler;
+    if (handler !== undefined) {
+      for (const e of failures) handler(e);
+      return;
+    }
+    throw failures.length === 1 ? failures[0] : new ListenersFailedError(failures);
   }
 }
 

@@ -4,7 +4,7 @@
 // gets its own handshake and authorization. One malformed channel ends only that channel;
 // a frame whose channel cannot even be read ends the connection.
 import { DecodeError } from '../errors.ts';
-import { DEFAULT_SYNC_CODEC_LIMITS, decodeMessage, encodeMessage, peekFrameHeader, type SyncCodecLimits } from './codec.ts';
+import { DEFAULT_SYNC_CODEC_LIMITS, decodeMessage, encodeMessage, type FrameHeader, peekFrameHeader, type SyncCodecLimits } from './codec.ts';
 import { RefuseReason, SyncErrorCode, SyncProtocolError } from './errors.ts';
 import { type ChannelId, type HelloMessage, SYNC_PROTOCOL_VERSION, type SyncMessage, versionRefusal } from './messages.ts';
 import type { SyncSession } from './sync-session.ts';
@@ -61,10 +61,13 @@ export class Multiplexer {
     return [...this.sessions.keys()];
   }
 
-  /** Routes one frame from the peer. */
-  receive(frame: Uint8Array): void {
+  /**
+   * Routes one frame from the peer. A transport that already peeked the frame's header (a
+   * shared socket routing by channel) passes it in, so the prefix is read once per frame.
+   */
+  receive(frame: Uint8Array, peeked?: FrameHeader): void {
     if (this.error !== undefined) return;
-    const header = peekFrameHeader(frame);
+    const header = peeked ?? peekFrameHeader(frame);
     if (header === undefined) {
       this.failConnection(new SyncProtocolError(SyncErrorCode.Malformed, 'frame too short to name a channel'));
       return;

@@ -143,6 +143,11 @@ describe('NeuroplexClient against one origin', () => {
     for (let i = 1; i <= 3; i++) await a.set('k', i);
     await a.flushed();
     await waitFor(() => b.replica.get('k') === 3 && b.status === 'synced', 'b received every change');
+    // A local write whose change listener throws is still stored and sent (the listener ran
+    // before the client's own delta listener, which once never heard the op).
+    await b.set('fromB', 1);
+    await b.flushed();
+    await waitFor(() => a.replica.get('fromB') === 1, 'a received the write b made under a throwing listener');
     await b.close();
     await o.stop();
     const reopened = await client(o.syncUrl, { storage, networkEvents: null });
