@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { Replica } from '../../../core/src/doc/replica.ts';
-import { CRDT_TAIL_PREFIX } from '../../../core/src/kv/crdt-keyspaces.ts';
+import { CRDT_TAIL_PREFIX } from '../../../core/src/kv/crdt-tail.ts';
 import { encodeSnapshot, restoreSnapshot } from '../../../core/src/kv/snapshot.ts';
 import { KvStateMachine } from '../../../core/src/kv/state-machine.ts';
 import type { StorageOp } from '../../../core/src/kv/storage.ts';
