@@ -76,10 +76,13 @@ interface Stored {
   baseBytes: number;
   /** Position the base record brings the replica to. */
   basePosition: number;
-  /** The tail records after the base in position order: keys, last positions, sizes. */
+  /**
+   * The tail records after the base in position order: keys, last positions, and sizes
+   * summed up to each (so the records that fit a byte bound are found by binary search).
+   */
   tailKeys: string[];
   tailEnds: number[];
-  tailSizes: number[];
+  tailSums: number[];
   tailBytes: number;
 }
 
@@ -105,7 +108,7 @@ export class CrdtKeyspaces {
       return undefined;
     }
     const state = decodeCrdtRecord(ks, bytes);
-    const stored: Stored = { based: true, baseBytes: bytes.length, basePosition: state.position, tailKeys: [], tailEnds: [], tailSizes: [], tailBytes: 0 };
+    const stored: Stored = { based: true, baseBytes: bytes.length, basePosition: state.position, tailKeys: [], tailEnds: [], tailSums: [], tailBytes: 0 };
     const prefix = crdtTailPrefix(ks);
     for (const e of this.storage.range({ gte: prefix, lt: prefixEnd(prefix) })) {
       let end = stored.basePosition;
@@ -117,8 +120,8 @@ export class CrdtKeyspaces {
       }
       stored.tailKeys.push(e.key);
       stored.tailEnds.push(end);
-      stored.tailSizes.push(e.value.length);
       stored.tailBytes += e.value.length;
+      stored.tailSums.push(stored.tailBytes);
     }
     this.cache.set(ks, state);
     this.stored.set(state, stored);
@@ -171,7 +174,7 @@ export class CrdtKeyspaces {
     for (const [ks, entries] of this.dirty) {
       let st = this.stored.get(ks);
       if (st === undefined) {
-        st = { based: false, baseBytes: 0, basePosition: 0, tailKeys: [], tailEnds: [], tailSizes: [], tailBytes: 0 };
+        st = { based: false, baseBytes: 0, basePosition: 0, tailKeys: [], tailEnds: [], tailSums: [], tailBytes: 0 };
         this.stored.set(ks, st);
       }
       const tail = encodeCrdtTail(entries);
@@ -180,8 +183,8 @@ export class CrdtKeyspaces {
         out.push({ type: 'put', key, value: tail });
         st.tailKeys.push(key);
         st.tailEnds.push(entries[entries.length - 1]!.position);
-        st.tailSizes.push(tail.length);
         st.tailBytes += tail.length;
+        st.tailSums.push(st.tailBytes);
         continue;
       }
       const base = encodeCrdtRecord(ks);
@@ -192,7 +195,7 @@ export class CrdtKeyspaces {
       st.basePosition = ks.position;
       st.tailKeys = [];
       st.tailEnds = [];
-      st.tailSizes = [];
+      st.tailSums = [];
       st.tailBytes = 0;
     }
     this.dirty.clear();
@@ -208,9 +211,15 @@ export class CrdtKeyspaces {
     const state = this.get(ks);
     if (state === undefined) return undefined;
     const st = this.storedOf(state);
-    let bytes = 0;
-    let k = st.tailSizes.length;
-    while (k > 0 && bytes + st.tailSizes[k - 1]! <= maxBytes) bytes += st.tailSizes[--k]!;
+    // The first record k whose records k.. hold at most maxBytes (sessions ask at every pump).
+    const before = (k: number): number => (k === 0 ? 0 : st.tailSums[k - 1]!);
+    let k = 0;
+    let hi = st.tailSums.length;
+    while (k < hi) {
+      const mid = (k + hi) >>> 1;
+      if (st.tailBytes - before(mid) <= maxBytes) hi = mid;
+      else k = mid + 1;
+    }
     // Every delta after the end of record k - 1 is in records k.. (positions only grow).
     return k === 0 ? st.basePosition : Math.max(st.basePosition, st.tailEnds[k - 1]!);
   }
