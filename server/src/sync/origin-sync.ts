@@ -47,6 +47,8 @@ export interface OriginSyncOptions {
   readonly maxBatchBytes?: number;
   /** Drop a present peer not heard from for this long (default 30 s). */
   readonly presenceTimeoutMs?: number;
+  /** Told of each session welcomed, with how it is brought up to date (for metrics). */
+  readonly onWelcome?: (mode: SyncMode) => void;
 }
 
 interface Waiting {
@@ -85,12 +87,14 @@ export class OriginSync {
    * snapshot instead of the log tail costs the whole state (metrics and tests).
    */
   readonly welcomes: Record<SyncMode, number> = { log: 0, snapshot: 0, context: 0 };
+  private readonly onWelcome: ((mode: SyncMode) => void) | undefined;
 
   constructor(options: OriginSyncOptions) {
     this.node = options.node;
     this.authorize = options.authorize;
     this.commitTimeoutMs = options.commitTimeoutMs ?? 10_000;
     this.maxBatchBytes = options.maxBatchBytes ?? 4 << 20;
+    this.onWelcome = options.onWelcome;
     this.unlisten = this.node.stateMachine.onCrdtApplied((a) => this.onApplied(a));
     this.presence = new OriginPresence({
       sessionsOf: (ks) => this.hubs.get(ks)?.sessions.keys() ?? [],
@@ -158,6 +162,12 @@ export class OriginSync {
   sessionEnded(session: ServerSyncSession): void {
     this.hubs.get(session.source.keyspace)?.sessions.delete(session);
     this.presence.sessionGone(session);
+  }
+
+  /** A session was welcomed (counted by mode: a snapshot costs the whole state). */
+  welcomed(mode: SyncMode): void {
+    this.welcomes[mode]++;
+    this.onWelcome?.(mode);
   }
 
   /** A client's validated delta: queue it for the next batch of its keyspace. */
@@ -307,7 +317,7 @@ export class OriginConnection {
         if (e.kind === 'deliver') this.sync.enqueue(this, s, e.seq, e.bytes, e.from);
         else if (e.kind === 'presence') this.sync.presence.fromSession(s, e.peer, e.state, e.first);
         else if (e.kind === 'closed') this.sync.sessionEnded(s);
-        else if (e.kind === 'status' && e.status === 'syncing' && s.mode !== undefined) this.sync.welcomes[s.mode]++;
+        else if (e.kind === 'status' && e.status === 'syncing' && s.mode !== undefined) this.sync.welcomed(s.mode);
       }
     }
     for (const f of this.mux.takeFrames()) this.sink.send(f);

@@ -2,7 +2,8 @@
 // loopback). Log ids and positions are the same on every node, and every node stores the
 // keyspace's recent deltas (its CRDT tail records), so a client that synced through node A
 // and comes back through node B, which never had a session of that keyspace, or through A
-// after A restarted, is sent the entries it missed: welcome in log mode, no snapshot chunk.
+// after A restarted, is sent the entries it missed: welcome in log mode, no snapshot chunk,
+// and the node's /metrics count no snapshot welcome.
 import { afterEach, describe, expect, it } from 'vitest';
 import { NeuroplexClient } from '../../../browser/src/client.ts';
 import { MemoryStorage } from '../../../browser/src/storage/memory-storage.ts';
@@ -45,6 +46,14 @@ async function caughtUp(n: ProcNode, of: ProcNode): Promise<void> {
   const applied = async (x: ProcNode): Promise<number> => ((await api(x, 'GET', '/v1/cluster')).json as { appliedIndex: number }).appliedIndex;
   const want = await applied(of);
   await until(async () => ((await applied(n)) >= want ? true : undefined), `${n.id} applied through ${want}`);
+}
+
+/** A node's `neuroplex_sync_welcomes_total` by mode (from its /metrics). */
+async function welcomes(n: ProcNode): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${n.port}/metrics`, { signal: AbortSignal.timeout(3_000) })).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^neuroplex_sync_welcomes_total\{mode="(\w+)"\} (\d+)$/gm)) out[m[1]!] = Number(m[2]);
+  return out;
 }
 
 /** Checks that the client was resumed by log: one welcome, in log mode, and no snapshot. */
@@ -91,6 +100,7 @@ describe('a client resuming on another origin node, or on a restarted one', () =
     const b = await client(nodeB, toB.WS, storage);
     await waitFor(() => b.status === 'synced' && b.replica.get('missed3') === 3 && b.text('doc').toString() === 'hello world', 'the client caught up through B');
     const missedDeltas = expectResumedByLog(toB.received, left.logId);
+    expect(await welcomes(nodeB), 'B welcomed one session, by log').toEqual({ log: 1 });
     expect(missedDeltas).toBeGreaterThan(0);
     expect(missedDeltas).toBeLessThanOrEqual(5); // the tail it missed, not the history
     await waitFor(() => JSON.stringify(stateOf(b.replica)) === JSON.stringify(stateOf(writer.replica)), 'the same state as the writer');
@@ -111,6 +121,7 @@ describe('a client resuming on another origin node, or on a restarted one', () =
     const again = await client(nodeA, toA.WS, storage);
     await waitFor(() => again.status === 'synced' && again.replica.get('while-a-was-down') === true, 'the client caught up through the restarted A', 30_000);
     expect(expectResumedByLog(toA.received, onB.logId)).toBe(1);
+    expect(await welcomes(nodeA), 'the restarted A welcomed one session, by log').toEqual({ log: 1 });
     expect(JSON.stringify(stateOf(again.replica))).toBe(JSON.stringify(stateOf(writer2.replica)));
   });
 });
