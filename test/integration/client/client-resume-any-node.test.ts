@@ -39,8 +39,9 @@ async function savedCursor(storage: MemoryStorage, atLeast: number): Promise<{ l
 }
 
 /**
- * Waits until `n` applied as much as `of`: a node behind the client's cursor cannot resume
- * it by log (the cursor is past its head) and sends a snapshot instead, whatever it stores.
+ * Waits until `n` applied as much as `of`. A node behind the client's cursor would hold its
+ * hello until it catches up (OriginSync.accept, tested in origin-catch-up.test.ts); waiting
+ * here keeps this test about what the node stores.
  */
 async function caughtUp(n: ProcNode, of: ProcNode): Promise<void> {
   const applied = async (x: ProcNode): Promise<number> => ((await api(x, 'GET', '/v1/cluster')).json as { appliedIndex: number }).appliedIndex;
