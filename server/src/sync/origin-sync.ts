@@ -2,7 +2,9 @@
 // frame transport. Clients' deltas are committed through the node's replicated log as
 // batched `crdt` commands (one in flight per keyspace) and acknowledged only once applied;
 // every node streams what its state machine applies to every session subscribed to that
-// keyspace, whichever node the change was written on. Presence (ephemeral, never
+// keyspace, whichever node the change was written on. A client resumes by log on any node
+// (committed-keyspace-source.ts serves older positions from the stored tail; a node behind
+// the client's cursor catches up first, see `accept`). Presence (ephemeral, never
 // committed) is relayed by OriginPresence (origin-presence.ts).
 import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { MAX_CRDT_DELTAS } from '../../../core/src/kv/command-codec.ts';
