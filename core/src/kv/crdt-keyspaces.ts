@@ -4,13 +4,15 @@
 //
 //   base  "c" ks                 u8 version (1) | string logId | varuint position
 //                                | bytes replica snapshot (Replica.encode)
-//   tail  "e" ks NUL hex16(pos)  u8 version (1) | varuint n | n × (varuint position | bytes delta)
+//   tail  "e" ks NUL hex16(pos)  the deltas of one stored batch with their origins (crdt-tail.ts)
 //
 // A stored apply batch adds one tail record per keyspace it changed (the deltas it joined),
 // so its cost follows the deltas, not the keyspace's size. Once the tail holds more bytes
 // than the base (and at least TAIL_MIN_BYTES), the base is rewritten and the tail deleted:
 // re-encoding a state of S bytes happens only after S bytes of deltas, O(1) per delta byte.
-// Loading reads the base and joins the tail records in position order.
+// Loading reads the base and joins the tail records in position order. Until folded, the
+// tail is also the keyspace's sync log after the base's position (readLog): every node holds
+// it, so a client can resume by log on any node, not only on one that streamed to it before.
 //
 // `position` numbers the keyspace's sync log: delta i of the command at Raft index n sits at
 // n * MAX_CRDT_DELTAS + i, so positions only grow, are the same on every node, and each
@@ -24,18 +26,17 @@
 // machine. Stale cursors from another log fail over to a snapshot.
 import { Reader } from '../codec/reader.ts';
 import { Writer } from '../codec/writer.ts';
-import { DecodeError, ErrorCode } from '../errors.ts';
+import { assert, DecodeError, ErrorCode } from '../errors.ts';
 import { replicaId, type ReplicaId } from '../clock/replica-id.ts';
 import { fnv1a32 } from '../sync/checksum.ts';
 import { Replica } from '../doc/replica.ts';
 import type { CrdtCommand } from './commands.ts';
 import { MAX_CRDT_DELTAS } from './command-codec.ts';
+import { crdtTailKey, crdtTailPrefix, decodeCrdtTail, encodeCrdtTail, scanCrdtTail, type StoredCrdtDelta } from './crdt-tail.ts';
 import { type KvStorage, type StorageOp, prefixEnd } from './storage.ts';
 
 export const CRDT_PREFIX = 'c';
-export const CRDT_TAIL_PREFIX = 'e';
 const RECORD_VERSION = 1;
-const TAIL_VERSION = 1;
 /** The tail is folded into the base only once it is at least this big (and the base's size). */
 const TAIL_MIN_BYTES = 64 * 1024;
 /** The origin replica's id: it never makes ops of its own, it only joins clients' deltas. */
@@ -43,15 +44,6 @@ export const ORIGIN_REPLICA_ID = replicaId(Number.MAX_SAFE_INTEGER);
 
 export function crdtKey(ks: string): string {
   return `${CRDT_PREFIX}${ks}`;
-}
-
-/** Tail record keys of a keyspace sort by position (keyspace names hold no NUL). */
-function tailKey(ks: string, position: number): string {
-  return `${crdtTailPrefix(ks)}${position.toString(16).padStart(16, '0')}`;
-}
-
-function crdtTailPrefix(ks: string): string {
-  return `${CRDT_TAIL_PREFIX}${ks}\u0000`;
 }
 
 /** One committed delta as the sync log streams it. */
@@ -82,8 +74,15 @@ interface Stored {
   based: boolean;
   /** Size of the base record as last written or read. */
   baseBytes: number;
-  /** Keys and total size of the tail records after the base. */
+  /** Position the base record brings the replica to. */
+  basePosition: number;
+  /**
+   * The tail records after the base in position order: keys, last positions, and sizes
+   * summed up to each (so the records that fit a byte bound are found by binary search).
+   */
   tailKeys: string[];
+  tailEnds: number[];
+  tailSums: number[];
   tailBytes: number;
 }
 
@@ -109,16 +108,20 @@ export class CrdtKeyspaces {
       return undefined;
     }
     const state = decodeCrdtRecord(ks, bytes);
-    const stored: Stored = { based: true, baseBytes: bytes.length, tailKeys: [], tailBytes: 0 };
+    const stored: Stored = { based: true, baseBytes: bytes.length, basePosition: state.position, tailKeys: [], tailEnds: [], tailSums: [], tailBytes: 0 };
     const prefix = crdtTailPrefix(ks);
     for (const e of this.storage.range({ gte: prefix, lt: prefixEnd(prefix) })) {
+      let end = stored.basePosition;
       for (const d of decodeCrdtTail(e.value)) {
+        end = d.position;
         if (d.position <= state.position) continue;
         state.replica.applyDelta(state.replica.decodeDelta(d.bytes));
         state.position = d.position;
       }
       stored.tailKeys.push(e.key);
+      stored.tailEnds.push(end);
       stored.tailBytes += e.value.length;
+      stored.tailSums.push(stored.tailBytes);
     }
     this.cache.set(ks, state);
     this.stored.set(state, stored);
@@ -171,15 +174,17 @@ export class CrdtKeyspaces {
     for (const [ks, entries] of this.dirty) {
       let st = this.stored.get(ks);
       if (st === undefined) {
-        st = { based: false, baseBytes: 0, tailKeys: [], tailBytes: 0 };
+        st = { based: false, baseBytes: 0, basePosition: 0, tailKeys: [], tailEnds: [], tailSums: [], tailBytes: 0 };
         this.stored.set(ks, st);
       }
       const tail = encodeCrdtTail(entries);
       if (st.based && (st.tailBytes + tail.length < TAIL_MIN_BYTES || st.tailBytes + tail.length < st.baseBytes)) {
-        const key = tailKey(ks.ks, entries[0]!.position);
+        const key = crdtTailKey(ks.ks, entries[0]!.position);
         out.push({ type: 'put', key, value: tail });
         st.tailKeys.push(key);
+        st.tailEnds.push(entries[entries.length - 1]!.position);
         st.tailBytes += tail.length;
+        st.tailSums.push(st.tailBytes);
         continue;
       }
       const base = encodeCrdtRecord(ks);
@@ -187,10 +192,81 @@ export class CrdtKeyspaces {
       for (const key of st.tailKeys) out.push({ type: 'delete', key });
       st.based = true;
       st.baseBytes = base.length;
+      st.basePosition = ks.position;
       st.tailKeys = [];
+      st.tailEnds = [];
+      st.tailSums = [];
       st.tailBytes = 0;
     }
     this.dirty.clear();
+  }
+
+  /**
+   * The oldest position `p` such that every delta of `ks` after `p` can be read back with
+   * readLog from tail records holding at most `maxBytes` in all (the newest records that fit;
+   * the base's position when the whole tail does). Undefined before the keyspace's first
+   * delta. Positions at or before it are only in the base: a cursor there needs a snapshot.
+   */
+  logStart(ks: string, maxBytes = Number.POSITIVE_INFINITY): number | undefined {
+    const state = this.get(ks);
+    if (state === undefined) return undefined;
+    const st = this.storedOf(state);
+    // The first record k whose records k.. hold at most maxBytes (sessions ask at every pump).
+    const before = (k: number): number => (k === 0 ? 0 : st.tailSums[k - 1]!);
+    let k = 0;
+    let hi = st.tailSums.length;
+    while (k < hi) {
+      const mid = (k + hi) >>> 1;
+      if (st.tailBytes - before(mid) <= maxBytes) hi = mid;
+      else k = mid + 1;
+    }
+    // Every delta after the end of record k - 1 is in records k.. (positions only grow).
+    return k === 0 ? st.basePosition : Math.max(st.basePosition, st.tailEnds[k - 1]!);
+  }
+
+  /**
+   * The stored deltas of `ks` after `after` (which must be at or after logStart(ks)), in
+   * position order with their origins: as many as fit in `maxBytes` of payload but at least
+   * one when any exists, at most `maxEntries`. Reads only the tail records it needs (from the
+   * one holding the first delta after `after`), so a far-behind reader pages through storage.
+   */
+  readLog(ks: string, after: number, maxBytes: number, maxEntries: number): StoredCrdtDelta[] {
+    const out: StoredCrdtDelta[] = [];
+    const state = this.get(ks);
+    if (state === undefined || maxEntries <= 0) return out;
+    const st = this.storedOf(state);
+    assert(after >= st.basePosition, `log read after ${after}, but the stored log starts at ${st.basePosition}`);
+    // The first record ending after `after` holds the first delta after it.
+    let lo = 0;
+    let hi = st.tailEnds.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (st.tailEnds[mid]! <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    let bytes = 0;
+    let full = false;
+    for (let i = lo; i < st.tailKeys.length && !full; i++) {
+      const record = this.storage.get(st.tailKeys[i]!);
+      assert(record !== undefined, `crdt tail record ${st.tailKeys[i]} is missing`);
+      scanCrdtTail(record, after, (d) => {
+        if (out.length >= maxEntries || (out.length > 0 && bytes + d.bytes.length > maxBytes)) {
+          full = true;
+          return false;
+        }
+        out.push(d);
+        bytes += d.bytes.length;
+        return true;
+      });
+    }
+    return out;
+  }
+
+  /** The stored bookkeeping of a keyspace whose records are all written (between batches). */
+  private storedOf(state: CrdtKeyspace): Stored {
+    const st = this.stored.get(state);
+    assert(st !== undefined && st.based && !this.dirty.has(state), `crdt keyspace ${state.ks} is not stored yet`);
+    return st;
   }
 
   /** What the batch just stored added, for listeners; clears it. */
@@ -235,35 +311,4 @@ export function decodeCrdtRecord(ks: string, bytes: Uint8Array): CrdtKeyspace {
   r.end();
   const replica = Replica.decode(snapshot, { replicaId: ORIGIN_REPLICA_ID, keyspace: ks });
   return { ks, replica, logId, position };
-}
-
-function encodeCrdtTail(entries: readonly CrdtLogEntry[]): Uint8Array {
-  let size = 8;
-  for (const e of entries) size += e.bytes.length + 16;
-  const w = new Writer(size);
-  w.u8(TAIL_VERSION);
-  w.varuint(entries.length);
-  for (const e of entries) {
-    w.varuint(e.position);
-    w.bytes(e.bytes);
-  }
-  return w.finish();
-}
-
-/** Decodes a tail record (positions strictly increasing); throws DecodeError. */
-export function decodeCrdtTail(bytes: Uint8Array): { position: number; bytes: Uint8Array }[] {
-  const r = new Reader(bytes);
-  const v = r.u8();
-  if (v !== TAIL_VERSION) r.fail(ErrorCode.DecodeVersion, `unknown crdt tail version ${v}`);
-  const n = r.count('crdt tail delta', 2);
-  const out: { position: number; bytes: Uint8Array }[] = [];
-  let prev = -1;
-  for (let i = 0; i < n; i++) {
-    const position = r.varuint();
-    if (position <= prev) r.fail(ErrorCode.DecodeInvalid, 'crdt tail positions out of order');
-    prev = position;
-    out.push({ position, bytes: r.bytes(bytes.length) });
-  }
-  r.end();
-  return out;
 }

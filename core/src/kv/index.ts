@@ -29,13 +29,12 @@ export {
   type CrdtApplied,
   type CrdtLogEntry,
   CRDT_PREFIX,
-  CRDT_TAIL_PREFIX,
-  decodeCrdtTail,
   ORIGIN_REPLICA_ID,
   crdtKey,
   encodeCrdtRecord,
   decodeCrdtRecord,
 } from './crdt-keyspaces.ts';
+export { CRDT_TAIL_PREFIX, type StoredCrdtDelta, crdtTailKey, crdtTailPrefix, encodeCrdtTail, decodeCrdtTail, scanCrdtTail } from './crdt-tail.ts';
 export { COMMAND_FORMAT_VERSION, MAX_CRDT_DELTAS, type CommandLimits, encodeCommand, decodeCommand, maxCommandBytes } from './command-codec.ts';
 export { KvErrorCode, KvLimitError } from './errors.ts';
 export {

@@ -8,7 +8,8 @@
 import { Reader } from '../codec/reader.ts';
 import { Writer } from '../codec/writer.ts';
 import { assert, ErrorCode } from '../errors.ts';
-import { CRDT_PREFIX, CRDT_TAIL_PREFIX, decodeCrdtRecord, decodeCrdtTail } from './crdt-keyspaces.ts';
+import { CRDT_PREFIX, decodeCrdtRecord } from './crdt-keyspaces.ts';
+import { CRDT_TAIL_PREFIX, decodeCrdtTail } from './crdt-tail.ts';
 import { decodeEntry } from './record-codec.ts';
 import { SESSION_PREFIX, decodeSessionRecord } from './session-table.ts';
 import { DATA_PREFIX, META_APPLIED_KEY, type KvStateMachine } from './state-machine.ts';

@@ -10,6 +10,7 @@ import { assert } from '../errors.ts';
 import type { BatchCommand, BatchOpResult, KvChange, KvCommand, KvEntry, KvResult } from './commands.ts';
 import { decodeCommand, type CommandLimits } from './command-codec.ts';
 import { type CrdtApplied, type CrdtKeyspace, CrdtKeyspaces } from './crdt-keyspaces.ts';
+import type { StoredCrdtDelta } from './crdt-tail.ts';
 import { decodeEntry, encodeEntry } from './record-codec.ts';
 import { DEFAULT_MAX_SESSIONS, SessionTable, sessionKey } from './session-table.ts';
 import { prefixEnd, type KvStorage, type StorageOp } from './storage.ts';
@@ -135,6 +136,19 @@ export class KvStateMachine {
   /** A keyspace's replicated CRDT state, undefined before its first committed delta. */
   crdtKeyspace(ks: string): CrdtKeyspace | undefined {
     return this.crdt.get(ks);
+  }
+
+  /**
+   * Where the stored sync log of keyspace `ks` starts (the deltas after it, in records of at
+   * most `maxBytes` in all, can be read back); undefined before its first delta.
+   */
+  crdtLogStart(ks: string, maxBytes?: number): number | undefined {
+    return this.crdt.logStart(ks, maxBytes);
+  }
+
+  /** Stored deltas of `ks` after `after` (≥ crdtLogStart), bounded; see CrdtKeyspaces.readLog. */
+  readCrdtLog(ks: string, after: number, maxBytes: number, maxEntries: number): StoredCrdtDelta[] {
+    return this.crdt.readLog(ks, after, maxBytes, maxEntries);
   }
 
   /** Called after each stored apply batch with the CRDT deltas it joined, per keyspace. */

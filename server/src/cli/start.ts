@@ -6,7 +6,7 @@ import { resolve, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createOriginApp } from '../http/app.ts';
-import { EVENT_LOOP_LAG_METRIC, WAL_FSYNC_METRIC, WRITE_COMMIT_METRIC, WRITE_QUEUED_METRIC } from '../http/origin-metrics.ts';
+import { EVENT_LOOP_LAG_METRIC, SYNC_WELCOMES_METRIC, WAL_FSYNC_METRIC, WRITE_COMMIT_METRIC, WRITE_QUEUED_METRIC } from '../http/origin-metrics.ts';
 import { trackEventLoopLag } from '../metrics/event-loop-lag.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
 import type { IncomingMessage } from 'node:http';
@@ -159,8 +159,10 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
   }
   const syncToken = str(p, 'sync-token') ?? process.env.NEUROPLEX_SYNC_TOKEN;
   const presenceTimeoutMs = int(p, 'presence-timeout-ms', 'start', 50, 3_600_000);
+  const welcomes = registry.counter(SYNC_WELCOMES_METRIC, 'Sync sessions welcomed, by how they were brought up to date (mode: log, snapshot or context); a snapshot sends the whole state.');
   const sync = new SyncEndpoint({
     node,
+    onWelcome: (mode) => welcomes.inc(1, { mode }),
     ...(syncToken === undefined || syncToken === '' ? {} : { token: syncToken }),
     ...(presenceTimeoutMs === undefined ? {} : { presenceTimeoutMs }),
   });

@@ -17,6 +17,8 @@ export const WRITE_QUEUED_METRIC = 'neuroplex_write_queued_ms';
 export const WRITE_COMMIT_METRIC = 'neuroplex_write_commit_ms';
 export const EVENT_LOOP_LAG_METRIC = 'neuroplex_event_loop_lag_ms';
 export const LEADER_CHANGES_METRIC = 'neuroplex_raft_leader_changes_total';
+/** Sync sessions welcomed by mode (`neuroplex start` counts them; label mode = log | snapshot | context). */
+export const SYNC_WELCOMES_METRIC = 'neuroplex_sync_welcomes_total';
 
 export function createOriginMetrics(node: OriginNode, existing?: MetricsRegistry): OriginMetrics {
   const registry = existing ?? new MetricsRegistry();

@@ -1,8 +1,11 @@
 // A KeyspaceSource over the origin's committed CRDT stream: the keyspace's replica lives in
 // the replicated state machine (core/src/kv/crdt-keyspaces.ts); this keeps the deltas
-// committed since this node started (or since the last compaction) in memory, in log order.
-// Anything older is served as a snapshot of the replica: a node that restarted, or a client
-// further behind than `maxRetainedBytes`, gets the whole state instead of a replay.
+// committed since it was created in memory, in log order, up to `maxRetainedBytes`. Older
+// positions are read back from the state machine's stored tail records (the same positions,
+// bytes and origins on every node), so a client that synced through another node, or
+// through this one before it restarted, resumes by log here too. Only a cursor older than
+// both (the tail was folded into the base, or the stored range exceeds `maxRetainedBytes`)
+// is served a snapshot of the replica.
 import { CausalContext } from '../../../core/src/clock/causal-context.ts';
 import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { Replica } from '../../../core/src/doc/replica.ts';
@@ -24,6 +27,7 @@ export class CommittedKeyspaceSource implements KeyspaceSource {
   private readonly maxRetainedBytes: number;
   private entries: CrdtLogEntry[] = [];
   private retainedBytes = 0;
+  /** Entries after this position are in `entries`; older ones only in storage. */
   private compacted: number;
   /** The head the kept entries lead up to; a different head means the state was replaced. */
   private knownHead: number;
@@ -36,7 +40,7 @@ export class CommittedKeyspaceSource implements KeyspaceSource {
     this.keyspace = keyspace;
     this.maxRetainedBytes = maxRetainedBytes;
     this.empty = new Replica({ replicaId: ORIGIN_REPLICA_ID, keyspace });
-    // Entries committed before this node started are not kept: they are in the snapshot.
+    // Entries committed before this source was created are not in memory: read from storage.
     this.compacted = this.state()?.position ?? 0;
     this.knownHead = this.compacted;
   }
@@ -90,10 +94,13 @@ export class CommittedKeyspaceSource implements KeyspaceSource {
 
   compactedThrough(): number {
     this.head();
-    return this.compacted;
+    const stored = this.sm.crdtLogStart(this.keyspace, this.maxRetainedBytes);
+    return stored === undefined ? this.compacted : Math.min(this.compacted, stored);
   }
 
   read(position: number, maxBytes: number, maxEntries: number): readonly LogEntry[] {
+    // Before the in-memory window: page through the stored tail (it holds every later entry).
+    if (position < this.compacted) return this.sm.readCrdtLog(this.keyspace, position, maxBytes, maxEntries);
     const out: LogEntry[] = [];
     let bytes = 0;
     // Binary search for the first entry after `position`.

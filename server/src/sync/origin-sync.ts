@@ -2,7 +2,9 @@
 // frame transport. Clients' deltas are committed through the node's replicated log as
 // batched `crdt` commands (one in flight per keyspace) and acknowledged only once applied;
 // every node streams what its state machine applies to every session subscribed to that
-// keyspace, whichever node the change was written on. Presence (ephemeral, never
+// keyspace, whichever node the change was written on. A client resumes by log on any node
+// (committed-keyspace-source.ts serves older positions from the stored tail; a node behind
+// the client's cursor catches up first, see `accept`). Presence (ephemeral, never
 // committed) is relayed by OriginPresence (origin-presence.ts).
 import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { MAX_CRDT_DELTAS } from '../../../core/src/kv/command-codec.ts';
@@ -47,6 +49,21 @@ export interface OriginSyncOptions {
   readonly maxBatchBytes?: number;
   /** Drop a present peer not heard from for this long (default 30 s). */
   readonly presenceTimeoutMs?: number;
+  /** Told of each session welcomed, with how it is brought up to date (for metrics). */
+  readonly onWelcome?: (mode: SyncMode) => void;
+  /**
+   * How long a hello whose cursor names a Raft entry this node has not applied yet waits for
+   * it before it is answered anyway (default 3 s). See `accept`.
+   */
+  readonly catchUpWaitMs?: number;
+}
+
+/** A session whose hello waits until the node applied the entry its cursor names. */
+interface CatchingUp {
+  readonly session: ServerSyncSession;
+  readonly conn: OriginConnection;
+  readonly index: number;
+  readonly timer: ReturnType<typeof setTimeout>;
 }
 
 interface Waiting {
@@ -65,6 +82,7 @@ interface KeyspaceHub {
   scheduled: boolean;
   /** Answers are handled in proposal order along this chain. */
   answers: Promise<void>;
+  catchingUp: CatchingUp[];
 }
 
 export class OriginSync {
@@ -85,12 +103,16 @@ export class OriginSync {
    * snapshot instead of the log tail costs the whole state (metrics and tests).
    */
   readonly welcomes: Record<SyncMode, number> = { log: 0, snapshot: 0, context: 0 };
+  private readonly onWelcome: ((mode: SyncMode) => void) | undefined;
+  private readonly catchUpWaitMs: number;
 
   constructor(options: OriginSyncOptions) {
     this.node = options.node;
     this.authorize = options.authorize;
     this.commitTimeoutMs = options.commitTimeoutMs ?? 10_000;
     this.maxBatchBytes = options.maxBatchBytes ?? 4 << 20;
+    this.onWelcome = options.onWelcome;
+    this.catchUpWaitMs = options.catchUpWaitMs ?? 3_000;
     this.unlisten = this.node.stateMachine.onCrdtApplied((a) => this.onApplied(a));
     this.presence = new OriginPresence({
       sessionsOf: (ks) => this.hubs.get(ks)?.sessions.keys() ?? [],
@@ -120,6 +142,7 @@ export class OriginSync {
   /** Ends every connection and stops listening. */
   close(): void {
     this.unlisten();
+    for (const hub of this.hubs.values()) for (const w of hub.catchingUp.splice(0)) clearTimeout(w.timer);
     this.presence.close();
     for (const c of [...this.connections]) c.end('origin shutting down');
   }
@@ -135,10 +158,29 @@ export class OriginSync {
 
   // ---- for connections ---------------------------------------------------------------
 
+  /**
+   * A session for a channel's hello. Positions name Raft entries (position / MAX_CRDT_DELTAS
+   * is the index), so a cursor past what this node applied comes from a node further ahead:
+   * after a failover, the client may return before this node applied the last entries it
+   * saw elsewhere. Answered at once, it would get a snapshot (its cursor is past the head);
+   * its authorized hello waits instead until the node applied that entry, or at most
+   * `catchUpWaitMs` (a cursor of another cluster's log names entries that never come).
+   */
   accept(conn: OriginConnection, hello: HelloMessage): ServerSyncSession | RefuseReason {
     if (!isKeyspace(hello.keyspace)) return RefuseReason.UnknownKeyspace;
     const hub = this.hub(hello.keyspace);
-    const session = new ServerSyncSession({ channel: hello.channel, source: hub.source, authorize: this.authorize });
+    const index = hello.resume.mode === 'cursor' ? Math.floor(hello.resume.position / MAX_CRDT_DELTAS) : 0;
+    const real = this.authorize;
+    let authorize = real;
+    if (index > this.node.stateMachine.appliedIndex) {
+      authorize = (token, keyspace, replica) => {
+        const verdict = real === undefined ? true : real(token, keyspace, replica);
+        if (verdict !== true) return verdict;
+        this.catchUp(hub, session, conn, index);
+        return 'pending';
+      };
+    }
+    const session: ServerSyncSession = new ServerSyncSession({ channel: hello.channel, source: hub.source, authorize });
     hub.sessions.set(session, conn);
     return session;
   }
@@ -146,6 +188,8 @@ export class OriginSync {
   forget(conn: OriginConnection): void {
     this.connections.delete(conn);
     for (const hub of this.hubs.values()) {
+      for (const w of hub.catchingUp) if (w.conn === conn) clearTimeout(w.timer);
+      hub.catchingUp = hub.catchingUp.filter((w) => w.conn !== conn);
       for (const [s, c] of hub.sessions) {
         if (c !== conn) continue;
         hub.sessions.delete(s);
@@ -160,6 +204,12 @@ export class OriginSync {
     this.presence.sessionGone(session);
   }
 
+  /** A session was welcomed (counted by mode: a snapshot costs the whole state). */
+  welcomed(mode: SyncMode): void {
+    this.welcomes[mode]++;
+    this.onWelcome?.(mode);
+  }
+
   /** A client's validated delta: queue it for the next batch of its keyspace. */
   enqueue(conn: OriginConnection, session: ServerSyncSession, seq: number, bytes: Uint8Array, from: ReplicaId): void {
     const hub = this.hub(session.source.keyspace);
@@ -172,10 +222,29 @@ export class OriginSync {
   private hub(ks: string): KeyspaceHub {
     let hub = this.hubs.get(ks);
     if (hub === undefined) {
-      hub = { source: new CommittedKeyspaceSource(this.node.stateMachine, ks), sessions: new Map(), queue: [], inFlight: 0, scheduled: false, answers: Promise.resolve() };
+      hub = { source: new CommittedKeyspaceSource(this.node.stateMachine, ks), sessions: new Map(), queue: [], inFlight: 0, scheduled: false, answers: Promise.resolve(), catchingUp: [] };
       this.hubs.set(ks, hub);
     }
     return hub;
+  }
+
+  /** Holds a session's welcome until the node applied Raft entry `index` (or the wait ends). */
+  private catchUp(hub: KeyspaceHub, session: ServerSyncSession, conn: OriginConnection, index: number): void {
+    const timer = setTimeout(() => this.caughtUp(hub, (w) => w.session === session), this.catchUpWaitMs);
+    timer.unref?.();
+    hub.catchingUp.push({ session, conn, index, timer });
+  }
+
+  /** Welcomes the waiting sessions `done` picks: they go on as their cursor allows now. */
+  private caughtUp(hub: KeyspaceHub, done: (w: CatchingUp) => boolean): void {
+    const ready = hub.catchingUp.filter(done);
+    if (ready.length === 0) return;
+    hub.catchingUp = hub.catchingUp.filter((w) => !done(w));
+    for (const w of ready) {
+      clearTimeout(w.timer);
+      w.session.authorizationResult(true);
+      w.conn.flush();
+    }
   }
 
   /** One turn of the event loop gathers what other connections deliver meanwhile. */
@@ -264,6 +333,8 @@ export class OriginSync {
     const hub = this.hubs.get(a.ks);
     if (hub === undefined) return;
     hub.source.append(a.entries);
+    const applied = this.node.stateMachine.appliedIndex;
+    if (hub.catchingUp.length > 0) this.caughtUp(hub, (w) => w.index <= applied);
     const touched = new Set<OriginConnection>();
     for (const [s, c] of hub.sessions) {
       s.logAdvanced();
@@ -307,7 +378,7 @@ export class OriginConnection {
         if (e.kind === 'deliver') this.sync.enqueue(this, s, e.seq, e.bytes, e.from);
         else if (e.kind === 'presence') this.sync.presence.fromSession(s, e.peer, e.state, e.first);
         else if (e.kind === 'closed') this.sync.sessionEnded(s);
-        else if (e.kind === 'status' && e.status === 'syncing' && s.mode !== undefined) this.sync.welcomes[s.mode]++;
+        else if (e.kind === 'status' && e.status === 'syncing' && s.mode !== undefined) this.sync.welcomed(s.mode);
       }
     }
     for (const f of this.mux.takeFrames()) this.sink.send(f);

@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { SyncMode } from '../../../core/src/sync/messages.ts';
 import type { Authorize } from '../../../core/src/sync/server-session.ts';
 import { OriginSync, type SyncCommitter } from './origin-sync.ts';
 
@@ -17,6 +18,8 @@ export interface SyncEndpointOptions {
   readonly maxFrameBytes?: number;
   /** Drop a present peer not heard from for this long (default 30 s). */
   readonly presenceTimeoutMs?: number;
+  /** Told of each session welcomed, with its sync mode (for metrics). */
+  readonly onWelcome?: (mode: SyncMode) => void;
 }
 
 export class SyncEndpoint {
@@ -31,6 +34,7 @@ export class SyncEndpoint {
       node: options.node,
       ...(authorize === undefined ? {} : { authorize }),
       ...(options.presenceTimeoutMs === undefined ? {} : { presenceTimeoutMs: options.presenceTimeoutMs }),
+      ...(options.onWelcome === undefined ? {} : { onWelcome: options.onWelcome }),
     });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes ?? 64 * 1024 * 1024 });
   }

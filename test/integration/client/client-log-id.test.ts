@@ -4,34 +4,17 @@
 // storage is resumed from it in log mode: sent the tail, not a whole snapshot. Real
 // single-node origin on 127.0.0.1; the frames the client receives are decoded to check.
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { NeuroplexClient } from '../../../browser/src/client.ts';
 import { MemoryStorage } from '../../../browser/src/storage/memory-storage.ts';
 import type { WebSocketConstructor } from '../../../browser/src/transport.ts';
-import { decodeMessage } from '../../../core/src/sync/codec.ts';
-import type { SyncMessage } from '../../../core/src/sync/messages.ts';
 import { EMPTY_LOG_ID } from '../../../server/src/sync/committed-keyspace-source.ts';
+import { receivingWebSocket } from '../../support/recording-websocket.ts';
 import { startOrigin, type TestOrigin, waitFor } from '../../support/sync-origin.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
-
-/** A WebSocket class (its own: no socket sharing) that decodes every frame it receives. */
-function receivingWebSocket(): { WS: WebSocketConstructor; received: SyncMessage[] } {
-  const received: SyncMessage[] = [];
-  class Receiving extends WebSocket {
-    constructor(url: string) {
-      super(url);
-      this.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-        const buf = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data;
-        received.push(decodeMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
-      });
-    }
-  }
-  return { WS: Receiving as unknown as WebSocketConstructor, received };
-}
 
 async function client(o: TestOrigin, WS: WebSocketConstructor, storage = new MemoryStorage()): Promise<NeuroplexClient> {
   const c = await NeuroplexClient.connect({ url: o.syncUrl, keyspace: 'docs', WebSocket: WS, storage, backoff: { initialMs: 20, maxMs: 200 }, networkEvents: null });

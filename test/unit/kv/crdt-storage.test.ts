@@ -1,10 +1,13 @@
-// How a keyspace's replica is stored: a base record plus a tail of delta records, so an apply
+// How a keyspace's replica is stored: a base record plus a tail of delta records (with each
+// delta's origin, read back as the sync log after the base), so an apply
 // batch writes bytes in proportion to its deltas, not to the keyspace's whole state; the tail
 // is folded into a new base once it outgrows it; restarts and snapshots see the same replica.
 import { describe, expect, it } from 'vitest';
 import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { Replica } from '../../../core/src/doc/replica.ts';
-import { CRDT_TAIL_PREFIX } from '../../../core/src/kv/crdt-keyspaces.ts';
+import { Writer } from '../../../core/src/codec/writer.ts';
+import { MAX_CRDT_DELTAS } from '../../../core/src/kv/command-codec.ts';
+import { CRDT_TAIL_PREFIX, crdtTailKey, decodeCrdtTail, encodeCrdtTail } from '../../../core/src/kv/crdt-tail.ts';
 import { encodeSnapshot, restoreSnapshot } from '../../../core/src/kv/snapshot.ts';
 import { KvStateMachine } from '../../../core/src/kv/state-machine.ts';
 import type { StorageOp } from '../../../core/src/kv/storage.ts';
@@ -21,15 +24,21 @@ class CountingStorage extends MemoryKvStorage {
   }
 }
 
+/** A client replica of `ks` whose changes gather, encoded, in `pending`. */
+function clientOf(ks: string): { client: Replica; pending: Uint8Array[] } {
+  const client = new Replica({ replicaId: 21 as ReplicaId, keyspace: ks });
+  const pending: Uint8Array[] = [];
+  client.onLocalDelta((d) => pending.push(client.encodeDelta(d)));
+  return { client, pending };
+}
+
 const tailKeys = (s: MemoryKvStorage): number => [...s.range({})].filter((e) => e.key.startsWith(CRDT_TAIL_PREFIX)).length;
 
 describe('crdt keyspace storage', () => {
   it('writes per batch in proportion to its deltas, folds the tail, and reads back the same replica', () => {
     const storage = new CountingStorage();
     const sm = new KvStateMachine(storage);
-    const client = new Replica({ replicaId: 21 as ReplicaId, keyspace: 'big' });
-    const pending: Uint8Array[] = [];
-    client.onLocalDelta((d) => pending.push(client.encodeDelta(d)));
+    const { client, pending } = clientOf('big');
     let index = 0;
     const commit = (): void => {
       sm.applyBatch([{ index: ++index, command: { type: 'crdt', ks: 'big', deltas: pending.splice(0).map((bytes) => ({ origin: 21, bytes })) } }]);
@@ -76,5 +85,40 @@ describe('crdt keyspace storage', () => {
     const late = pending.splice(0);
     again.applyBatch([{ index: index + 1, command: { type: 'crdt', ks: 'big', deltas: late.map((bytes) => ({ origin: 21, bytes })) } }]);
     expect(new KvStateMachine(storage).crdtKeyspace('big')!.replica.get('late')).toBe(1);
+  });
+
+  it('keeps each delta with its origin in the tail, reads it back in pages, and still decodes v1 records', () => {
+    const storage = new MemoryKvStorage();
+    const sm = new KvStateMachine(storage);
+    const { client, pending } = clientOf('ks');
+    for (let i = 1; i <= 4; i++) {
+      client.put(`k${i}`, i);
+      client.put(`j${i}`, i);
+      sm.apply({ type: 'crdt', ks: 'ks', deltas: pending.splice(0).map((bytes, j) => ({ origin: 20 + j, bytes })) }, i);
+    }
+    // Index 1 is the base; indexes 2-4 are tail records of two deltas each.
+    const base = MAX_CRDT_DELTAS + 1;
+    expect(sm.crdtLogStart('ks')).toBe(base);
+    const all = sm.readCrdtLog('ks', base, 1 << 20, 100);
+    expect(all.map((d) => [d.position, d.origin])).toEqual([2, 3, 4].flatMap((i) => [[i * MAX_CRDT_DELTAS, 20], [i * MAX_CRDT_DELTAS + 1, 21]]));
+    expect(sm.readCrdtLog('ks', base, 1, 100)).toEqual(all.slice(0, 1)); // at least one
+    expect(sm.readCrdtLog('ks', all[0]!.position, 1 << 20, 3)).toEqual(all.slice(1, 4));
+    expect(sm.readCrdtLog('ks', sm.crdtKeyspace('ks')!.position, 1 << 20, 100)).toEqual([]);
+    // Bounded by bytes: only the newest records that fit are offered.
+    const one = storage.get(crdtTailKey('ks', 4 * MAX_CRDT_DELTAS))!.length;
+    expect(sm.crdtLogStart('ks', one)).toBe(3 * MAX_CRDT_DELTAS + 1);
+    expect(sm.crdtLogStart('ks', one - 1)).toBe(4 * MAX_CRDT_DELTAS + 1);
+    expect(() => sm.readCrdtLog('ks', base - 1, 1 << 20, 100)).toThrow(/stored log starts/);
+
+    // A v1 record (no origins), as earlier versions wrote them.
+    const w = new Writer();
+    w.u8(1);
+    w.varuint(2);
+    for (const d of all.slice(0, 2)) {
+      w.varuint(d.position);
+      w.bytes(d.bytes);
+    }
+    expect(decodeCrdtTail(w.finish())).toEqual(all.slice(0, 2).map((d) => ({ ...d, origin: undefined })));
+    expect(decodeCrdtTail(encodeCrdtTail(all as { position: number; bytes: Uint8Array; origin: ReplicaId }[]))).toEqual(all);
   });
 });

@@ -1,6 +1,7 @@
 // The origin's KeyspaceSource over committed crdt commands: reads by position, drops old
-// entries past its byte bound (compaction into the replica snapshot), and treats a state
-// replaced underneath it (snapshot restore) as compacted through the new head.
+// entries past its byte bound, and after a state is replaced underneath it (snapshot
+// restore) serves what the restored tail records hold (committed-source-resume.test.ts has
+// the stored-tail cases).
 import { describe, expect, it } from 'vitest';
 import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { Replica } from '../../../core/src/doc/replica.ts';
@@ -43,7 +44,7 @@ describe('CommittedKeyspaceSource', () => {
     expect(stateOf(Replica.decode(snap.bytes, { replicaId: 1 as ReplicaId, keyspace: 'ks' }))).toEqual(stateOf(sm.crdtKeyspace('ks')!.replica));
   });
 
-  it('treats a replaced state as compacted through its head', () => {
+  it('serves a replaced state (snapshot restore) from its stored tail, not from memory', () => {
     const storage = new MemoryKvStorage();
     const sm = new KvStateMachine(storage);
     const source = new CommittedKeyspaceSource(sm, 'ks');
@@ -56,7 +57,9 @@ describe('CommittedKeyspaceSource', () => {
     sm2.apply({ type: 'crdt', ks: 'ks', deltas: [{ origin: 9, bytes: bytes[2]! }] }, 5);
     restoreSnapshot(sm, storage, encodeSnapshot(other, sm2.appliedIndex));
     expect(source.head()).toBe(5 * MAX_CRDT_DELTAS);
-    expect(source.compactedThrough()).toBe(5 * MAX_CRDT_DELTAS);
-    expect(source.read(source.compactedThrough(), 1 << 20, 10)).toEqual([]);
+    // The restored base stands at the second delta of index 1; the tail after it holds index 5.
+    expect(source.compactedThrough()).toBe(MAX_CRDT_DELTAS + 1);
+    expect(source.read(source.compactedThrough(), 1 << 20, 10)).toEqual([{ position: 5 * MAX_CRDT_DELTAS, bytes: bytes[2]!, origin: 9 }]);
+    expect(source.read(source.head(), 1 << 20, 10)).toEqual([]);
   });
 });
