@@ -16,7 +16,7 @@ import { RefuseReason } from '../../../core/src/sync/errors.ts';
 import type { HelloMessage, SyncMode } from '../../../core/src/sync/messages.ts';
 import { Multiplexer } from '../../../core/src/sync/multiplexer.ts';
 import { type Authorize, ServerSyncSession } from '../../../core/src/sync/server-session.ts';
-import { CommittedKeyspaceSource } from './committed-keyspace-source.ts';
+import { CommittedKeyspaceSource, EMPTY_LOG_ID } from './committed-keyspace-source.ts';
 import { OriginPresence } from './origin-presence.ts';
 
 /** What the shell needs of a node (RaftNode and LocalNode both fit). */
@@ -164,12 +164,17 @@ export class OriginSync {
    * after a failover, the client may return before this node applied the last entries it
    * saw elsewhere. Answered at once, it would get a snapshot (its cursor is past the head);
    * its authorized hello waits instead until the node applied that entry, or at most
-   * `catchUpWaitMs` (a cursor of another cluster's log names entries that never come).
+   * `catchUpWaitMs` (bounded: the entry may never come, e.g. a cluster rebuilt from scratch
+   * before the keyspace's first delta here).
    */
   accept(conn: OriginConnection, hello: HelloMessage): ServerSyncSession | RefuseReason {
     if (!isKeyspace(hello.keyspace)) return RefuseReason.UnknownKeyspace;
     const hub = this.hub(hello.keyspace);
-    const index = hello.resume.mode === 'cursor' ? Math.floor(hello.resume.position / MAX_CRDT_DELTAS) : 0;
+    const resume = hello.resume;
+    // Only a cursor of this keyspace's log (or of a log this node has not started yet) can
+    // name an entry still to come here; another log's cursor gets its snapshot at once.
+    const sameLog = resume.mode === 'cursor' && (resume.logId === hub.source.logId || hub.source.logId === EMPTY_LOG_ID);
+    const index = sameLog ? Math.floor(resume.position / MAX_CRDT_DELTAS) : 0;
     const real = this.authorize;
     let authorize = real;
     if (index > this.node.stateMachine.appliedIndex) {
