@@ -247,7 +247,9 @@ export class SyncConnection {
           this.notify(() => this.o.onPresence?.(e.peer, e.state));
           break;
         case 'deliver': {
-          // The replica's change listeners are the app's: one may throw after the delta is in.
+          // The replica's change listeners are the app's: what they throw reaches onError through
+          // the replica's listener-error handler (the client sets one); notify covers a replica
+          // without one, which throws once the delta is in and every listener ran.
           let changed: readonly ChangeEvent[] = [];
           this.notify(() => {
             changed = this.o.replica.applyDelta(e.delta);

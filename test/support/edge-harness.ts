@@ -10,7 +10,7 @@ import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import type { ReplicaDebugInfo } from '../../edge/src/replica-object.ts';
 import { Multiplexer } from '../../core/src/sync/multiplexer.ts';
-import { freePort } from './free-port.ts';
+import { freePort, waitUntilFree } from './free-port.ts';
 import { ClientHost } from './sync-harness.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -52,36 +52,46 @@ export async function startWranglerDev(options: { port: number; persistTo: strin
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killGroup = (): void => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // the group is already gone (a caller killed it by `pid`)
+    }
+  };
+  // wrangler exits before the workerd it started, and workerd holds the ports: a restart on
+  // the same port must wait until they are free again.
+  const released = async (): Promise<void> => {
+    await waitUntilFree(options.port);
+    await waitUntilFree(inspectorPort);
+  };
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      killGroup(); // wrangler is gone; anything it left in its group goes too
+      return released();
+    }
     try {
       process.kill(-child.pid!, 'SIGINT');
     } catch {
       return;
     }
-    const t = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }, 8_000);
+    const t = setTimeout(killGroup, 8_000);
     await exited;
     clearTimeout(t);
+    await released();
   };
   const kill = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // the group is already gone (a caller killed it by `pid`): wait for the exit event
-    }
+    killGroup();
     await exited;
+    await released();
   };
   const url = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 45_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${out}`);
+    if (child.exitCode !== null) {
+      killGroup(); // a workerd it started may still run
+      throw new Error(`wrangler dev exited early:\n${out}`);
+    }
     try {
       const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
       if (r.ok) break;

@@ -32,3 +32,15 @@ function isFree(port: number): Promise<boolean> {
     s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
+
+/**
+ * Waits (bounded) until `port` on 127.0.0.1 can be bound again: a process that exited may
+ * have children that still hold it (wrangler exits before its workerd).
+ */
+export async function waitUntilFree(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await isFree(port))) {
+    if (Date.now() > deadline) throw new Error(`port ${port} still in use ${timeoutMs} ms after its process exited`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -136,7 +136,11 @@ function signalGroup(p: ChildProcess, sig: NodeJS.Signals): void {
 }
 
 async function stopGroup(p: ChildProcess): Promise<void> {
-  if (p.pid === undefined || exited(p)) return;
+  if (p.pid === undefined) return;
+  if (exited(p)) {
+    signalGroup(p, 'SIGKILL'); // a node the cluster process left behind, if it died first
+    return;
+  }
   const gone = new Promise<void>((r) => p.once('exit', () => r()));
   signalGroup(p, 'SIGCONT');
   signalGroup(p, 'SIGINT');

@@ -353,7 +353,16 @@ export class Replica implements HandleHost {
     if (failures.length === 0) return;
     const handler = this.listenerErrorHandler;
     if (handler !== undefined) {
-      for (const e of failures) handler(e);
+      // A handler that throws still hears every failure; its own first error is thrown last.
+      let thrown: { error: unknown } | undefined;
+      for (const e of failures) {
+        try {
+          handler(e);
+        } catch (error) {
+          thrown ??= { error };
+        }
+      }
+      if (thrown !== undefined) throw thrown.error;
       return;
     }
     throw failures.length === 1 ? failures[0] : new ListenersFailedError(failures);

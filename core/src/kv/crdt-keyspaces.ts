@@ -265,7 +265,8 @@ export class CrdtKeyspaces {
   /** The stored bookkeeping of a keyspace whose records are all written (between batches). */
   private storedOf(state: CrdtKeyspace): Stored {
     const st = this.stored.get(state);
-    assert(st !== undefined && st.based && !this.dirty.has(state), `crdt keyspace ${state.ks} is not stored yet`);
+    // Asked at every session pump: the message is built only on failure.
+    if (st === undefined || !st.based || this.dirty.has(state)) assert(false, `crdt keyspace ${state.ks} is not stored yet`);
     return st;
   }
 

@@ -180,6 +180,8 @@ export class OriginSync {
     if (index > this.node.stateMachine.appliedIndex) {
       authorize = (token, keyspace, replica) => {
         const verdict = real === undefined ? true : real(token, keyspace, replica);
+        // An authorizer that answers later ('pending') skips the wait: its session is
+        // welcomed when it answers, by snapshot if the node is still behind (none does today).
         if (verdict !== true) return verdict;
         this.catchUp(hub, session, conn, index);
         return 'pending';
@@ -205,7 +207,16 @@ export class OriginSync {
   }
 
   sessionEnded(session: ServerSyncSession): void {
-    this.hubs.get(session.source.keyspace)?.sessions.delete(session);
+    const hub = this.hubs.get(session.source.keyspace);
+    if (hub !== undefined) {
+      hub.sessions.delete(session);
+      // A channel closed while its hello waited for the node to catch up: drop the wait.
+      const waiting = hub.catchingUp.find((w) => w.session === session);
+      if (waiting !== undefined) {
+        clearTimeout(waiting.timer);
+        hub.catchingUp = hub.catchingUp.filter((w) => w !== waiting);
+      }
+    }
     this.presence.sessionGone(session);
   }
 

@@ -72,8 +72,8 @@ describe('proposal table expiry order', () => {
     );
     await expect(answered.done).resolves.toEqual({ status: 'ok', version: 1 });
     for (const { ms, at, w } of added) expect(failedAt.get(w.seq)! - at).toBeGreaterThanOrEqual(ms);
-    // Deadline order: by timeout, then by when added (each FIFO's order).
-    const byDeadline = added.map((a, i) => ({ ...a, i })).sort((x, y) => x.ms - y.ms || x.i - y.i);
+    // Deadline order: when added plus its timeout, ties by when added (each FIFO's order).
+    const byDeadline = added.map((a, i) => ({ ...a, i })).sort((x, y) => x.at + x.ms - (y.at + y.ms) || x.i - y.i);
     expect(order).toEqual(byDeadline.map((a) => a.w.seq));
     expect(t.size).toBe(1); // only `kept`
     t.rejectAll(new Error('stopped'));

@@ -63,4 +63,25 @@ describe('Replica listener errors', () => {
     stop();
     expect(() => r.put('k', 'w')).toThrow('delta listener');
   });
+
+  it('a handler that throws still hears every failure, and its own error is thrown after', () => {
+    const r = make(1);
+    const first = new Error('first');
+    const second = new Error('second');
+    r.subscribe('*', () => {
+      throw first;
+    });
+    r.subscribe('*', () => {
+      throw second;
+    });
+    const handled: unknown[] = [];
+    const handlerError = new Error('handler failed');
+    r.onListenerError((e) => {
+      handled.push(e);
+      throw handlerError;
+    });
+    expect(() => r.put('a', 1)).toThrow(handlerError);
+    expect(handled).toEqual([first, second]);
+    expect(r.get('a')).toBe(1);
+  });
 });
