@@ -412,9 +412,9 @@ export class KeyspaceReplicaObject {
   }
 
   /**
-   * The test hook's crash, and what a failed write of relayed rows does: this instance's memory (the relayed changes' rows were never
-   * written) is gone and every socket must reconnect, as after workerd died; the next
-   * request reopens the log from SQLite.
+   * The test hook's crash, and what a failed write of relayed rows does: this instance's
+   * memory (the relayed changes' rows were never written) is gone and every socket must
+   * reconnect, as after workerd died; the next request reopens the log from SQLite.
    */
   private crash(): void {
     this.crashBeforeWrite = false;

@@ -142,7 +142,7 @@ export class OriginSync {
   /** Ends every connection and stops listening. */
   close(): void {
     this.unlisten();
-    for (const hub of this.hubs.values()) for (const w of hub.catchingUp.splice(0)) clearTimeout(w.timer);
+    for (const hub of this.hubs.values()) takeWaits(hub, () => true);
     this.presence.close();
     for (const c of [...this.connections]) c.end('origin shutting down');
   }
@@ -195,8 +195,7 @@ export class OriginSync {
   forget(conn: OriginConnection): void {
     this.connections.delete(conn);
     for (const hub of this.hubs.values()) {
-      for (const w of hub.catchingUp) if (w.conn === conn) clearTimeout(w.timer);
-      hub.catchingUp = hub.catchingUp.filter((w) => w.conn !== conn);
+      takeWaits(hub, (w) => w.conn === conn);
       for (const [s, c] of hub.sessions) {
         if (c !== conn) continue;
         hub.sessions.delete(s);
@@ -210,12 +209,7 @@ export class OriginSync {
     const hub = this.hubs.get(session.source.keyspace);
     if (hub !== undefined) {
       hub.sessions.delete(session);
-      // A channel closed while its hello waited for the node to catch up: drop the wait.
-      const waiting = hub.catchingUp.find((w) => w.session === session);
-      if (waiting !== undefined) {
-        clearTimeout(waiting.timer);
-        hub.catchingUp = hub.catchingUp.filter((w) => w !== waiting);
-      }
+      takeWaits(hub, (w) => w.session === session); // closed while its hello waited
     }
     this.presence.sessionGone(session);
   }
@@ -253,11 +247,7 @@ export class OriginSync {
 
   /** Welcomes the waiting sessions `done` picks: they go on as their cursor allows now. */
   private caughtUp(hub: KeyspaceHub, done: (w: CatchingUp) => boolean): void {
-    const ready = hub.catchingUp.filter(done);
-    if (ready.length === 0) return;
-    hub.catchingUp = hub.catchingUp.filter((w) => !done(w));
-    for (const w of ready) {
-      clearTimeout(w.timer);
+    for (const w of takeWaits(hub, done)) {
       w.session.authorizationResult(true);
       w.conn.flush();
     }
@@ -350,7 +340,7 @@ export class OriginSync {
     if (hub === undefined) return;
     hub.source.append(a.entries);
     const applied = this.node.stateMachine.appliedIndex;
-    if (hub.catchingUp.length > 0) this.caughtUp(hub, (w) => w.index <= applied);
+    this.caughtUp(hub, (w) => w.index <= applied);
     const touched = new Set<OriginConnection>();
     for (const [s, c] of hub.sessions) {
       s.logAdvanced();
@@ -365,6 +355,17 @@ export class OriginSync {
 }
 
 /** One transport connection: a multiplexer of sessions, one per keyspace channel. */
+/** Removes the waits `pick` selects from `hub`, their timers cleared; returns them. */
+function takeWaits(hub: KeyspaceHub, pick: (w: CatchingUp) => boolean): CatchingUp[] {
+  if (hub.catchingUp.length === 0) return [];
+  const taken: CatchingUp[] = [];
+  const kept: CatchingUp[] = [];
+  for (const w of hub.catchingUp) (pick(w) ? taken : kept).push(w);
+  for (const w of taken) clearTimeout(w.timer);
+  hub.catchingUp = kept;
+  return taken;
+}
+
 export class OriginConnection {
   private readonly sync: OriginSync;
   private readonly sink: FrameSink;

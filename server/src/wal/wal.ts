@@ -339,9 +339,10 @@ export class WriteAheadLog {
         const frames = batch.frames.buf.subarray(0, bytes);
         // Into preallocated space: a page-cache copy, done here. A write that grows the file
         // (past the zeros written ahead) may wait on the file system: the thread pool takes it.
-        if (this.size + bytes <= this.allocated) writeAllNow(this.fh, frames, this.size);
-        else await writeAll(this.fh, frames, this.size);
-        if (this.size + bytes > this.allocated) await this.preallocate(this.size + bytes);
+        const grows = this.size + bytes > this.allocated;
+        if (grows) await writeAll(this.fh, frames, this.size);
+        else writeAllNow(this.fh, frames, this.size);
+        if (grows) await this.preallocate(this.size + bytes);
         const t0 = performance.now();
         await this.fh.datasync();
         this.onSync?.({ durationMs: performance.now() - t0, bytes, records: batch.records });

@@ -26,6 +26,14 @@ function range(lo: number, hi: number, term = 1): WalEntry[] {
   for (let i = lo; i <= hi; i++) out.push(entry(i, term));
   return out;
 }
+/** Appends entries lo..hi one sync each (small segments then rotate many times). */
+async function appendSyncedOneByOne(wal: WriteAheadLog, lo: number, hi: number): Promise<void> {
+  for (let i = lo; i <= hi; i++) {
+    wal.append([entry(i, 1, 'y'.repeat(30))]);
+    await wal.sync();
+  }
+}
+
 function segments(dir: string): string[] {
   return readdirSync(dir).filter((n) => parseSegmentName(n) !== undefined).sort();
 }
@@ -247,10 +255,7 @@ describe('WriteAheadLog', () => {
     first.append(range(1, 3));
     await first.close();
     const wal = await WriteAheadLog.open(dir, { segmentBytes: 1024, preallocateBytes: 4096 });
-    for (let i = 4; i <= 80; i++) {
-      wal.append([entry(i, 1, 'y'.repeat(30))]);
-      await wal.sync();
-    }
+    await appendSyncedOneByOne(wal, 4, 80);
     await wal.close();
     const names = segments(dir);
     expect(names.length).toBeGreaterThan(2);
@@ -287,10 +292,7 @@ describe('WriteAheadLog', () => {
   it('a corrupt record in an earlier segment refuses to open', async () => {
     const dir = tempDir();
     const wal = await WriteAheadLog.open(dir, { segmentBytes: 512 });
-    for (let i = 1; i <= 60; i++) {
-      wal.append([entry(i, 1, 'y'.repeat(30))]);
-      await wal.sync();
-    }
+    await appendSyncedOneByOne(wal, 1, 60);
     await wal.close();
     const names = segments(dir);
     expect(names.length).toBeGreaterThan(2);
