@@ -115,7 +115,7 @@ async function runOnce(): Promise<Figures> {
     const floor = await runDriver([echoUrl, String(echo.pid), `--paced-rate=${load.pacedRate}`, '--no-reads']);
     // Where the leader's time went in the sequential and paced phases (p50/p99 ms).
     const stages: Record<string, number> = {};
-    for (const [phaseName, st] of [['seq', load.seqStages], ['paced', load.pacedStages]] as const) {
+    for (const [phaseName, st] of [['seq', load.seqStages], ['pipe', load.pipeStages], ['paced', load.pacedStages]] as const) {
       for (const [k, v] of Object.entries((st ?? {}) as Record<string, number>)) stages[`${phaseName}Stage_${k}`] = v;
     }
     return {

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { BinaryClient } from '../../server/src/client/binary-client.ts';
-import { phaseQuantiles, type Scrape, scrape } from './node-metrics.ts';
+import { phaseDelta, phaseQuantiles, type Scrape, scrape } from './node-metrics.ts';
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const urls = (positional[0] ?? '').split(',').filter((u) => u !== '');
@@ -23,13 +23,17 @@ const phaseMarks = process.env.BENCH_PHASE_MARKS === '1';
 /**
  * Where a phase's write latency went on the leader (p50/p99 ms, from its /metrics): waiting
  * for the Raft loop, proposal to answer, its fdatasyncs, and how late the event loops of
- * the leader and the slowest follower ran a 10 ms timer. Empty against the echo floor.
+ * the leader and the slowest follower ran a 10 ms timer. And how well writes were batched:
+ * the leader's Readys, fdatasyncs and peer frames sent per write, a follower's frames sent
+ * per write (its acks). `run` returns how many writes the phase made. Empty against the
+ * echo floor.
  */
-async function leaderStages(leader: string, others: string[], run: () => Promise<unknown>): Promise<Record<string, number>> {
+async function leaderStages(leader: string, others: string[], run: () => Promise<number>): Promise<Record<string, number>> {
   const nodes = [leader, ...others];
   const before: Scrape[] = await Promise.all(nodes.map(scrape));
-  await run();
+  const writes = await run();
   const after: Scrape[] = await Promise.all(nodes.map(scrape));
+  const perWrite = (i: number, name: string) => (i < nodes.length ? +(phaseDelta(before[i]!, after[i]!, name) / writes).toFixed(3) : Number.NaN);
   const q = (i: number, name: string) => phaseQuantiles(before[i]!, after[i]!, name, [0.5, 0.99]);
   const [queuedP50, queuedP99] = q(0, 'neuroplex_write_queued_ms');
   const [commitP50, commitP99] = q(0, 'neuroplex_write_commit_ms');
@@ -37,7 +41,19 @@ async function leaderStages(leader: string, others: string[], run: () => Promise
   const [, lagP99] = q(0, 'neuroplex_event_loop_lag_ms');
   const followerLags = others.map((_, k) => q(k + 1, 'neuroplex_event_loop_lag_ms')[1]!).filter((x) => !Number.isNaN(x));
   const followerLagP99 = followerLags.length === 0 ? Number.NaN : Math.max(...followerLags);
-  const out: Record<string, number> = { queuedP50, queuedP99, commitP50, commitP99, leaderFsyncP99: fsyncP99, leaderLoopLagP99: lagP99, followerLoopLagP99: followerLagP99 };
+  const out: Record<string, number> = {
+    queuedP50,
+    queuedP99,
+    commitP50,
+    commitP99,
+    leaderFsyncP99: fsyncP99,
+    leaderLoopLagP99: lagP99,
+    followerLoopLagP99: followerLagP99,
+    leaderReadiesPerWrite: perWrite(0, 'neuroplex_raft_readies_total'),
+    leaderFsyncsPerWrite: perWrite(0, 'neuroplex_wal_fsync_ms_count'),
+    leaderFramesSentPerWrite: perWrite(0, 'neuroplex_peer_frames_sent_total'),
+    followerFramesSentPerWrite: perWrite(1, 'neuroplex_peer_frames_sent_total'),
+  };
   for (const k of Object.keys(out)) if (Number.isNaN(out[k])) delete out[k];
   return out;
 }
@@ -76,7 +92,7 @@ function pct(sorted: number[], p: number): number {
   return +sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!.toFixed(2);
 }
 
-async function sequential(clients: BinaryClient[], ms = PHASE_MS): Promise<{ perSec: number; p50: number; p99: number }> {
+async function sequential(clients: BinaryClient[], ms = PHASE_MS): Promise<{ perSec: number; p50: number; p99: number; count: number }> {
   const lat: number[] = [];
   const end = performance.now() + ms;
   await Promise.all(
@@ -89,7 +105,7 @@ async function sequential(clients: BinaryClient[], ms = PHASE_MS): Promise<{ per
     }),
   );
   lat.sort((a, b) => a - b);
-  return { perSec: Math.round(lat.length / (ms / 1000)), p50: pct(lat, 50), p99: pct(lat, 99) };
+  return { perSec: Math.round(lat.length / (ms / 1000)), p50: pct(lat, 50), p99: pct(lat, 99), count: lat.length };
 }
 
 /** Keeps MAX_IN_FLIGHT requests in flight (split over the connections) for `ms`. */
@@ -110,8 +126,8 @@ async function pipelined(clients: BinaryClient[], op: (c: BinaryClient, n: numbe
   return Math.round(done / (ms / 1000));
 }
 
-/** Open loop at `rate` writes/s (paced every 5 ms); the p99 latency. */
-async function paced(clients: BinaryClient[], rate: number): Promise<number> {
+/** Open loop at `rate` writes/s (paced every 5 ms); the p99 latency and the writes made. */
+async function paced(clients: BinaryClient[], rate: number): Promise<{ p99: number; count: number }> {
   const lat: number[] = [];
   const pending: Promise<void>[] = [];
   const start = performance.now();
@@ -140,7 +156,7 @@ async function paced(clients: BinaryClient[], rate: number): Promise<number> {
   await Promise.all(pending);
   if (dropped > 0) process.stderr.write(`paced: ${dropped} writes not issued (over 10,000 in flight)\n`);
   lat.sort((a, b) => a - b);
-  return pct(lat, 99);
+  return { p99: pct(lat, 99), count: lat.length };
 }
 
 const seqClients = Array.from({ length: SEQ_CLIENTS }, () => new BinaryClient({ urls, timeoutMs: 10_000 }));
@@ -157,11 +173,18 @@ try {
   });
   let seq!: Awaited<ReturnType<typeof sequential>>;
   const seqCpu0 = cpuMsOf(nodePids);
-  const seqStages = await leaderStages(leader, others, async () => (seq = await phase('sequential', () => sequential(seqClients))));
+  const seqStages = await leaderStages(leader, others, async () => {
+    seq = await phase('sequential', () => sequential(seqClients));
+    return seq.count;
+  });
   const seqNodeCpuUsPerWrite = +(((cpuMsOf(nodePids) - seqCpu0) * 1000) / ((seq.perSec * PHASE_MS) / 1000)).toFixed(1);
   const cpu0 = cpuMsOf(nodePids);
   const self0 = process.cpuUsage();
-  const pipelinedWritesPerSec = await phase('pipelined', () => pipelined(pipeClients, (c, n) => c.put('bench', `p${n % 100_000}`, VALUE)));
+  let pipelinedWritesPerSec = 0;
+  const pipeStages = await leaderStages(leader, others, async () => {
+    pipelinedWritesPerSec = await phase('pipelined', () => pipelined(pipeClients, (c, n) => c.put('bench', `p${n % 100_000}`, VALUE)));
+    return (pipelinedWritesPerSec * PHASE_MS) / 1000;
+  });
   const writes = (pipelinedWritesPerSec * PHASE_MS) / 1000;
   const nodeCpuUsPerWrite = +(((cpuMsOf(nodePids) - cpu0) * 1000) / writes).toFixed(1);
   const selfUsed = process.cpuUsage(self0);
@@ -169,9 +192,13 @@ try {
   const strongReadsPerSec = skipReads ? null : await phase('reads', () => pipelined(pipeClients, (c, n) => c.read('bench', `p${n % 100_000}`, 'strong')));
   const pacedRate = pacedRateArg === undefined ? pipelinedWritesPerSec / 2 : Number(pacedRateArg.slice('--paced-rate='.length));
   let p99AtHalfLoadMs = 0;
-  const pacedStages = await leaderStages(leader, others, async () => (p99AtHalfLoadMs = await phase('paced', () => paced(pipeClients, pacedRate))));
+  const pacedStages = await leaderStages(leader, others, async () => {
+    const r = await phase('paced', () => paced(pipeClients, pacedRate));
+    p99AtHalfLoadMs = r.p99;
+    return r.count;
+  });
   console.log(
-    JSON.stringify({ seqWritesPerSec: seq.perSec, seqP50Ms: seq.p50, seqP99Ms: seq.p99, seqNodeCpuUsPerWrite, pipelinedWritesPerSec, strongReadsPerSec, pacedRate: Math.round(pacedRate), p99AtHalfLoadMs, nodeCpuUsPerWrite, driverCpuUsPerWrite, seqStages, pacedStages }),
+    JSON.stringify({ seqWritesPerSec: seq.perSec, seqP50Ms: seq.p50, seqP99Ms: seq.p99, seqNodeCpuUsPerWrite, pipelinedWritesPerSec, strongReadsPerSec, pacedRate: Math.round(pacedRate), p99AtHalfLoadMs, nodeCpuUsPerWrite, driverCpuUsPerWrite, seqStages, pipeStages, pacedStages }),
   );
 } finally {
   for (const c of [...seqClients, ...pipeClients]) c.close();

@@ -181,6 +181,7 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
   if (node instanceof LocalNode) node.url = `http://${listen.host}:${port}`;
   const clients = new ClientProtocolServer({ node, ...(maxValueBytes === undefined ? {} : { maxValueBytes }) });
   const raftNode = node instanceof RaftNode ? node : null;
+  if (raftNode !== null) registerLoopCounters(registry, raftNode);
   if (raftNode !== null) {
     // Presence travels between origin nodes as ephemeral peer frames, never through Raft.
     const presence = sync.sync.presence;
@@ -216,6 +217,19 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
   await engine.close();
   rmSync(join(dir, 'LOCK'), { force: true });
   return ExitCode.Ok;
+}
+
+/** The Raft loop's work counters (RaftNode.loopStats): how well writes are batched. */
+function registerLoopCounters(registry: MetricsRegistry, node: RaftNode): void {
+  const counters: [string, string, (s: ReturnType<RaftNode['loopStats']>) => number][] = [
+    ['neuroplex_raft_readies_total', 'Raft Readys the loop took (each one WAL write, one apply batch at most, one frame per peer at most).', (s) => s.readies],
+    ['neuroplex_apply_batches_total', 'Batches of committed commands applied to the state machine (one storage transaction each).', (s) => s.applyBatches],
+    ['neuroplex_peer_frames_sent_total', 'WebSocket frames sent to other members (each holds one or more Raft messages).', (s) => s.peerFramesSent],
+    ['neuroplex_peer_frames_received_total', 'WebSocket frames of Raft messages received from other members.', (s) => s.peerFramesReceived],
+    ['neuroplex_peer_messages_sent_total', 'Raft messages sent to other members.', (s) => s.peerMessagesSent],
+    ['neuroplex_peer_messages_received_total', 'Raft messages received from other members.', (s) => s.peerMessagesReceived],
+  ];
+  for (const [name, help, pick] of counters) registry.counter(name, help, () => pick(node.loopStats()));
 }
 
 /** `n2=127.0.0.1:7102,n3=127.0.0.1:7103` → members (each reached over http). */

@@ -52,7 +52,8 @@ interface Outbound {
   url: string;
   socket: WebSocket | null;
   ready: boolean;
-  queue: Uint8Array[];
+  /** Frames waiting for the link, each with how many Raft messages it holds. */
+  queue: { frame: Uint8Array; messages: number }[];
   backoffMs: number;
   timer: NodeJS.Timeout | null;
 }
@@ -65,7 +66,7 @@ export class PeerTransport {
   private readonly writer = new Writer(4096);
   private closed = false;
   /** Counters for metrics and tests. */
-  readonly stats = { sent: 0, received: 0, dropped: 0, rejected: 0, ephemeralSent: 0, ephemeralReceived: 0 };
+  readonly stats = { sent: 0, received: 0, framesSent: 0, framesReceived: 0, dropped: 0, rejected: 0, ephemeralSent: 0, ephemeralReceived: 0 };
   /**
    * Receives authenticated ephemeral frames (`from`: the sending node's name). May throw
    * DecodeError: the frame is then dropped and counted as rejected, the link stays.
@@ -119,12 +120,13 @@ export class PeerTransport {
       if (peer.ready && peer.socket !== null) {
         peer.socket.send(frame);
         this.stats.sent += list.length;
+        this.stats.framesSent++;
       } else {
         if (peer.queue.length >= (this.options.maxQueuedMessages ?? 10_000)) {
           peer.queue.shift();
           this.stats.dropped++;
         }
-        peer.queue.push(frame);
+        peer.queue.push({ frame, messages: list.length });
       }
     }
   }
@@ -211,6 +213,7 @@ export class PeerTransport {
         throw e;
       }
       this.stats.received += messages.length;
+      this.stats.framesReceived++;
       for (const m of messages) this.options.onMessage(m);
     });
     ws.on('close', () => this.inbound.delete(ws));
@@ -241,8 +244,11 @@ export class PeerTransport {
       } else if (data[0] === Tag.Welcome) {
         peer.ready = true;
         peer.backoffMs = 50;
-        for (const frame of peer.queue) ws.send(frame);
-        this.stats.sent += peer.queue.length;
+        for (const { frame, messages } of peer.queue) {
+          ws.send(frame);
+          this.stats.sent += messages;
+        }
+        this.stats.framesSent += peer.queue.length;
         peer.queue = [];
       }
     });

@@ -36,16 +36,25 @@ abstract class Metric {
 export class Counter extends Metric {
   readonly kind = 'counter';
   private readonly values = new Map<string, number>();
+  /** A counter may instead read a count kept elsewhere (a component's stats) when rendered. */
+  private readonly collect: (() => number) | undefined;
+  constructor(name: string, help: string, collect?: () => number) {
+    super(name, help);
+    this.collect = collect;
+  }
   inc(by = 1, labels?: Labels): void {
+    if (this.collect !== undefined) throw new TypeError(`counter ${this.name} is collected, not incremented`);
     if (by < 0) throw new RangeError('a counter only goes up');
     const k = labelKey(labels);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
   get(labels?: Labels): number {
+    if (this.collect !== undefined && labels === undefined) return this.collect();
     return this.values.get(labelKey(labels)) ?? 0;
   }
   render(out: string[]): void {
-    if (this.values.size === 0) out.push(`${this.name} 0`);
+    if (this.collect !== undefined) out.push(`${this.name} ${formatNumber(this.collect())}`);
+    else if (this.values.size === 0) out.push(`${this.name} 0`);
     for (const [k, v] of this.values) out.push(`${this.name}${k === '' ? '' : `{${k}}`} ${formatNumber(v)}`);
   }
 }
@@ -117,8 +126,8 @@ export class Histogram extends Metric {
 export class MetricsRegistry {
   private readonly metrics = new Map<string, Metric>();
 
-  counter(name: string, help: string): Counter {
-    return this.add(new Counter(name, help));
+  counter(name: string, help: string, collect?: () => number): Counter {
+    return this.add(new Counter(name, help, collect));
   }
   gauge(name: string, help: string, collect?: () => number): Gauge {
     return this.add(new Gauge(name, help, collect));

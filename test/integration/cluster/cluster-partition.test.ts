@@ -86,6 +86,15 @@ it('a leader cut off in a minority steps down and acknowledges nothing; the hist
   // The leader-change counter saw at least the first election and this one.
   const metrics = await (await fetch(`http://127.0.0.1:${fresh.port}/metrics`)).text();
   expect(Number(/^neuroplex_raft_leader_changes_total (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(2);
+  // The loop's work counters: a leader that took writes took Readys, applied batches and
+  // sent frames, each frame holding at least one Raft message.
+  const count = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1] ?? -1);
+  expect(count('neuroplex_raft_readies_total')).toBeGreaterThan(0);
+  expect(count('neuroplex_apply_batches_total')).toBeGreaterThan(0);
+  expect(count('neuroplex_peer_frames_sent_total')).toBeGreaterThan(0);
+  expect(count('neuroplex_peer_messages_sent_total')).toBeGreaterThanOrEqual(count('neuroplex_peer_frames_sent_total'));
+  expect(count('neuroplex_peer_messages_received_total')).toBeGreaterThanOrEqual(count('neuroplex_peer_frames_received_total'));
+  expect(count('neuroplex_peer_frames_received_total')).toBeGreaterThan(0);
   // A write sent to the isolated node is not acknowledged.
   const isolatedWrite = await api(old, 'PUT', '/v1/kv/isolated', { value: 'never' }, 3_000).catch(() => ({ status: 0 }));
   expect(isolatedWrite.status).not.toBe(200);

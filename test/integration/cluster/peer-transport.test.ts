@@ -41,6 +41,9 @@ it('sends a Ready’s messages for a peer as one batch and rejects malformed bat
   expect(got.map((m) => m.index)).toEqual(batch.map((m) => m.index));
   expect(got[7]!.entries[0]!.data).toEqual(new Uint8Array([7]));
   expect(a.stats.dropped).toBe(1);
+  // One frame carried the 50 messages, whether it was queued until the link was up or not.
+  expect([a.stats.framesSent, a.stats.sent]).toEqual([1, 50]);
+  expect([b.stats.framesReceived, b.stats.received]).toEqual([1, 50]);
 
   // An authenticated dial that sends a batch claiming more messages than it holds.
   const ws = new WebSocket(`${urlB.replace('http', 'ws')}${PEER_PATH}`);

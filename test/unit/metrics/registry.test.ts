@@ -38,6 +38,17 @@ describe('MetricsRegistry', () => {
     expect(() => c.inc(-1)).toThrow();
   });
 
+  it('renders a collected counter from the count it reads, and refuses to increment it', () => {
+    const r = new MetricsRegistry();
+    let readies = 3;
+    const c = r.counter('neuroplex_raft_readies_total', 'Readys taken.', () => readies);
+    expect(r.render()).toContain('# TYPE neuroplex_raft_readies_total counter\nneuroplex_raft_readies_total 3\n');
+    readies = 10;
+    expect(c.get()).toBe(10);
+    expect(r.render()).toContain('neuroplex_raft_readies_total 10\n');
+    expect(() => c.inc()).toThrow(/collected/);
+  });
+
   it('escapes label values', () => {
     const r = new MetricsRegistry();
     r.counter('x_total', 'x').inc(1, { k: 'a"b\\c\nd' });
