@@ -13,7 +13,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -21,6 +21,9 @@ const json = process.argv.includes('--json');
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg === -1 ? 3 : Math.max(1, Number(process.argv[runsArg + 1]));
 const SECRET = 'cluster-bench-secret-0123456789abcdef';
+// The issue's targets (writes/s); the third is p99 at half load <= 2x the disk's fsync p99.
+const PIPELINED_TARGET = 100_000;
+const SEQUENTIAL_TARGET = 20_000;
 // Extra Node flags for the node and driver processes (e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p").
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
@@ -150,6 +153,29 @@ async function runOnce(): Promise<Figures> {
   }
 }
 
+/**
+ * The issue's targets against the medians, each beside what this machine allows in the same
+ * run: the p99 bound (2x this disk's fdatasync p99) beside the echo floor's own p99 at the
+ * same rate (no Raft, no disk: a bound below it cannot be met here by any cluster), and the
+ * CPU a write may cost the whole machine at 100,000 writes/s (its cores over the rate)
+ * beside what the cluster, the driver and the floor spent per write.
+ */
+function targetsOf(m: Record<string, number>): Record<string, Record<string, number | boolean>> {
+  const round = (x: number) => +x.toFixed(2);
+  const p99BoundMs = round(2 * m.diskFsyncP99Ms!);
+  const cpuBudgetUsPerWrite = round((availableParallelism() * 1e6) / PIPELINED_TARGET);
+  return {
+    pipelined: { target: PIPELINED_TARGET, median: m.pipelinedWritesPerSec!, met: m.pipelinedWritesPerSec! >= PIPELINED_TARGET, floor: m.floorPipelinedWritesPerSec! },
+    sequential: { target: SEQUENTIAL_TARGET, median: m.seqWritesPerSec!, met: m.seqWritesPerSec! >= SEQUENTIAL_TARGET, floor: m.floorSeqWritesPerSec! },
+    p99AtHalfLoad: { boundMs: p99BoundMs, medianMs: m.p99AtHalfLoadMs!, met: m.p99AtHalfLoadMs! <= p99BoundMs, floorMs: m.floorP99AtHalfLoadMs!, boundBelowFloor: m.floorP99AtHalfLoadMs! > p99BoundMs },
+    cpuAt100k: {
+      budgetUsPerWrite: cpuBudgetUsPerWrite,
+      clusterAndDriverUsPerWrite: round(m.nodeCpuUsPerWrite! + m.driverCpuUsPerWrite!),
+      floorServerAndDriverUsPerWrite: round(m.floorServerCpuUsPerWrite! + m.floorDriverCpuUsPerWrite!),
+    },
+  };
+}
+
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -165,6 +191,7 @@ for (const k of new Set(runs.flatMap((r) => Object.keys(r)))) {
   const values = runs.map((r) => r[k]).filter((v): v is number => typeof v === 'number');
   if (values.length > 0) result[k] = median(values);
 }
+result.targets = targetsOf(result as Record<string, number>);
 result.uptime = execFileSync('uptime', { encoding: 'utf8' }).trim();
 result.perRun = runs;
 mkdirSync('bench/results', { recursive: true });
@@ -173,7 +200,8 @@ if (json) {
   const { perRun: _perRun, ...line } = result;
   console.log(JSON.stringify(line));
 } else {
-  const { perRun: _perRun, uptime, ...table } = result;
+  const { perRun: _perRun, uptime, targets, ...table } = result;
   console.table(table);
+  console.table(targets);
   console.log(`medians of ${RUNS} runs; ${String(uptime)}`);
 }

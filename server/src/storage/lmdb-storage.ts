@@ -10,8 +10,15 @@
 // Durability: opened with noSync. The WAL (fsync'd before any acknowledgement) and the
 // snapshot files are what survive a crash; after a restart the node replays WAL entries past
 // the applied index stored here. A process crash loses nothing LMDB committed (pages are in
-// the OS cache); an OS crash may roll it back, which the replay covers. Pass
-// `durable: true` to fsync every batch instead.
+// the OS cache). An OS crash may roll the store back, which the replay covers, or, as LMDB
+// documents for noSync, leave it damaged: the store is derived data, so deleting the node's
+// `state` directory makes it rebuild from its snapshot file and WAL at the next start
+// (test/integration/cluster/raft-snapshot.test.ts). Pass `durable: true` to fsync every
+// batch instead.
+//
+// `useWritemap` (commits become writes into the map, no pwrite per dirty page) made batched
+// apply 40-60% faster in bench/cluster/apply-bench.ts, alternated runs; bench:cluster showed
+// no difference beyond its noise, so the default, safer against stray writes, stays.
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { KvStorage, RangeOptions, StorageEntry, StorageOp } from '../../../core/src/kv/storage.ts';
 
