@@ -231,7 +231,7 @@ export class PeerTransport {
 
   private dial(peer: Outbound): void {
     if (this.closed || !this.peers.has(peer.id)) return;
-    const ws = new WebSocket(`${peer.url.replace(/^http/, 'ws')}${PEER_PATH}`, { maxPayload: this.options.maxFrameBytes ?? 64 * 1024 * 1024 });
+    const ws = new WebSocket(`${peer.url.replace(/^http/, 'ws')}${PEER_PATH}`, { maxPayload: this.options.maxFrameBytes ?? 64 * 1024 * 1024, generateMask: zeroMask });
     peer.socket = ws;
     peer.ready = false;
     ws.on('message', (data: Buffer) => {
@@ -281,6 +281,16 @@ export class PeerTransport {
     this.inbound.clear();
     this.server.close();
   }
+}
+
+/**
+ * The masking key of the frames this node sends on links it dialed. RFC 6455 masks client
+ * frames so that script in a browser cannot choose the bytes an intermediary sees; a peer
+ * link carries only what this node encodes, so its key is zero: ws then skips the XOR pass
+ * over every byte of every append on both ends (the receiver skips a zero key too).
+ */
+function zeroMask(mask: Uint8Array): void {
+  mask.fill(0);
 }
 
 /** A Message or Batch frame's Raft messages; DecodeError for anything else. */

@@ -8,6 +8,7 @@ import { afterEach, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { type Message, MessageType, message } from '../../../core/src/raft/types.ts';
 import { PEER_PATH, PeerTransport } from '../../../server/src/cluster/peer-transport.ts';
+import { TcpProxy } from '../../support/tcp-proxy.ts';
 
 const SECRET = 'peer-transport-test-secret';
 const cleanup: (() => void)[] = [];
@@ -62,4 +63,50 @@ it('sends a Ready’s messages for a peer as one batch and rejects malformed bat
   a.send([message({ type: MessageType.Heartbeat, to: 2, from: 1, term: 3, commit: 5 })]);
   await until(() => got.length === 51, 'the heartbeat after the bad batch');
   expect(got[50]!.type).toBe(MessageType.Heartbeat);
+});
+
+/** The WebSocket frames' masking keys in what a client sent after its HTTP upgrade request (null: unmasked). */
+function maskKeysOf(stream: Buffer): (number[] | null)[] {
+  let at = stream.indexOf('\r\n\r\n') + 4;
+  const keys: (number[] | null)[] = [];
+  // Bounded: each round consumes a whole frame or stops.
+  while (at + 2 <= stream.length) {
+    const masked = (stream[at + 1]! & 0x80) !== 0;
+    let len = stream[at + 1]! & 0x7f;
+    let header = 2;
+    if (len === 126) {
+      len = stream.readUInt16BE(at + 2);
+      header = 4;
+    } else if (len === 127) {
+      len = Number(stream.readBigUInt64BE(at + 2));
+      header = 10;
+    }
+    const key = masked ? [...stream.subarray(at + header, at + header + 4)] : null;
+    const end = at + header + (masked ? 4 : 0) + len;
+    if (end > stream.length) break;
+    keys.push(key);
+    at = end;
+  }
+  return keys;
+}
+
+it('sends on a dialed link with a zero masking key (no XOR pass over appends on either end)', { timeout: 20_000 }, async () => {
+  const got: Message[] = [];
+  const b = new PeerTransport({ selfName: 'n2', secret: SECRET, onMessage: (m) => got.push(m) });
+  const a = new PeerTransport({ selfName: 'n1', secret: SECRET, onMessage: () => {} });
+  cleanup.push(() => a.close(), () => b.close());
+  const urlB = await listening(b);
+  const chunks: Buffer[] = [];
+  const proxy = await TcpProxy.start({ tap: () => (chunk) => chunks.push(chunk) });
+  cleanup.push(() => void proxy.close());
+  proxy.setTarget(Number(new URL(urlB).port));
+  a.setPeer(2, `http://127.0.0.1:${proxy.port}`);
+  const data = new Uint8Array(300).fill(0xab);
+  a.send([message({ type: MessageType.Append, to: 2, from: 1, term: 1, index: 0, entries: [{ term: 1, index: 1, type: 0, data }] })]);
+  await until(() => got.length === 1, 'the append');
+  expect(got[0]!.entries[0]!.data).toEqual(data);
+  const keys = maskKeysOf(Buffer.concat(chunks));
+  expect(keys.length).toBeGreaterThanOrEqual(2); // the answer to the challenge, then the append
+  // Client frames stay masked (RFC 6455 §5.1), with a key of zeros.
+  expect(keys).toEqual(keys.map(() => [0, 0, 0, 0]));
 });
