@@ -149,8 +149,11 @@ export class OriginSync {
 
   /** Storage was replaced under the state machine (snapshot restore). */
   reset(): void {
+    const applied = this.node.stateMachine.appliedIndex;
     for (const hub of this.hubs.values()) {
       hub.source.reset();
+      // A restore can carry the node past what a held hello waits for, with no entry applied.
+      this.caughtUp(hub, (w) => w.index <= applied);
       for (const s of hub.sessions.keys()) s.logAdvanced();
     }
     this.flushAll();

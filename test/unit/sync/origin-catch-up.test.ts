@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReplicaId } from '../../../core/src/clock/replica-id.ts';
 import { Replica } from '../../../core/src/doc/replica.ts';
 import { MAX_CRDT_DELTAS } from '../../../core/src/kv/command-codec.ts';
+import { encodeSnapshot, restoreSnapshot } from '../../../core/src/kv/snapshot.ts';
 import { type IndexedCommand, KvStateMachine } from '../../../core/src/kv/state-machine.ts';
 import { decodeMessage, encodeMessage } from '../../../core/src/sync/codec.ts';
 import { SYNC_PROTOCOL_VERSION, type SyncMessage } from '../../../core/src/sync/messages.ts';
@@ -27,15 +28,16 @@ function history(): IndexedCommand[] {
 }
 
 /** A node that applied only the first `applied` entries, and a client connection to it. */
-function laggingNode(applied: number, catchUpWaitMs: number): { sm: KvStateMachine; sync: OriginSync; received: SyncMessage[]; hello: (logId: string, position: number, channel?: number) => void } {
-  const sm = new KvStateMachine(new MemoryKvStorage());
+function laggingNode(applied: number, catchUpWaitMs: number): { sm: KvStateMachine; storage: MemoryKvStorage; sync: OriginSync; received: SyncMessage[]; hello: (logId: string, position: number, channel?: number) => void } {
+  const storage = new MemoryKvStorage();
+  const sm = new KvStateMachine(storage);
   for (const e of history().slice(0, applied)) sm.applyBatch([e]); // a base record, then a tail
   const sync = new OriginSync({ node: { stateMachine: sm, propose: () => Promise.reject(new Error('no writes in this test')) }, catchUpWaitMs });
   const received: SyncMessage[] = [];
   const conn = sync.open({ send: (f) => received.push(decodeMessage(f)), close: () => {} });
   const hello = (logId: string, position: number, channel = 1): void =>
     conn.receive(encodeMessage({ type: 'hello', channel, version: SYNC_PROTOCOL_VERSION, keyspace: 'ks', replica: 9 as ReplicaId, token: '', resume: { mode: 'cursor', logId, position }, transfer: undefined }));
-  return { sm, sync, received, hello };
+  return { sm, storage, sync, received, hello };
 }
 
 describe('origin sync: a cursor past what this node applied', () => {
@@ -52,6 +54,21 @@ describe('origin sync: a cursor past what this node applied', () => {
     expect(node.received.find((m) => m.type === 'welcome')).toMatchObject({ mode: 'log', logId, head: position });
     expect(node.received.filter((m) => m.type === 'chunk' || m.type === 'delta')).toEqual([]);
     expect(node.sync.welcomes).toEqual({ log: 1, snapshot: 0, context: 0 });
+    node.sync.close();
+  });
+
+  it('welcomes a held hello as soon as a snapshot restore carries the node past its cursor', () => {
+    const aheadStorage = new MemoryKvStorage();
+    const ahead = new KvStateMachine(aheadStorage);
+    ahead.applyBatch(history());
+    const { logId, position } = ahead.crdtKeyspace('ks')!;
+    const node = laggingNode(3, 60_000);
+    node.hello(logId, position);
+    expect(node.received).toEqual([]);
+    // The node installs the leader's snapshot (index 6) instead of applying entries 4-6.
+    restoreSnapshot(node.sm, node.storage, encodeSnapshot(aheadStorage, ahead.appliedIndex));
+    node.sync.reset();
+    expect(node.received.find((m) => m.type === 'welcome')).toBeDefined(); // not after the 60 s wait
     node.sync.close();
   });
 
