@@ -61,9 +61,17 @@ export async function startWranglerDev(options: { port: number; persistTo: strin
   };
   // wrangler exits before the workerd it started, and workerd holds the ports: a restart on
   // the same port must wait until they are free again.
+  // A workerd that outlives wrangler's SIGINT and keeps the ports past the wait is killed
+  // with the group, so no stop leaves one running.
   const released = async (): Promise<void> => {
-    await waitUntilFree(options.port);
-    await waitUntilFree(inspectorPort);
+    try {
+      await waitUntilFree(options.port, 5_000);
+      await waitUntilFree(inspectorPort, 5_000);
+    } catch {
+      killGroup();
+      await waitUntilFree(options.port);
+      await waitUntilFree(inspectorPort);
+    }
   };
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) {

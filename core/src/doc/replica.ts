@@ -104,7 +104,7 @@ export class Replica implements HandleHost {
   private readonly state: CausalCrdt<MapStore>;
   private readonly subscriptions = new Set<Subscription>();
   private readonly deltaListeners = new Set<DeltaListener>();
-  private listenerErrorHandler: ListenerErrorHandler | undefined;
+  private readonly listenerErrorHandlers = new Set<ListenerErrorHandler>();
   private readonly encoder = new DeltaEncoder();
   private readonly limits: DecodeLimits;
   private readonly nowMs: () => number;
@@ -208,17 +208,17 @@ export class Replica implements HandleHost {
 
   /**
    * A throwing listener never keeps the others from hearing a change, nor the rest of the
-   * changes of an applied delta from being announced. What it threw goes to `handler` when
-   * one is set (as a browser reports a throwing event listener; the op then returns as
-   * usual). Without a handler, the op or applyDelta throws once every listener ran: the
-   * listener's own error, or a ListenersFailedError when several threw. Either way the
-   * change itself is already in the replica. Returns what removes the handler.
+   * changes of an applied delta from being announced. What it threw goes to every handler
+   * set here (as a browser reports a throwing event listener; the op then returns as
+   * usual): a handler added by an app does not displace one a shell added (the browser
+   * client reports to its onError through one). Without a handler, the op or applyDelta
+   * throws once every listener ran: the listener's own error, or a ListenersFailedError
+   * when several threw. Either way the change itself is already in the replica. Returns
+   * what removes the handler.
    */
   onListenerError(handler: ListenerErrorHandler): () => void {
-    this.listenerErrorHandler = handler;
-    return () => {
-      if (this.listenerErrorHandler === handler) this.listenerErrorHandler = undefined;
-    };
+    this.listenerErrorHandlers.add(handler);
+    return () => this.listenerErrorHandlers.delete(handler);
   }
 
   // ---- sync ----------------------------------------------------------------------
@@ -351,15 +351,17 @@ export class Replica implements HandleHost {
   /** Hands listener failures to the handler, or throws them once everyone was called. */
   private settle(failures: unknown[]): void {
     if (failures.length === 0) return;
-    const handler = this.listenerErrorHandler;
-    if (handler !== undefined) {
-      // A handler that throws still hears every failure; its own first error is thrown last.
+    if (this.listenerErrorHandlers.size > 0) {
+      // A handler that throws still hears every failure, and so does every other handler;
+      // the first error a handler threw is thrown last.
       let thrown: { error: unknown } | undefined;
-      for (const e of failures) {
-        try {
-          handler(e);
-        } catch (error) {
-          thrown ??= { error };
+      for (const handler of [...this.listenerErrorHandlers]) {
+        for (const e of failures) {
+          try {
+            handler(e);
+          } catch (error) {
+            thrown ??= { error };
+          }
         }
       }
       if (thrown !== undefined) throw thrown.error;

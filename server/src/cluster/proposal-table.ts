@@ -8,7 +8,9 @@
 // deadline order; a sweep pops the FIFOs' heads that are answered already, takes the due
 // ones up to each FIFO's first write not yet due, and fails them earliest deadline first.
 // Writes mostly share one timeout and are answered in about the order they came, so the
-// FIFOs hold little besides what is still waiting.
+// FIFOs mostly hold what is still waiting. A write that waits long keeps the sequence
+// numbers of the answered writes behind it in its FIFO until it is answered or fails: at
+// most its timeout's worth of writes (10 s at 50,000 writes/s: 500,000 numbers, ~4 MB).
 import type { KvCommand, KvResult } from '../../../core/src/kv/commands.ts';
 import { NodeTimeoutError } from '../node/errors.ts';
 

@@ -84,4 +84,20 @@ describe('Replica listener errors', () => {
     expect(handled).toEqual([first, second]);
     expect(r.get('a')).toBe(1);
   });
+
+  it('a second handler (an app beside a shell) does not displace the first; each hears every failure', () => {
+    const r = make(1);
+    r.subscribe('*', () => {
+      throw new Error('listener');
+    });
+    const shell: unknown[] = [];
+    const app: unknown[] = [];
+    r.onListenerError((e) => shell.push(e));
+    const stopApp = r.onListenerError((e) => app.push(e));
+    r.put('a', 1);
+    expect([shell.length, app.length]).toEqual([1, 1]);
+    stopApp();
+    r.put('a', 2);
+    expect([shell.length, app.length]).toEqual([2, 1]);
+  });
 });
