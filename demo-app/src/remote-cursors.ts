@@ -56,6 +56,7 @@ export class RemoteCursors {
         caret.className = m.p.peer.active ? 'rcaret' : 'rcaret idle';
         caret.style.setProperty('--c', m.p.peer.color);
         caret.dataset.peer = m.p.peer.name;
+        caret.dataset.at = String(m.at); // its offset in the text (tests wait for it)
         const label = document.createElement('span');
         label.className = 'rlabel';
         label.textContent = m.p.peer.name;

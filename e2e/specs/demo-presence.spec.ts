@@ -37,9 +37,13 @@ test('each window sees the other\'s named caret, live', async ({ browser }, info
   await expect(a.locator('#people')).toContainText('Bob');
   await expect(b.locator('#people')).toContainText('Alice');
 
-  // Bob's caret moves to the start when he presses Home: Alice sees it move left.
+  // Bob's caret moves to the start when he presses Home: Alice sees it move left. Each move
+  // is waited for by the caret's offset first: an x read before Bob's End arrived would
+  // measure from wherever his click put the caret.
+  await expect(bobInA).toHaveAttribute('data-at', String('Hello there, Bob.'.length), { timeout: 5_000 });
   const xAtEnd = await settledX();
   await b.keyboard.press('Home');
+  await expect(bobInA).toHaveAttribute('data-at', '0', { timeout: 5_000 });
   await expect.poll(async () => await bobX(), { timeout: 5_000 }).toBeLessThan(xAtEnd - 50);
   const xAtHome = await settledX();
   // Alice types at Bob's caret: Bob's caret stays where he put it (text typed exactly at a
@@ -52,6 +56,7 @@ test('each window sees the other\'s named caret, live', async ({ browser }, info
   await expect.poll(async () => Math.abs((await bobX()) - xAtHome), { timeout: 5_000 }).toBeLessThan(2);
   // Bob moves to the end: Alice sees his caret after the last letter.
   await b.keyboard.press('End');
+  await expect(bobInA).toHaveAttribute('data-at', String('>> Hello there, Bob.'.length), { timeout: 5_000 });
   await expect.poll(async () => await bobX(), { timeout: 5_000 }).toBeGreaterThan(xAtEnd);
   await sideBySide(browser, [a, b], info.outputPath('demo-presence.png'));
 
