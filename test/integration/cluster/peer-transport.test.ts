@@ -29,12 +29,17 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   if (!cond()) throw new Error(`timed out waiting for ${what}`);
 }
 
-it('sends a Ready’s messages for a peer as one batch and rejects malformed batches', { timeout: 20_000 }, async () => {
+/** Node n1's transport (`a`, not dialing yet) and n2's, listening at `urlB`, with what n2 got. */
+async function twoTransports(): Promise<{ a: PeerTransport; b: PeerTransport; got: Message[]; urlB: string }> {
   const got: Message[] = [];
   const b = new PeerTransport({ selfName: 'n2', secret: SECRET, onMessage: (m) => got.push(m) });
   const a = new PeerTransport({ selfName: 'n1', secret: SECRET, onMessage: () => {} });
   cleanup.push(() => a.close(), () => b.close());
-  const urlB = await listening(b);
+  return { a, b, got, urlB: await listening(b) };
+}
+
+it('sends a Ready’s messages for a peer as one batch and rejects malformed batches', { timeout: 20_000 }, async () => {
+  const { a, b, got, urlB } = await twoTransports();
   a.setPeer(2, urlB);
   const batch = Array.from({ length: 50 }, (_, i) => message({ type: MessageType.Append, to: 2, from: 1, term: 3, index: i, entries: [{ term: 3, index: i + 1, type: 0, data: new Uint8Array([i]) }] }));
   a.send([...batch, message({ type: MessageType.Heartbeat, to: 9, from: 1 })]); // 9: unknown peer, dropped
@@ -91,11 +96,7 @@ function maskKeysOf(stream: Buffer): (number[] | null)[] {
 }
 
 it('sends on a dialed link with a zero masking key (no XOR pass over appends on either end)', { timeout: 20_000 }, async () => {
-  const got: Message[] = [];
-  const b = new PeerTransport({ selfName: 'n2', secret: SECRET, onMessage: (m) => got.push(m) });
-  const a = new PeerTransport({ selfName: 'n1', secret: SECRET, onMessage: () => {} });
-  cleanup.push(() => a.close(), () => b.close());
-  const urlB = await listening(b);
+  const { a, got, urlB } = await twoTransports();
   const chunks: Buffer[] = [];
   const proxy = await TcpProxy.start({ tap: () => (chunk) => chunks.push(chunk) });
   cleanup.push(() => void proxy.close());
