@@ -181,11 +181,12 @@ try {
   const cpu0 = cpuMsOf(nodePids);
   const self0 = process.cpuUsage();
   let pipelinedWritesPerSec = 0;
+  let writes = 0;
   const pipeStages = await leaderStages(leader, others, async () => {
     pipelinedWritesPerSec = await phase('pipelined', () => pipelined(pipeClients, (c, n) => c.put('bench', `p${n % 100_000}`, VALUE)));
-    return (pipelinedWritesPerSec * PHASE_MS) / 1000;
+    writes = (pipelinedWritesPerSec * PHASE_MS) / 1000;
+    return writes;
   });
-  const writes = (pipelinedWritesPerSec * PHASE_MS) / 1000;
   const nodeCpuUsPerWrite = +(((cpuMsOf(nodePids) - cpu0) * 1000) / writes).toFixed(1);
   const selfUsed = process.cpuUsage(self0);
   const driverCpuUsPerWrite = +((selfUsed.user + selfUsed.system) / writes).toFixed(1);

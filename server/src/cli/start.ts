@@ -181,8 +181,8 @@ export async function runStart(argv: string[], io: Output): Promise<number> {
   if (node instanceof LocalNode) node.url = `http://${listen.host}:${port}`;
   const clients = new ClientProtocolServer({ node, ...(maxValueBytes === undefined ? {} : { maxValueBytes }) });
   const raftNode = node instanceof RaftNode ? node : null;
-  if (raftNode !== null) registerLoopCounters(registry, raftNode);
   if (raftNode !== null) {
+    registerLoopCounters(registry, raftNode);
     // Presence travels between origin nodes as ephemeral peer frames, never through Raft.
     const presence = sync.sync.presence;
     raftNode.transport.onEphemeral = (from, frame) => presence.fromNode(from, frame);

@@ -118,9 +118,7 @@ export class PeerTransport {
       }
       const frame = this.encodeFrame(list);
       if (peer.ready && peer.socket !== null) {
-        peer.socket.send(frame);
-        this.stats.sent += list.length;
-        this.stats.framesSent++;
+        this.write(peer.socket, frame, list.length);
       } else {
         if (peer.queue.length >= (this.options.maxQueuedMessages ?? 10_000)) {
           peer.queue.shift();
@@ -129,6 +127,13 @@ export class PeerTransport {
         peer.queue.push({ frame, messages: list.length });
       }
     }
+  }
+
+  /** Sends a frame of `messages` Raft messages on a ready link, and counts it. */
+  private write(socket: WebSocket, frame: Uint8Array, messages: number): void {
+    socket.send(frame);
+    this.stats.sent += messages;
+    this.stats.framesSent++;
   }
 
   /** Sends an ephemeral frame to every peer reachable now; the others miss it. */
@@ -244,11 +249,7 @@ export class PeerTransport {
       } else if (data[0] === Tag.Welcome) {
         peer.ready = true;
         peer.backoffMs = 50;
-        for (const { frame, messages } of peer.queue) {
-          ws.send(frame);
-          this.stats.sent += messages;
-        }
-        this.stats.framesSent += peer.queue.length;
+        for (const { frame, messages } of peer.queue) this.write(ws, frame, messages);
         peer.queue = [];
       }
     });

@@ -33,20 +33,16 @@ abstract class Metric {
   abstract render(out: string[]): void;
 }
 
-export class Counter extends Metric {
-  readonly kind = 'counter';
-  private readonly values = new Map<string, number>();
-  /** A counter may instead read a count kept elsewhere (a component's stats) when rendered. */
-  private readonly collect: (() => number) | undefined;
+/**
+ * A metric of one number per label set. It may instead read a number kept elsewhere (a
+ * component's stats) when rendered: `collect`, which stands for the unlabelled value.
+ */
+abstract class SampledMetric extends Metric {
+  protected readonly values = new Map<string, number>();
+  protected readonly collect: (() => number) | undefined;
   constructor(name: string, help: string, collect?: () => number) {
     super(name, help);
     this.collect = collect;
-  }
-  inc(by = 1, labels?: Labels): void {
-    if (this.collect !== undefined) throw new TypeError(`counter ${this.name} is collected, not incremented`);
-    if (by < 0) throw new RangeError('a counter only goes up');
-    const k = labelKey(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
   get(labels?: Labels): number {
     if (this.collect !== undefined && labels === undefined) return this.collect();
@@ -59,26 +55,20 @@ export class Counter extends Metric {
   }
 }
 
-export class Gauge extends Metric {
-  readonly kind = 'gauge';
-  private readonly values = new Map<string, number>();
-  /** A gauge may instead read its value when rendered. */
-  private readonly collect: (() => number) | undefined;
-  constructor(name: string, help: string, collect?: () => number) {
-    super(name, help);
-    this.collect = collect;
+export class Counter extends SampledMetric {
+  readonly kind = 'counter';
+  inc(by = 1, labels?: Labels): void {
+    if (this.collect !== undefined) throw new TypeError(`counter ${this.name} is collected, not incremented`);
+    if (by < 0) throw new RangeError('a counter only goes up');
+    const k = labelKey(labels);
+    this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
+}
+
+export class Gauge extends SampledMetric {
+  readonly kind = 'gauge';
   set(value: number, labels?: Labels): void {
     this.values.set(labelKey(labels), value);
-  }
-  get(labels?: Labels): number {
-    if (this.collect !== undefined && labels === undefined) return this.collect();
-    return this.values.get(labelKey(labels)) ?? 0;
-  }
-  render(out: string[]): void {
-    if (this.collect !== undefined) out.push(`${this.name} ${formatNumber(this.collect())}`);
-    else if (this.values.size === 0) out.push(`${this.name} 0`);
-    for (const [k, v] of this.values) out.push(`${this.name}${k === '' ? '' : `{${k}}`} ${formatNumber(v)}`);
   }
 }
 
